@@ -1,0 +1,202 @@
+"""Build or update an index: embed only what is new, then swap the new version in atomically."""
+from __future__ import annotations
+
+import fcntl
+import logging
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from index.cache import EmbeddingCache, embedding_key
+from index.dense import DenseIndex, build_dense_index, choose_index_type
+from index.embedder import DEFAULT_MODEL, Embedder
+from index.lexical import LexicalIndex
+from index.store import IndexMismatch, IndexStore, IndexStoreError, Manifest, current_version, write_version
+from ingest.chunker import Chunker
+from ingest.loader import DocumentLoader
+from ingest.reader import DEFAULT_MAX_BYTES
+from ingest.types import Document, Passage
+
+log = logging.getLogger("docqa.index")
+EMBED_BATCH = 256
+
+
+def passage_embedding_text(title: str, section: str, text: str) -> str:
+    """What is embedded and BM25-indexed for a passage: its document title and section give
+    a bare passage ("It was founded in 2014") the context a question names."""
+    return "\n".join(part for part in (title, section, text) if part)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    index_dir: str
+    documents: int
+    passages: int
+    embedded: int
+    reused: int
+    added_documents: int
+    changed_documents: int
+    removed_documents: int
+    warnings: tuple[str, ...] = ()
+    seconds: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        timing = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
+        return (f"{self.documents} documents, {self.passages} passages in {self.index_dir}: "
+                f"{self.added_documents} added, {self.changed_documents} changed, {self.removed_documents} removed; "
+                f"embedded {self.embedded}, reused {self.reused} ({timing})")
+
+
+class BuildInProgress(IndexStoreError):
+    pass
+
+
+class IndexBuilder:
+    """Create or incrementally update the index in ``index_dir``.
+
+    >>> builder = IndexBuilder("/tmp/docqa-example")                       # doctest: +SKIP
+    >>> builder(["ingest/corpus"]).summary()                                # doctest: +SKIP
+    '5 documents, 27 passages in /tmp/docqa-example: 5 added, ...'
+    """
+
+    def __init__(self, index_dir: str | Path, model_name: str | None = None, max_tokens: int = 200,
+                 overlap_sentences: int = 1, index_type: str = "auto", progress: bool = True,
+                 max_bytes: int = DEFAULT_MAX_BYTES, rebuild: bool = False, embedder: Embedder | None = None):
+        self.index_dir = Path(index_dir)
+        self.rebuild = rebuild
+        self.previous = None if rebuild or current_version(self.index_dir) is None else IndexStore.open(self.index_dir)
+        if self.previous and model_name and model_name != self.previous.manifest.model:
+            raise IndexMismatch(
+                f"{self.index_dir} was built with {self.previous.manifest.model!r}, not {model_name!r}; "
+                "pass --rebuild to re-embed everything with the new model")
+        model_name = model_name or (self.previous.manifest.model if self.previous else DEFAULT_MODEL)
+        self.embedder = embedder if embedder and embedder.model_name == model_name else Embedder(model_name)
+        self.chunker = Chunker(max_tokens, overlap_sentences, count_tokens=self.embedder.count_tokens)
+        self.index_type = index_type
+        self.progress = progress
+        self.loader = DocumentLoader(max_bytes=max_bytes)
+
+    def __call__(self, paths: Sequence[str | Path], prune: bool = False) -> BuildReport:
+        started = time.perf_counter()
+        loaded = list(tqdm(self.loader(paths), desc="reading", unit=" docs", disable=not self.progress))
+        roots = [Path(p).resolve() for p in paths]
+        parse_seconds = time.perf_counter() - started
+        return self.build(loaded, prune_under=roots if prune else None,
+                          warnings=tuple(self.loader.warnings), parse_seconds=parse_seconds)
+
+    def build(self, loaded: Iterable[Document], prune_under: Sequence[Path] | None = None,
+              warnings: tuple[str, ...] = (), parse_seconds: float = 0.0) -> BuildReport:
+        with self._exclusive():
+            return self._build(list(loaded), prune_under, warnings, parse_seconds)
+
+    def _build(self, loaded: list[Document], prune_under, warnings, parse_seconds) -> BuildReport:
+        timings = {"parse": parse_seconds}
+        previous_docs = {d.path: d for d in self.previous.documents()} if self.previous else {}
+        documents = dict(previous_docs)
+        added = changed = 0
+        for document in loaded:
+            old = previous_docs.get(document.path)
+            if old is None:
+                added += 1
+            elif old.content_hash != document.content_hash:
+                changed += 1
+            documents[document.path] = document
+        loaded_paths = {d.path for d in loaded}
+        removed = [path for path in previous_docs
+                   if path not in loaded_paths and prune_under is not None and _should_prune(path, prune_under)]
+        for path in removed:
+            del documents[path]
+        ordered = [documents[path] for path in sorted(documents)]
+
+        clock = time.perf_counter()
+        passages = self._passages(ordered)
+        timings["chunk"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        vectors, embedded = self._vectors([key for _, key in passages], [text for text in self._texts(ordered, passages)])
+        timings["embed"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        index_type = choose_index_type(len(passages), self.index_type)
+        dense = DenseIndex(build_dense_index(vectors, index_type))
+        lexical = LexicalIndex.build(list(self._texts(ordered, passages)))
+        manifest = Manifest(
+            model=self.embedder.model_name, dimension=int(vectors.shape[1]),
+            chunking=self.chunker.settings, embedding={"passage_text": "title\\nsection\\ntext", "normalized": True},
+            dense_index=index_type, documents={d.path: d.content_hash for d in ordered},
+            passages=len(passages), created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        )
+        write_version(self.index_dir, manifest, ordered, passages, vectors, dense, lexical)
+        self._cache().retain([key for _, key in passages])
+        timings["write"] = time.perf_counter() - clock
+        return BuildReport(
+            index_dir=str(self.index_dir), documents=len(ordered), passages=len(passages),
+            embedded=embedded, reused=len(passages) - embedded, added_documents=added,
+            changed_documents=changed, removed_documents=len(removed), warnings=warnings, seconds=timings,
+        )
+
+    def _passages(self, documents: list[Document]) -> list[tuple[Passage, str]]:
+        same_chunking = self.previous is not None and self.previous.manifest.chunking == self.chunker.settings
+        unchanged = {d.doc_id for d in self.previous.documents()} if same_chunking else set()
+        passages: list[tuple[Passage, str]] = []
+        for document in tqdm(documents, desc="chunking", unit=" docs", disable=not self.progress or len(documents) < 50):
+            if document.doc_id in unchanged:
+                passages.extend(self.previous.passages_of(document.doc_id))
+                continue
+            for passage in self.chunker(document):
+                text = passage_embedding_text(document.title, passage.section, passage.text)
+                passages.append((passage, embedding_key(self.embedder.model_name, text)))
+        return passages
+
+    @staticmethod
+    def _texts(documents: list[Document], passages: list[tuple[Passage, str]]) -> Iterable[str]:
+        titles = {d.doc_id: d.title for d in documents}
+        for passage, _ in passages:
+            yield passage_embedding_text(titles[passage.doc_id], passage.section, passage.text)
+
+    def _vectors(self, keys: list[str], texts: list[str]) -> tuple[np.ndarray, int]:
+        cache = self._cache()
+        known = cache.get_many(keys)
+        missing = list({key: text for key, text in zip(keys, texts) if key not in known}.items())
+        if missing:
+            log.info("embedding %d new passages (%d reused)", len(missing), len(keys) - len(missing))
+        with tqdm(total=len(missing), desc="embedding", unit=" passages", disable=not self.progress or not missing) as bar:
+            for offset in range(0, len(missing), EMBED_BATCH):
+                batch = missing[offset:offset + EMBED_BATCH]
+                vectors = self.embedder([text for _, text in batch])
+                cache.put_many([key for key, _ in batch], vectors)
+                known.update(zip((key for key, _ in batch), vectors))
+                bar.update(len(batch))
+        dimension = len(next(iter(known.values()))) if known else self.embedder.dimension
+        matrix = np.zeros((len(keys), dimension), dtype=np.float32)
+        for row, key in enumerate(keys):
+            matrix[row] = known[key]
+        return matrix, len(missing)
+
+    def _cache(self) -> EmbeddingCache:
+        if not hasattr(self, "_embedding_cache"):
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            self._embedding_cache = EmbeddingCache(self.index_dir / "embeddings.sqlite")
+        return self._embedding_cache
+
+    @contextmanager
+    def _exclusive(self):
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.index_dir / ".lock", "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise BuildInProgress(f"another build is writing {self.index_dir}; wait for it to finish") from None
+            yield
+
+
+def _should_prune(path: str, roots: Sequence[Path]) -> bool:
+    file_path = Path(path.split("#", 1)[0])
+    if not file_path.exists():
+        return True
+    return any(file_path == root or root in file_path.parents for root in roots)

@@ -1,0 +1,51 @@
+"""Embeddings kept by (model, text) so unchanged passages are never embedded twice."""
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+
+def embedding_key(model: str, text: str) -> str:
+    return hashlib.sha256(f"{model}\0{text}".encode()).hexdigest()[:32]
+
+
+class EmbeddingCache:
+    """A SQLite table of float32 vectors; each batch is committed as soon as it is embedded,
+    so an interrupted build resumes where it stopped."""
+
+    def __init__(self, path: Path, dimension: int | None = None):
+        self.path = path
+        self.db = sqlite3.connect(path)
+        self.db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        self.db.commit()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(keys))
+        for offset in range(0, len(unique), 900):
+            chunk = unique[offset:offset + 900]
+            marks = ",".join("?" * len(chunk))
+            for key, blob in self.db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk):
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                            [(key, np.asarray(v, dtype=np.float32).tobytes()) for key, v in zip(keys, vectors)])
+        self.db.commit()
+
+    def retain(self, keys: Sequence[str]) -> int:
+        """Drop every vector not in ``keys``; returns how many were dropped."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
+        self.db.execute("DELETE FROM keep")
+        self.db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", [(k,) for k in keys])
+        dropped = self.db.execute("DELETE FROM vectors WHERE key NOT IN (SELECT key FROM keep)").rowcount
+        self.db.commit()
+        return dropped

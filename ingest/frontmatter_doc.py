@@ -1,0 +1,111 @@
+"""Markdown or text with YAML front matter (python-frontmatter)."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import frontmatter
+import yaml
+
+from ingest.textbuilder import TextBuilder
+from ingest.types import Span
+
+_URL_KEYS = ("originalUrl", "original_url", "canonical_url", "url", "webUrl", "link", "permalink", "tumblr_url")
+_DATE_KEYS = ("publishedDateTime", "published_at", "date", "pubDate", "published")
+_SUMMARY_KEYS = ("excerpt", "description", "summary", "abstract")
+
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_HTML_BREAK = re.compile(r"<br\s*/?>", re.I)
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_LIQUID = re.compile(r"{%.*?%}|{{.*?}}", re.S)
+_EMPHASIS = re.compile(r"\*\*|__")
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+
+
+class FrontMatterError(Exception):
+    """The YAML block at the top of the file does not parse."""
+
+
+@dataclass(frozen=True)
+class FrontMatterDocument:
+    title: str
+    url: str
+    published: str
+    text: str
+    sections: tuple[Span, ...]
+
+
+def has_front_matter(text: str) -> bool:
+    return text.startswith("---") and text[3:4] in ("\n", "\r")
+
+
+def parse_front_matter(text: str) -> FrontMatterDocument:
+    """Title, summary and body become the text; title, URL and date become citation metadata.
+
+    >>> doc = parse_front_matter('---\\ntitle: "Hi"\\nexcerpt: Short.\\n---\\n')
+    >>> doc.title, doc.text
+    ('Hi', 'Hi\\n\\nShort.')
+    """
+    try:
+        post = frontmatter.loads(text)
+    except (yaml.YAMLError, ValueError, TypeError) as error:
+        raise FrontMatterError(" ".join(str(error).split())[:160]) from error
+    meta = post.metadata
+    if not isinstance(meta, dict):
+        raise FrontMatterError("front matter is not a mapping of keys to values")
+    title = _as_text(meta.get("title"))
+    summary = next((_as_text(meta[k]) for k in _SUMMARY_KEYS if _as_text(meta.get(k))), "")
+    body = post.content
+
+    out = TextBuilder()
+    if title:
+        out.write(title)
+        out.paragraph_break()
+    if summary and summary[:80] not in body:
+        out.write(summary)
+        out.paragraph_break()
+    write_markdown(out, body)
+    text, sections, _ = out.build()
+    url = next((_as_text(meta[k]) for k in _URL_KEYS if _as_text(meta.get(k)).startswith("http")), "")
+    published = next((_as_date(meta[k]) for k in _DATE_KEYS if _as_date(meta.get(k))), "")
+    return FrontMatterDocument(title, url, published, text, sections)
+
+
+def write_markdown(out: TextBuilder, markdown: str) -> None:
+    """Write Markdown as plain text; ``#`` headings become section paths."""
+    markdown = _LIQUID.sub("", markdown)
+    stack: list[tuple[int, str]] = []
+    for line in markdown.splitlines():
+        heading = _HEADING.match(line)
+        if heading:
+            level, title = len(heading.group(1)), _clean_inline(heading.group(2))
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, title))
+            out.start_section(" > ".join(t for _, t in stack), heading=title)
+            continue
+        out.write(_clean_inline(line) + "\n")
+
+
+def _clean_inline(line: str) -> str:
+    line = _MD_IMAGE.sub("", line)
+    line = _MD_LINK.sub(r"\1", line)
+    line = _HTML_BREAK.sub("\n", line)
+    line = _HTML_TAG.sub("", line)
+    return _EMPHASIS.sub("", line)
+
+
+def _as_text(value) -> str:
+    if isinstance(value, str):
+        return " ".join(value.split())
+    return ""
+
+
+def _as_date(value) -> str:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, str) and re.match(r"\d{4}-\d{2}-\d{2}", value):
+        return value
+    return ""

@@ -1,0 +1,96 @@
+"""Assemble cleaned text piece by piece while recording section and reference offsets.
+
+Whitespace is normalised as it is written (runs of spaces collapse, at most one
+blank line), and only ever *before* the next visible character, so every offset
+recorded along the way stays valid in the final text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ingest.sentences import split_sentences
+from ingest.types import Span
+
+_WHITESPACE_RUNS = re.compile(r"(\s+)")
+_NO_SPACE_BEFORE = set(",.;:!?)]}%")
+
+
+@dataclass
+class TextBuilder:
+    parts: list[str] = field(default_factory=list)
+    length: int = 0
+    _pending_space: bool = False
+    _pending_newlines: int = 0
+    _headings: list[tuple[int, int, str]] = field(default_factory=list)
+    _ref_marks: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
+
+    def write(self, text: str) -> None:
+        for piece in _WHITESPACE_RUNS.split(text):
+            if not piece:
+                continue
+            if piece.isspace():
+                newlines = piece.count("\n")
+                if newlines:
+                    self._pending_newlines = min(2, self._pending_newlines + newlines)
+                else:
+                    self._pending_space = True
+                continue
+            if self.length:
+                if self._pending_newlines:
+                    self._emit("\n" * self._pending_newlines)
+                elif self._pending_space and piece[0] not in _NO_SPACE_BEFORE:
+                    self._emit(" ")
+            self._pending_space = False
+            self._pending_newlines = 0
+            self._emit(piece)
+
+    def paragraph_break(self) -> None:
+        self._pending_newlines = 2 if self.length else 0
+
+    def start_section(self, path: str, heading: str | None = None) -> None:
+        """Begin a new section; ``heading`` is written as its own line of text."""
+        heading_start = self.length
+        if heading:
+            self.paragraph_break()
+            self.write(heading)
+            heading_start = self.length - len(heading.strip())
+            self._pending_newlines = 1
+        self._headings.append((heading_start, self.length, path))
+
+    def add_reference(self, urls: tuple[str, ...]) -> None:
+        """Attach ``urls`` to the sentence that ends where the text currently ends."""
+        if urls:
+            self._ref_marks.append((self.length, urls))
+
+    def build(self) -> tuple[str, tuple[Span, ...], tuple[Span, ...]]:
+        text = "".join(self.parts)
+        sections = []
+        for index, (_, start, path) in enumerate(self._headings):
+            end = self._headings[index + 1][0] if index + 1 < len(self._headings) else len(text)
+            if end > start:
+                sections.append(Span(start, end, path))
+        if self._headings and self._headings[0][0] > 0:
+            sections.insert(0, Span(0, self._headings[0][0], ""))
+        return text, tuple(sections), self._resolve_references(text)
+
+    def _resolve_references(self, text: str) -> tuple[Span, ...]:
+        if not self._ref_marks:
+            return ()
+        sentences = split_sentences(text)
+        refs = []
+        for mark, urls in self._ref_marks:
+            # A ref follows the sentence it supports, so pick the last sentence starting before it.
+            supported = None
+            for sentence in sentences:
+                if sentence.start < mark:
+                    supported = sentence
+                else:
+                    break
+            if supported is not None:
+                refs.extend(Span(supported.start, supported.end, url) for url in urls)
+        return tuple(refs)
+
+    def _emit(self, text: str) -> None:
+        self.parts.append(text)
+        self.length += len(text)

@@ -1,0 +1,60 @@
+"""The data that leaves the ingest stage: documents and their passages."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Span:
+    """A labelled char range ``[start, end)`` of a document's cleaned text."""
+
+    start: int
+    end: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """One cleaned source document.
+
+    ``text`` is the cleaned text every offset in the project points into.
+    ``sections`` carries the section path of each region (``History > 2018``),
+    ``refs`` the URL of each reference and the sentence span it supports.
+    """
+
+    doc_id: str
+    path: str
+    source: str
+    title: str
+    text: str
+    format: str
+    content_hash: str
+    url: str = ""
+    published: str = ""
+    sections: tuple[Span, ...] = ()
+    refs: tuple[Span, ...] = ()
+
+    def section_at(self, offset: int) -> str:
+        for section in self.sections:
+            if section.start <= offset < section.end:
+                return section.label
+        return ""
+
+    def urls_between(self, start: int, end: int) -> tuple[str, ...]:
+        """Reference URLs whose supported sentence overlaps ``[start, end)``, in order, once each."""
+        found = [ref.label for ref in self.refs if ref.start < end and ref.end > start]
+        return tuple(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk of a document: ``text == document.text[start:end]``."""
+
+    passage_id: str
+    doc_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    section: str = ""
+    urls: tuple[str, ...] = field(default=())

@@ -1,0 +1,341 @@
+"""MediaWiki wikitext → cleaned text with section paths, infobox facts and reference URLs."""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+
+import mwparserfromhell
+from mwparserfromhell.nodes import (
+    Comment, ExternalLink, Heading, HTMLEntity, Tag, Template, Text, Wikilink,
+)
+from mwparserfromhell.wikicode import Wikicode
+
+from ingest.textbuilder import TextBuilder
+from ingest.types import Span
+
+# Sections that hold boilerplate (citations, link lists), not prose worth answering from.
+DROPPED_SECTIONS = {
+    "references", "external links", "further reading", "notes", "sources", "bibliography",
+    "see also", "footnotes", "citations", "notes and references", "general references",
+}
+_DROPPED_LINK_NAMESPACES = {"category", "file", "image", "media", "wikipedia", "wp", "template", "help", "portal", "special"}
+_INTERWIKI = re.compile(r"^[a-z]{2,3}(-[a-z]+)?:")
+_FACTS_SECTION = "Infobox"
+
+# Infobox parameters that are pictures or layout, never facts.
+_SKIPPED_INFOBOX_FIELDS = re.compile(
+    r"^(image|logo|caption|alt|map|pushpin|signature|coordinates|coor|footnotes|module|embed|"
+    r"image_size|logo_size|imagesize|logo_caption|image_caption|upright|width|label_position|mapsize|onlysourced)"
+)
+_INFOBOX_LABELS = {
+    "foundation": "Founded", "founded": "Founded", "founder": "Founders", "founders": "Founders",
+    "hq_location": "Headquarters", "headquarters": "Headquarters", "location": "Location",
+    "homepage": "Website", "website": "Website", "url": "Website", "num_employees": "Employees",
+    "key_people": "Key people", "area_served": "Area served", "birth_date": "Born",
+    "death_date": "Died", "birth_place": "Birthplace", "death_place": "Place of death",
+}
+_DATE_TEMPLATES = {
+    "start date", "start date and age", "end date", "birth date", "birth date and age",
+    "death date", "death date and age", "film date", "dts", "date", "start and end dates",
+    "birth year and age", "death year and age",
+}
+_FIRST_PARAM_TEMPLATES = {
+    "nowrap", "nobr", "small", "big", "sic", "abbr", "lang", "ill", "interlanguage link",
+    "math", "mvar", "var", "flag", "flagcountry", "smallcaps", "sc", "nowiki", "keypress",
+    "vanchor", "anchor text", "lang-en", "transl", "iast", "linktext", "visible anchor",
+}
+_LITERAL_TEMPLATES = {
+    "snd": " – ", "spaced ndash": " – ", "ndash": "–", "mdash": "—", "nbsp": " ", "'": "'",
+    "-": "", "•": " • ", "dot": " · ", "·": " · ", "=": "=", "!": "|",
+}
+_CHINESE_PARAMS = [("s", "simplified"), ("t", "traditional"), ("c", "Chinese"), ("p", "pinyin"),
+                   ("j", "Jyutping"), ("y", "Yale"), ("l", "literally")]
+
+
+@dataclass(frozen=True)
+class RenderedWikitext:
+    title: str
+    text: str
+    sections: tuple[Span, ...]
+    refs: tuple[Span, ...]
+
+
+class WikitextRenderer:
+    """Render wikitext to readable text.
+
+    >>> rendered = WikitextRenderer()("'''SenseTime''' ({{zh|s=商汤科技}}) is an [[Artificial intelligence|AI]] company.")
+    >>> rendered.text
+    'SenseTime (商汤科技) is an AI company.'
+    """
+
+    def __call__(self, wikitext: str) -> RenderedWikitext:
+        code = mwparserfromhell.parse(wikitext)
+        named_refs = _named_reference_urls(code)
+        out = TextBuilder()
+        inline = _Inline(named_refs, out)
+        facts: list[str] = []
+        stack: list[tuple[int, str]] = []
+        skip_below: int | None = None
+        for node in code.nodes:
+            if isinstance(node, Heading):
+                level = node.level
+                if skip_below is not None and level > skip_below:
+                    continue
+                skip_below = None
+                title = _Inline(named_refs, None).render(node.title).strip()
+                while stack and stack[-1][0] >= level:
+                    stack.pop()
+                if title.lower() in DROPPED_SECTIONS:
+                    skip_below = level
+                    continue
+                stack.append((level, title))
+                out.start_section(" > ".join(t for _, t in stack), heading=title)
+                continue
+            if skip_below is not None:
+                continue
+            if isinstance(node, Template) and _is_block_fact_template(node):
+                facts.extend(_facts_from(node, named_refs))
+                continue
+            if facts and not (isinstance(node, Text) and not str(node).strip()):
+                out.start_section(_FACTS_SECTION)
+                out.write(". ".join(facts) + ".")
+                out.paragraph_break()
+                facts = []
+                out.start_section(" > ".join(t for _, t in stack))
+            out.write(inline.render_node(node))
+        if facts:
+            out.start_section(_FACTS_SECTION)
+            out.write(". ".join(facts) + ".")
+        text, sections, refs = out.build()
+        return RenderedWikitext(_title_of(code), text, sections, refs)
+
+
+def _title_of(code: Wikicode) -> str:
+    """The infobox ``name``, else the first bold term of the lead (``'''SenseTime'''``)."""
+    for template in code.filter_templates(recursive=False):
+        if _template_name(template).startswith("infobox") and template.has("name"):
+            name = _Inline({}, None).render(template.get("name").value).strip()
+            if name:
+                return name
+    for tag in code.filter_tags(recursive=False, matches=lambda n: str(n.tag) == "b"):
+        bold = _Inline({}, None).render(tag.contents).strip()
+        if bold:
+            return bold
+    return ""
+
+
+def is_redirect(wikitext: str) -> bool:
+    return wikitext.lstrip()[:9].upper() == "#REDIRECT"
+
+
+class _Inline:
+    """Renders inline nodes; reports references to ``out`` when given."""
+
+    def __init__(self, named_refs: dict[str, tuple[str, ...]], out: TextBuilder | None):
+        self.named_refs = named_refs
+        self.out = out
+        # Inside a <ref> the parser failed to recognise, whose text spans several nodes.
+        self.in_unparsed_ref = False
+
+    def render(self, code: Wikicode | str | None) -> str:
+        if code is None:
+            return ""
+        if isinstance(code, str):
+            code = mwparserfromhell.parse(code)
+        return "".join(self.render_node(node) for node in code.nodes)
+
+    def render_node(self, node) -> str:
+        if isinstance(node, Text):
+            return self._text(str(node))
+        if self.in_unparsed_ref:
+            return ""
+        if isinstance(node, HTMLEntity):
+            return node.normalize()
+        if isinstance(node, Comment):
+            return ""
+        if isinstance(node, Wikilink):
+            return self._wikilink(node)
+        if isinstance(node, ExternalLink):
+            return self.render(node.title) if node.title else ("" if node.brackets else str(node.url))
+        if isinstance(node, Tag):
+            return self._tag(node)
+        if isinstance(node, Template):
+            return self._template(node)
+        return ""
+
+    def _text(self, text: str) -> str:
+        kept = []
+        while text:
+            if self.in_unparsed_ref:
+                close = _UNPARSED_REF_CLOSE.search(text)
+                if not close:
+                    return "".join(kept)
+                text = text[close.end():]
+                self.in_unparsed_ref = False
+            opening = _UNPARSED_REF_OPEN.search(text)
+            if not opening:
+                kept.append(text)
+                break
+            kept.append(text[:opening.start()])
+            text = text[opening.end():]
+            self.in_unparsed_ref = True
+        return _clean_leftover_markup("".join(kept))
+
+    def _wikilink(self, node: Wikilink) -> str:
+        target = str(node.title).strip()
+        namespace = target.lstrip(":").split(":", 1)[0].strip().lower() if ":" in target else ""
+        if namespace in _DROPPED_LINK_NAMESPACES or (not target.startswith(":") and _INTERWIKI.match(target)):
+            return ""
+        if node.text:
+            return self.render(node.text)
+        return target.lstrip(":").split("#", 1)[0] or target.split("#", 1)[-1]
+
+    def _tag(self, node: Tag) -> str:
+        name = str(node.tag).strip().lower()
+        if name == "ref":
+            self._reference(node)
+            return ""
+        if name in {"references", "gallery", "timeline", "score", "graph", "templatedata", "imagemap"}:
+            return ""
+        if name in {"br", "hr"}:
+            return "\n"
+        if name in {"li", "dt", "dd"}:
+            return "\n"
+        if name == "table":
+            return "\n" + self.render(node.contents) + "\n"
+        if name == "tr":
+            return "\n" + self.render(node.contents)
+        if name in {"td", "th"}:
+            return self.render(node.contents).strip() + " | "
+        if name in {"caption"}:
+            return "\n" + self.render(node.contents) + "\n"
+        return self.render(node.contents) if node.contents else ""
+
+    def _reference(self, node: Tag) -> None:
+        if self.out is None:
+            return
+        urls = _urls_in(node.contents) if node.contents else ()
+        if not urls and node.has("name"):
+            urls = self.named_refs.get(str(node.get("name").value).strip(), ())
+        self.out.add_reference(urls)
+
+    def _template(self, node: Template) -> str:
+        name = _template_name(node)
+        positional = [self.render(p.value).strip() for p in node.params if not p.showkey]
+        if name in _LITERAL_TEMPLATES:
+            return _LITERAL_TEMPLATES[name]
+        if name in _DATE_TEMPLATES:
+            return _render_date(positional)
+        if name in {"zh", "zh-full"} or name.startswith("lang-zh"):
+            values = [self.render(p.value).strip() for p in node.params if p.showkey and str(p.name).strip() in dict(_CHINESE_PARAMS)]
+            return "; ".join(v for v in values if v) or (positional[0] if positional else "")
+        if name == "lang" and len(positional) >= 2:
+            return positional[1]
+        if name.startswith("lang-") or name.startswith("langx"):
+            return positional[-1] if positional else ""
+        if name == "url":
+            return positional[1] if len(positional) > 1 else (positional[0] if positional else "")
+        if name in {"convert", "cvt"}:
+            return " ".join(positional[:2])
+        if name in {"us$", "usd"}:
+            return "US$" + (positional[0] if positional else "")
+        if name in {"as of"}:
+            return "As of " + " ".join(positional[:1])
+        if name in {"circa", "c."}:
+            return "c. " + (positional[0] if positional else "")
+        if name == "frac" and positional:
+            return "/".join(positional)
+        if name in _FIRST_PARAM_TEMPLATES:
+            return positional[0] if positional else ""
+        return ""
+
+
+_LEFTOVER_FILE_LINK = re.compile(r"\[\[(?:File|Image):[^\[\]]*(?:\[\[[^\]]*\]\][^\[\]]*)*\]\]", re.I)
+_LEFTOVER_LINK = re.compile(r"\[\[(?:[^|\]]*\|)?([^\]]*)\]\]")
+_LEFTOVER_TABLE_LINE = re.compile(r"^\s*(\{\||\|\}|\|-|\|\+).*$", re.M)
+_LEFTOVER_TABLE_CELL = re.compile(r"^\s*[|!]\s*(?:[^|\n\[]*=[^|\n]*\|(?!\|))?\s*", re.M)
+_UNPARSED_REF_OPEN = re.compile(r"<ref(?:\s[^>]*)?(?<!/)>", re.I)
+_UNPARSED_REF_CLOSE = re.compile(r"</ref\s*>", re.I)
+_LEFTOVER_REF = re.compile(r"<ref[^>/]*/>|<ref[^>]*>.*?</ref\s*>", re.S | re.I)
+_LEFTOVER_TAG = re.compile(r"</?(?:blockquote|small|big|center|div|span|sup|sub|br|poem|u|s|i|b|p|font|nowiki)\b[^>]*>", re.I)
+
+
+def _clean_leftover_markup(text: str) -> str:
+    """Markup the parser left as plain text (it gives up on some deep or malformed
+    structures): strip it with patterns rather than show brackets to the reader."""
+    if "[[" not in text and "\n|" not in text and "{|" not in text and "<" not in text:
+        return text
+    text = _LEFTOVER_REF.sub("", text)
+    text = _LEFTOVER_TAG.sub("", text)
+    text = _LEFTOVER_FILE_LINK.sub("", text)
+    text = _LEFTOVER_LINK.sub(r"\1", text)
+    text = _LEFTOVER_TABLE_LINE.sub("", text)
+    return _LEFTOVER_TABLE_CELL.sub("", text)
+
+
+def _template_name(node: Template) -> str:
+    return str(node.name).strip().replace("_", " ").lower()
+
+
+def _is_block_fact_template(node: Template) -> bool:
+    name = _template_name(node)
+    return name.startswith("infobox") or name == "chinese"
+
+
+def _facts_from(node: Template, named_refs: dict[str, tuple[str, ...]]) -> list[str]:
+    inline = _Inline(named_refs, None)
+    if _template_name(node) == "chinese":
+        params = {str(p.name).strip(): inline.render(p.value).strip() for p in node.params if p.showkey}
+        named = [(label, params[key]) for key, label in _CHINESE_PARAMS if params.get(key)]
+        if not named:
+            return []
+        first_label, first = named[0]
+        rest = "; ".join(f"{label}: {value}" for label, value in named[1:])
+        return [f"Chinese name: {first}" + (f" ({rest})" if rest else "")]
+    facts = []
+    for param in node.params:
+        key = str(param.name).strip().lower()
+        if not param.showkey or _SKIPPED_INFOBOX_FIELDS.match(key):
+            continue
+        value = " ".join(inline.render(param.value).split()).strip(" ,;")
+        if not value:
+            continue
+        label = _INFOBOX_LABELS.get(key) or key.replace("_", " ").strip().capitalize()
+        facts.append(f"{label}: {value}")
+    return facts
+
+
+def _render_date(positional: list[str]) -> str:
+    values = [v for v in positional if v]
+    if not values:
+        return ""
+    if not values[0].isdigit():
+        return values[0]
+    numbers = [v for v in values[:3] if v.isdigit()]
+    year = numbers[0]
+    month = calendar.month_name[int(numbers[1])] if len(numbers) > 1 and 1 <= int(numbers[1]) <= 12 else ""
+    day = str(int(numbers[2])) if len(numbers) > 2 else ""
+    return " ".join(part for part in (day, month, year) if part)
+
+
+def _urls_in(code: Wikicode) -> tuple[str, ...]:
+    urls = []
+    for template in code.filter_templates(recursive=True):
+        if template.has("url"):
+            url = str(template.get("url").value).strip()
+            if url:
+                urls.append(url)
+    if not urls:
+        urls.extend(str(link.url).strip() for link in code.filter_external_links(recursive=False))
+    return tuple(dict.fromkeys(urls))
+
+
+def _named_reference_urls(code: Wikicode) -> dict[str, tuple[str, ...]]:
+    named = {}
+    for tag in code.filter_tags(recursive=True, matches=lambda n: str(n.tag).strip().lower() == "ref"):
+        if tag.has("name") and tag.contents:
+            urls = _urls_in(tag.contents)
+            if urls:
+                named[str(tag.get("name").value).strip()] = urls
+    return named

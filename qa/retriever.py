@@ -1,0 +1,86 @@
+"""Top passages for a question by dense, BM25 or hybrid (reciprocal rank fusion) retrieval."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from index.embedder import Embedder
+from index.store import IndexStore, StoredPassage
+from qa.types import Citation, Hit
+
+MODES = ("hybrid", "dense", "bm25")
+DEFAULT_MODE = "hybrid"
+RRF_K = 60
+CANDIDATES = 100
+
+
+class QuestionError(ValueError):
+    """The question cannot be answered as asked (empty, say)."""
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[tuple[int, float]]], weights: Sequence[float],
+                           k: int = RRF_K) -> list[tuple[int, float]]:
+    """Fuse ranked lists: each row scores ``sum(weight / (k + rank))`` over the lists it appears in."""
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, (row, _) in enumerate(ranking, start=1):
+            fused[row] = fused.get(row, 0.0) + weight / (k + rank)
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+class Retriever:
+    """Ranked, cited passages from an ``IndexStore``.
+
+    >>> retriever = Retriever(IndexStore.open("index"), Embedder())      # doctest: +SKIP
+    >>> retriever("When was SenseTime founded?", k=3)[0].citation.source  # doctest: +SKIP
+    '002_73259c55204946b0.txt'
+    """
+
+    def __init__(self, store: IndexStore, embedder: Embedder, mode: str = DEFAULT_MODE,
+                 dense_weight: float = 1.0, bm25_weight: float = 1.0):
+        check_mode(mode)
+        self.store = store
+        self.embedder = embedder
+        self.mode = mode
+        self.weights = (dense_weight, bm25_weight)
+
+    def __call__(self, question: str, k: int = 5, mode: str | None = None) -> list[Hit]:
+        return self.retrieve_many([question], k, mode)[0]
+
+    def retrieve_many(self, questions: Sequence[str], k: int = 5, mode: str | None = None) -> list[list[Hit]]:
+        rankings = self.rank_rows(questions, k, mode)
+        rows = sorted({row for ranking in rankings for row, _ in ranking})
+        stored = self.store.passages(rows)
+        return [[_hit(rank, score, stored[row]) for rank, (row, score) in enumerate(ranking, start=1)]
+                for ranking in rankings]
+
+    def rank_rows(self, questions: Sequence[str], k: int, mode: str | None = None) -> list[list[tuple[int, float]]]:
+        mode = check_mode(mode or self.mode)
+        for question in questions:
+            if not question or not question.strip():
+                raise QuestionError("the question is empty; type a question about your documents")
+        if k < 1:
+            raise QuestionError("k must be at least 1")
+        depth = max(k, CANDIDATES) if mode == "hybrid" else k
+        dense = self.store.dense.search(self.embedder(list(questions)), depth) if mode != "bm25" else None
+        lexical = self.store.lexical.search(questions, depth) if mode != "dense" else None
+        if mode == "dense":
+            return [ranking[:k] for ranking in dense]
+        if mode == "bm25":
+            return [ranking[:k] for ranking in lexical]
+        return [reciprocal_rank_fusion((d, b), self.weights)[:k] for d, b in zip(dense, lexical)]
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise QuestionError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
+    return mode
+
+
+def _hit(rank: int, score: float, stored: StoredPassage) -> Hit:
+    passage = stored.passage
+    citation = Citation(
+        source=stored.source, title=stored.title, section=passage.section,
+        url=stored.url or (passage.urls[0] if passage.urls else ""),
+        start=passage.start, end=passage.end, doc_id=passage.doc_id, published=stored.published,
+    )
+    return Hit(rank=rank, score=score, passage=passage, citation=citation)

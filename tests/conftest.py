@@ -1,0 +1,37 @@
+"""Shared fixtures: the real model and a real index over the bundled SenseTime corpus."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index.builder import IndexBuilder
+from index.embedder import Embedder
+from ingest import BUNDLED_CORPUS
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory, embedder) -> Path:
+    """An index over the bundled corpus, built once; tests that modify an index copy it first."""
+    index_dir = tmp_path_factory.mktemp("seed-index")
+    IndexBuilder(index_dir, progress=False, embedder=embedder)([BUNDLED_CORPUS])
+    return index_dir
+
+
+@pytest.fixture
+def seed_corpus_copy(tmp_path) -> Path:
+    target = tmp_path / "corpus"
+    shutil.copytree(BUNDLED_CORPUS, target)
+    return target
+
+
+@pytest.fixture
+def seed_index_copy(tmp_path, seed_index) -> Path:
+    target = tmp_path / "index"
+    shutil.copytree(seed_index, target)
+    return target
