@@ -23,7 +23,8 @@ from ingest.reader import DEFAULT_MAX_BYTES
 from ingest.types import Document, Passage
 
 log = logging.getLogger("docqa.index")
-EMBED_BATCH = 256
+# Small enough that a killed build loses little work, large enough to keep the model busy.
+EMBED_BATCH = 64
 
 
 def passage_embedding_text(title: str, section: str, text: str) -> str:
@@ -53,6 +54,10 @@ class BuildReport:
 
 
 class BuildInProgress(IndexStoreError):
+    pass
+
+
+class NothingToIndex(IndexStoreError):
     pass
 
 
@@ -111,6 +116,8 @@ class IndexBuilder:
                    if path not in loaded_paths and prune_under is not None and _should_prune(path, prune_under)]
         for path in removed:
             del documents[path]
+        if not documents:
+            raise NothingToIndex("no readable documents were found, so no index was written")
         ordered = [documents[path] for path in sorted(documents)]
 
         clock = time.perf_counter()

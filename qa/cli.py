@@ -15,7 +15,7 @@ from qa.retriever import DEFAULT_MODE, MODES, QuestionError
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    _log_warnings_to(sys.stderr)
     for noisy in ("faiss", "faiss.loader", "bm25s", "sentence_transformers", "transformers", "httpx"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
@@ -26,6 +26,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; the index is unchanged", file=sys.stderr)
         return 130
+
+
+def _log_warnings_to(stream) -> None:
+    """docqa's warnings (skipped files and the like) as ``warning: ...`` lines on ``stream``."""
+    logger = logging.getLogger("docqa")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:

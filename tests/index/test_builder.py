@@ -1,0 +1,139 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from index import IndexBuilder, IndexMismatch, IndexNotFound, IndexStore
+from index.embedder import Embedder
+from qa import QA
+from support import WIKI_SEED
+
+QUESTIONS = ["When was SenseTime founded?", "Who led the $600 million round?", "What is the smart policing venture?"]
+
+
+def build(index_dir, corpus, embedder, **options):
+    prune = options.pop("prune", False)
+    return IndexBuilder(index_dir, progress=False, embedder=embedder, **options)([corpus], prune=prune)
+
+
+@pytest.fixture
+def warm_index(tmp_path, seed_index, seed_corpus_copy, embedder):
+    """An index over a copy of the corpus whose embedding cache is seeded from the shared seed index."""
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    shutil.copy(seed_index / "embeddings.sqlite", index_dir / "embeddings.sqlite")
+    report = build(index_dir, seed_corpus_copy, embedder)
+    assert report.embedded == 0, "same model and text must reuse embeddings whatever the file path"
+    return index_dir
+
+
+def test_manifest_records_model_dimension_chunking_version_and_document_hashes(seed_index):
+    store = IndexStore.open(seed_index)
+    manifest = json.loads((store.version / "manifest.json").read_text())
+    assert manifest["model"] == "all-MiniLM-L6-v2" and manifest["dimension"] == 384
+    assert manifest["chunking"]["max_tokens"] == 200 and manifest["chunking"]["overlap_sentences"] == 1
+    assert manifest["format_version"] == 1 and manifest["dense_index"] == "flat"
+    assert len(manifest["documents"]) == 5 and all(len(h) == 64 for h in manifest["documents"].values())
+    assert manifest["passages"] == store.count_passages() == len(store.dense) > 5
+    assert sorted(p.name for p in store.version.iterdir()) == [
+        "bm25", "dense.faiss", "manifest.json", "passages.sqlite", "vectors.npy"]
+
+
+def test_second_build_of_an_unchanged_corpus_embeds_nothing(warm_index, seed_corpus_copy, embedder):
+    before = IndexStore.open(warm_index).count_passages()
+    report = build(warm_index, seed_corpus_copy, embedder)
+    assert (report.embedded, report.reused, report.added_documents, report.changed_documents) == (0, before, 0, 0)
+
+
+def test_editing_one_file_re_embeds_only_its_passages(warm_index, seed_corpus_copy, embedder):
+    edited = seed_corpus_copy / "003_43698ed40160f2b4.txt"
+    old = IndexStore.open(warm_index)
+    old_rows = {p.passage_id: p for doc in old.documents() for p, _ in old.passages_of(doc.doc_id)}
+    edited.write_text(edited.read_text() + "\nSenseTime opened a research office in Kyoto in 2018.\n")
+
+    report = build(warm_index, seed_corpus_copy, embedder)
+
+    new = IndexStore.open(warm_index)
+    edited_doc = next(d for d in new.documents() if d.source == edited.name)
+    edited_passages = new.passages_of(edited_doc.doc_id)
+    assert report.changed_documents == 1 and report.added_documents == 0
+    assert 1 <= report.embedded <= len(edited_passages)
+    assert new.count_passages() == len(old_rows) - len([p for p in old_rows.values() if p.doc_id not in
+                                                        {d.doc_id for d in new.documents()}]) + len(edited_passages)
+    assert "Kyoto" in edited_passages[-1][0].text
+    hits = QA(new, embedder).retrieve("Where did SenseTime open a research office in Kyoto?", k=1, mode="bm25")
+    assert hits[0].citation.source == edited.name and "Kyoto" in hits[0].passage.text
+
+
+def test_deleted_file_is_kept_without_prune_and_removed_with_it(warm_index, seed_corpus_copy, embedder):
+    (seed_corpus_copy / "004_46bcc2b04fd1ba2f.txt").unlink()
+    kept = build(warm_index, seed_corpus_copy, embedder)
+    assert kept.removed_documents == 0 and kept.documents == 5
+
+    pruned = build(warm_index, seed_corpus_copy, embedder, prune=True)
+    store = IndexStore.open(warm_index)
+    assert pruned.removed_documents == 1 and pruned.embedded == 0
+    assert "004_46bcc2b04fd1ba2f.txt" not in {d.source for d in store.documents()}
+    assert store.count_passages() == len(store.dense) == int(store.lexical.retriever.scores["num_docs"])
+    for hit in QA(store, embedder).retrieve("surveillance software for the police", k=10, mode="bm25"):
+        assert hit.citation.source != "004_46bcc2b04fd1ba2f.txt"
+
+
+def test_incremental_result_equals_a_fresh_build(warm_index, seed_corpus_copy, embedder, tmp_path):
+    (seed_corpus_copy / "004_46bcc2b04fd1ba2f.txt").unlink()
+    edited = seed_corpus_copy / "000_a9af21b14b31e59d.txt"
+    edited.write_text(edited.read_text().replace("China’s AI industry may triple", "China’s AI sector may triple"))
+    build(warm_index, seed_corpus_copy, embedder, prune=True)
+    fresh_dir = tmp_path / "fresh"
+    build(fresh_dir, seed_corpus_copy, embedder)
+
+    incremental, fresh = IndexStore.open(warm_index), IndexStore.open(fresh_dir)
+    assert incremental.manifest.documents == fresh.manifest.documents
+
+    def passages(store):
+        return [(p.passage_id, p.start, p.end, p.text, p.section, p.urls)
+                for d in store.documents() for p, _ in store.passages_of(d.doc_id)]
+
+    assert passages(incremental) == passages(fresh)
+    np.testing.assert_allclose(np.load(incremental.version / "vectors.npy"), np.load(fresh.version / "vectors.npy"), atol=1e-5)
+    for mode in ("dense", "bm25", "hybrid"):
+        for question in QUESTIONS:
+            a = [h.passage.passage_id for h in QA(incremental, embedder).retrieve(question, k=5, mode=mode)]
+            b = [h.passage.passage_id for h in QA(fresh, embedder).retrieve(question, k=5, mode=mode)]
+            assert a == b, (mode, question)
+
+
+def test_index_built_with_another_model_is_refused_clearly(seed_index, seed_index_copy, embedder):
+    with pytest.raises(IndexMismatch, match="built with 'all-MiniLM-L6-v2', not 'BAAI/bge-small-en-v1.5'"):
+        QA(IndexStore.open(seed_index), Embedder("BAAI/bge-small-en-v1.5"))
+    with pytest.raises(IndexMismatch, match="--rebuild"):
+        IndexBuilder(seed_index, model_name="BAAI/bge-small-en-v1.5", progress=False)
+    version = IndexStore.open(seed_index_copy).version
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["format_version"] = 99
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="format 99"):
+        IndexStore.open(seed_index_copy)
+
+
+def test_dimension_mismatch_is_refused(seed_index_copy):
+    version = IndexStore.open(seed_index_copy).version
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["dimension"] = 768
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="768-dimensional"):
+        QA.open(seed_index_copy)
+
+
+def test_missing_index_says_how_to_build_one(tmp_path):
+    with pytest.raises(IndexNotFound, match="qa index PATH"):
+        IndexStore.open(tmp_path / "nothing")
+
+
+def test_wiki_seed_passages_are_stored_with_sections_and_urls(seed_index):
+    store = IndexStore.open(seed_index)
+    wiki = next(d for d in store.documents() if d.source == WIKI_SEED)
+    passages = [p for p, _ in store.passages_of(wiki.doc_id)]
+    assert {p.section for p in passages} >= {"Infobox", "History > 2014", "Controversies"}
+    assert all(wiki.text[p.start:p.end] == p.text for p in passages)
