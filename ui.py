@@ -1,0 +1,201 @@
+"""Gradio web UI: ask questions, read cited passages, add documents.
+
+    python ui.py                      # the bundled SenseTime corpus on http://127.0.0.1:7860
+    python ui.py --index DIR --port 8000
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from index.builder import IndexBuilder
+from index.embedder import ModelUnavailable
+from index.store import IndexStoreError
+from qa.api import QA, default_index_dir
+from qa.retriever import DEFAULT_MODE, MODES, QuestionError
+from qa.types import Answer, Hit
+
+try:
+    import gradio as gr
+except ImportError as error:
+    raise ImportError("the web UI needs gradio: pip install -e '.[ui]'") from error
+
+EXAMPLES = ["Who founded SenseTime?", "When was SenseTime founded?", "How much did SenseTime raise in its Series C round?",
+            "Why was SenseTime put on the US Entity List?"]
+
+CSS = """
+.gradio-container {max-width: 1080px !important; margin: auto;}
+#title h1 {margin-bottom: 0;} #title p {color: #64748b; margin-top: 4px;}
+.answer-box {border: 1px solid #c7d2fe; background: #eef2ff; border-radius: 12px; padding: 16px 18px;}
+.answer-box .label {font-size: 12px; letter-spacing: .06em; text-transform: uppercase; color: #4f46e5; font-weight: 600;}
+.answer-box .sentence {font-size: 19px; line-height: 1.45; margin: 6px 0 10px; color: #111827;}
+.answer-box .context {font-size: 14px; color: #374151; line-height: 1.55;}
+.cite {font-size: 13px; color: #475569; margin-top: 8px;}
+.cite a {color: #4338ca;}
+mark {background: #fde68a; padding: 1px 2px; border-radius: 3px;}
+.card {border: 1px solid #e5e7eb; border-radius: 12px; padding: 14px 16px; margin: 10px 0; background: #fff;}
+.card-head {display: flex; gap: 10px; align-items: baseline;}
+.card .num {background: #4f46e5; color: white; border-radius: 999px; min-width: 24px; height: 24px; display: inline-flex;
+            align-items: center; justify-content: center; font-size: 13px; font-weight: 600;}
+.card .title {font-weight: 600; color: #111827; flex: 1;}
+.card .score {font-size: 12px; color: #6b7280; font-variant-numeric: tabular-nums;}
+.card .meta {font-size: 13px; color: #64748b; margin: 4px 0 8px 34px;}
+.card .text {font-size: 14px; line-height: 1.55; color: #1f2937; margin-left: 34px; white-space: pre-wrap;}
+.message {border-radius: 10px; padding: 12px 14px; border: 1px solid #fecaca; background: #fef2f2; color: #991b1b;}
+.message.info {border-color: #bbf7d0; background: #f0fdf4; color: #166534;}
+"""
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def message_html(text: str, kind: str = "error") -> str:
+    return f'<div class="message {kind}">{_escape(text)}</div>'
+
+
+def _citation_line(source: str, section: str, url: str, start: int, end: int, published: str = "") -> str:
+    parts = [f"<b>{_escape(source)}</b>", _escape(section or "lead section"), f"chars {start}–{end}"]
+    if published:
+        parts.append(_escape(published[:10]))
+    if url:
+        parts.append(f'<a href="{_escape(url)}" target="_blank" rel="noopener">{_escape(url[:70])}{"…" if len(url) > 70 else ""}</a>')
+    return " · ".join(parts)
+
+
+def _highlighted(hit: Hit, answer: Answer) -> str:
+    cited = answer.answer_citation
+    text = hit.passage.text
+    if cited and cited.doc_id == hit.passage.doc_id and hit.passage.start <= cited.start and cited.end <= hit.passage.end:
+        start, end = cited.start - hit.passage.start, cited.end - hit.passage.start
+        return f"{_escape(text[:start])}<mark>{_escape(text[start:end])}</mark>{_escape(text[end:])}"
+    return _escape(text)
+
+
+def answer_html(answer: Answer) -> str:
+    if not answer.hits:
+        return message_html("Nothing in the index matches this question.", "info")
+    cited = answer.answer_citation
+    home = next((h for h in answer.hits if cited and h.passage.doc_id == cited.doc_id
+                 and h.passage.start <= cited.start and cited.end <= h.passage.end), answer.hits[0])
+    citation = _citation_line(cited.source, cited.section, cited.url, cited.start, cited.end, cited.published) if cited else ""
+    return (f'<div class="answer-box" id="answer-box"><div class="label">Answer · from passage {home.rank}</div>'
+            f'<div class="sentence">{_escape(answer.answer)}</div>'
+            f'<div class="context">{_highlighted(home, answer)}</div>'
+            f'<div class="cite">{citation}</div></div>')
+
+
+def cards_html(answer: Answer) -> str:
+    cards = []
+    for hit in answer.hits:
+        c = hit.citation
+        cards.append(
+            f'<div class="card" data-source="{_escape(c.source)}"><div class="card-head"><span class="num">{hit.rank}</span>'
+            f'<span class="title">{_escape(c.title)}</span><span class="score">score {hit.score:.4f}</span></div>'
+            f'<div class="meta">{_citation_line(c.source, c.section, c.url, c.start, c.end, c.published)}</div>'
+            f'<div class="text">{_highlighted(hit, answer)}</div></div>')
+    return "".join(cards)
+
+
+class DocQAApp:
+    """The state behind the page: one open index, swapped for a new version after an upload."""
+
+    def __init__(self, index_dir: Path, qa: QA):
+        self.index_dir = index_dir
+        self.qa = qa
+        self._lock = threading.Lock()
+
+    def stats_markdown(self) -> str:
+        s = self.qa.stats()
+        return (f"**{s.documents}** documents · **{s.passages}** passages · model `{s.model}` "
+                f"({s.dimension}-d, {s.dense_index}) · `{s.path}`")
+
+    def ask(self, question: str, k: int, mode: str) -> tuple[str, str]:
+        try:
+            answer = self.qa.ask(question or "", k=int(k), mode=mode)
+        except QuestionError as error:
+            return message_html(str(error)), ""
+        except Exception as error:  # the page must show a message, never a traceback
+            return message_html(f"Something went wrong answering this question: {error}"), ""
+        return answer_html(answer), cards_html(answer)
+
+    def add_documents(self, files, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str]:
+        if not files:
+            return message_html("Choose one or more files to add first."), self.stats_markdown()
+        uploads = self.index_dir / "uploads"
+        uploads.mkdir(parents=True, exist_ok=True)
+        copied = []
+        for file in files:
+            source = Path(getattr(file, "name", file))
+            target = uploads / source.name
+            shutil.copyfile(source, target)
+            copied.append(target)
+        with self._lock:
+            try:
+                builder = IndexBuilder(self.index_dir, progress=True, embedder=self.qa.embedder)
+                report = builder(copied)
+            except (IndexStoreError, ModelUnavailable, ValueError) as error:
+                for path in copied:
+                    path.unlink(missing_ok=True)
+                skipped = "; ".join(w.split(": ", 1)[-1] for w in builder.loader.warnings) if "builder" in locals() else ""
+                return message_html(f"Nothing was added: {error}" + (f" ({skipped})" if skipped else "")), self.stats_markdown()
+            self.qa = QA(type(self.qa.store).open(self.index_dir), self.qa.embedder)
+        lines = [f"Added {report.added_documents} and updated {report.changed_documents} document(s): "
+                 f"{report.embedded} new passages embedded."]
+        lines += [f"Skipped {Path(w.split(': ', 1)[0]).name}: {w.split(': ', 1)[-1]}" for w in report.warnings]
+        kind = "info" if report.added_documents or report.changed_documents else "error"
+        return "".join(message_html(line, kind if i == 0 else "error") for i, line in enumerate(lines)), self.stats_markdown()
+
+
+def build_app(app: DocQAApp) -> "gr.Blocks":
+    with gr.Blocks(title="docqa", analytics_enabled=False) as demo:
+        gr.Markdown("# docqa\nAsk your documents. Every answer comes with the passage and the place it came from.",
+                    elem_id="title")
+        with gr.Row(equal_height=True):
+            question = gr.Textbox(label="Question", placeholder="e.g. Who founded SenseTime?", elem_id="question",
+                                  scale=5, autofocus=True, max_lines=2)
+            ask = gr.Button("Ask", variant="primary", elem_id="ask", scale=1, min_width=100)
+        with gr.Row():
+            k = gr.Slider(1, 20, value=5, step=1, label="Passages (k)", elem_id="k")
+            mode = gr.Radio(list(MODES), value=DEFAULT_MODE, label="Retrieval", elem_id="mode")
+        gr.Examples(EXAMPLES, inputs=question)
+        answer = gr.HTML(elem_id="answer")
+        passages = gr.HTML(elem_id="passages")
+        with gr.Accordion("Index and documents", open=False):
+            stats = gr.Markdown(app.stats_markdown(), elem_id="stats")
+            files = gr.File(label="Add documents (wikitext, Markdown with front matter, plain text)",
+                            file_count="multiple", elem_id="upload")
+            add = gr.Button("Add to index", elem_id="add")
+            upload_status = gr.HTML(elem_id="upload-status")
+        for trigger in (ask.click, question.submit):
+            trigger(app.ask, inputs=[question, k, mode], outputs=[answer, passages])
+        add.click(app.add_documents, inputs=[files], outputs=[upload_status, stats])
+    return demo
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ui.py", description="docqa web UI")
+    parser.add_argument("--index", type=Path, default=None, help="index folder (default: the bundled corpus index)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s, this machine only)")
+    parser.add_argument("--port", type=int, default=7860)
+    args = parser.parse_args(argv)
+    try:
+        qa = QA.open(args.index) if args.index else QA.default()
+    except (IndexStoreError, ModelUnavailable) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    app = DocQAApp(args.index or default_index_dir(), qa)
+    build_app(app).launch(server_name=args.host, server_port=args.port, css=CSS, theme=gr.themes.Soft(),
+                          footer_links=[], show_error=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -163,8 +163,10 @@ class IndexStore:
         refs = _spans(record["refs"]) if record else ()
         return tuple(dict.fromkeys(r.label for r in refs if r.start < end and r.end > start))
 
-    def embed_keys(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT embed_key FROM passages ORDER BY row")]
+    def row_labels(self) -> list[tuple[str, str]]:
+        """``(passage_id, document source)`` of every row, in row order: maps search rows to ids cheaply."""
+        query = "SELECT p.passage_id, d.source FROM passages p JOIN documents d USING (doc_id) ORDER BY p.row"
+        return [(r[0], r[1]) for r in self.db.execute(query)]
 
     def documents(self) -> Iterable[Document]:
         for record in self.db.execute("SELECT * FROM documents ORDER BY path"):

@@ -11,6 +11,10 @@ MODES = ("hybrid", "dense", "bm25")
 DEFAULT_MODE = "hybrid"
 RRF_K = 60
 CANDIDATES = 100
+# Dense rankings count half as much as BM25 in the fusion: best nDCG@10 on both the seed
+# questions (0.844 vs 0.807 at equal weights) and SciFact (0.721 vs 0.718); see README.
+DENSE_WEIGHT = 0.5
+BM25_WEIGHT = 1.0
 
 
 class QuestionError(ValueError):
@@ -36,7 +40,7 @@ class Retriever:
     """
 
     def __init__(self, store: IndexStore, embedder: Embedder, mode: str = DEFAULT_MODE,
-                 dense_weight: float = 1.0, bm25_weight: float = 1.0):
+                 dense_weight: float = DENSE_WEIGHT, bm25_weight: float = BM25_WEIGHT):
         check_mode(mode)
         self.store = store
         self.embedder = embedder
