@@ -16,6 +16,7 @@ def format_table(report: EvalReport, published: dict[str, float] | None = None) 
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     line = lambda cells: "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
     out = [f"{report.name}: {report.queries} queries", line(header), line(["-" * w for w in widths]), *map(line, rows)]
+    out.extend(f"{key}: {value:.3f}" if isinstance(value, float) else f"{key}: {value}" for key, value in report.extra.items())
     if published:
         out.append("published nDCG@10: " + ", ".join(f"{k} {v:.3f}" for k, v in published.items()))
     return "\n".join(out)

@@ -28,6 +28,7 @@ class EvalReport:
     queries: int
     results: tuple[ModeResult, ...]
     settings: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
 
     def best(self, metric: str) -> ModeResult:
         return max(self.results, key=lambda result: result.metrics[metric])

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from index.store import IndexStore
@@ -65,5 +65,15 @@ def run_seed_eval(index_dir: Path | None = None, modes=MODES, progress: bool = T
 
     settings = {"index": str(qa.store.root), "model": qa.store.manifest.model,
                 "chunking": qa.store.manifest.chunking, "passages": qa.store.count_passages()}
-    return compare_modes("seed questions", rank, {q.qid: q.question for q in questions},
-                         seed_qrels(questions, qa.store), modes, depth=10, settings=settings, progress=progress)
+    report = compare_modes("seed questions", rank, {q.qid: q.question for q in questions},
+                           seed_qrels(questions, qa.store), modes, depth=10, settings=settings, progress=progress)
+    return replace(report, extra={f"answer accuracy ({qa.retriever.mode}, k=5)": answer_accuracy(qa, questions)})
+
+
+def answer_accuracy(qa: QA, questions: list[SeedQuestion], k: int = 5) -> float:
+    """Share of questions whose extracted answer sentence contains an accepted answer."""
+    correct = 0
+    for question in questions:
+        sentence = normalize(qa.ask(question.question, k=k).answer)
+        correct += any(normalize(answer) in sentence for answer in question.answers)
+    return correct / len(questions)
