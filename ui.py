@@ -17,7 +17,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from index.builder import IndexBuilder
 from index.embedder import ModelUnavailable
-from index.store import IndexStoreError
+from index.store import IndexStore, IndexStoreError
 from qa.api import QA, default_index_dir
 from qa.retriever import DEFAULT_MODE, MODES, QuestionError
 from qa.types import Answer, Hit
@@ -138,15 +138,16 @@ class DocQAApp:
             shutil.copyfile(source, target)
             copied.append(target)
         with self._lock:
+            builder = None
             try:
                 builder = IndexBuilder(self.index_dir, progress=True, embedder=self.qa.embedder)
                 report = builder(copied)
             except (IndexStoreError, ModelUnavailable, ValueError) as error:
                 for path in copied:
                     path.unlink(missing_ok=True)
-                skipped = "; ".join(w.split(": ", 1)[-1] for w in builder.loader.warnings) if "builder" in locals() else ""
-                return message_html(f"Nothing was added: {error}" + (f" ({skipped})" if skipped else "")), self.stats_markdown()
-            self.qa = QA(type(self.qa.store).open(self.index_dir), self.qa.embedder)
+                reasons = "; ".join(w.split(": ", 1)[-1] for w in builder.loader.warnings) if builder else ""
+                return message_html(f"Nothing was added: {error}" + (f" ({reasons})" if reasons else "")), self.stats_markdown()
+            self.qa = QA(IndexStore.open(self.index_dir), self.qa.embedder)
         lines = [f"Added {report.added_documents} and updated {report.changed_documents} document(s): "
                  f"{report.embedded} new passages embedded."]
         lines += [f"Skipped {Path(w.split(': ', 1)[0]).name}: {w.split(': ', 1)[-1]}" for w in report.warnings]

@@ -138,7 +138,7 @@ class IndexBuilder:
             dense_index=index_type, documents={d.path: d.content_hash for d in ordered},
             passages=len(passages), created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         )
-        write_version(self.index_dir, manifest, ordered, passages, vectors, dense, lexical)
+        write_version(self.index_dir, manifest, ordered, passages, dense, lexical)
         self._cache().retain([key for _, key in passages])
         timings["write"] = time.perf_counter() - clock
         return BuildReport(

@@ -4,11 +4,13 @@
       CURRENT                 name of the live version, replaced atomically
       v-<time>-<id>/          one complete, immutable version
         manifest.json         model, dimension, chunking, format version, document hashes
-        passages.sqlite       documents and passages with their char offsets
-        vectors.npy           passage embeddings, row i = passage row i (memory-mappable)
-        dense.faiss           FAISS index over vectors.npy
+        passages.sqlite       documents, and passages as char offsets into their document's text
+        dense.faiss           FAISS index of passage embeddings, id = passage row
         bm25/                 bm25s index (npy + json)
       embeddings.sqlite       embedding cache keyed by model and text, survives interrupted builds
+
+Each text and each vector is stored once in a version (passage text is sliced from its
+document at read time), plus once more in the embedding cache.
 
 A build writes a new version beside the live one and only then repoints
 ``CURRENT``, so a build killed at any moment leaves the previous index intact.
@@ -25,7 +27,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import numpy as np
 
 from index.dense import DenseIndex
 from index.lexical import LexicalIndex
@@ -88,9 +89,13 @@ CREATE TABLE documents (
     url TEXT, published TEXT, content_hash TEXT, text TEXT, sections TEXT, refs TEXT);
 CREATE TABLE passages (
     row INTEGER PRIMARY KEY, passage_id TEXT UNIQUE NOT NULL, doc_id TEXT NOT NULL REFERENCES documents,
-    ordinal INTEGER, start INTEGER, end INTEGER, section TEXT, text TEXT, urls TEXT, embed_key TEXT);
+    ordinal INTEGER, start INTEGER, end INTEGER, section TEXT, urls TEXT, embed_key TEXT);
 CREATE INDEX passages_by_doc ON passages(doc_id);
 """
+
+
+# SQLite's substr counts characters (code points), as Python's slicing does.
+_PASSAGE_TEXT = "substr(d.text, p.start + 1, p.end - p.start) AS text"
 
 
 def _spans_json(spans: Sequence[Span]) -> str:
@@ -153,7 +158,7 @@ class IndexStore:
         if not rows:
             return {}
         marks = ",".join("?" * len(rows))
-        query = f"""SELECT p.*, d.title, d.source, d.url AS doc_url, d.published, d.path
+        query = f"""SELECT p.*, {_PASSAGE_TEXT}, d.title, d.source, d.url AS doc_url, d.published, d.path
                     FROM passages p JOIN documents d USING (doc_id) WHERE p.row IN ({marks})"""
         return {record["row"]: _stored_passage(record) for record in self.db.execute(query, list(rows))}
 
@@ -173,7 +178,8 @@ class IndexStore:
             yield _document(record)
 
     def passages_of(self, doc_id: str) -> list[tuple[Passage, str]]:
-        records = self.db.execute("SELECT * FROM passages WHERE doc_id = ? ORDER BY ordinal", (doc_id,))
+        records = self.db.execute(f"""SELECT p.*, {_PASSAGE_TEXT} FROM passages p JOIN documents d USING (doc_id)
+                                      WHERE doc_id = ? ORDER BY ordinal""", (doc_id,))
         return [(_passage(r), r["embed_key"]) for r in records]
 
 
@@ -200,15 +206,13 @@ def _stored_passage(record: sqlite3.Row) -> StoredPassage:
 
 
 def write_version(root: Path, manifest: Manifest, documents: Sequence[Document],
-                  passages: Sequence[tuple[Passage, str]], vectors: np.ndarray,
-                  dense: DenseIndex, lexical: LexicalIndex) -> Path:
+                  passages: Sequence[tuple[Passage, str]], dense: DenseIndex, lexical: LexicalIndex) -> Path:
     """Write a complete version next to the live one, then make it live atomically."""
     root.mkdir(parents=True, exist_ok=True)
     name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     staging = root / f".tmp-{name}"
     staging.mkdir()
     (staging / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2, ensure_ascii=False))
-    np.save(staging / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
     dense.save(staging / "dense.faiss")
     lexical.save(staging / "bm25")
     db = sqlite3.connect(staging / "passages.sqlite")
@@ -216,8 +220,8 @@ def write_version(root: Path, manifest: Manifest, documents: Sequence[Document],
     db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)", [
         (d.doc_id, d.path, d.source, d.title, d.format, d.url, d.published, d.content_hash, d.text,
          _spans_json(d.sections), _spans_json(d.refs)) for d in documents])
-    db.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?)", [
-        (row, p.passage_id, p.doc_id, p.ordinal, p.start, p.end, p.section, p.text,
+    db.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)", [
+        (row, p.passage_id, p.doc_id, p.ordinal, p.start, p.end, p.section,
          json.dumps(list(p.urls)), key) for row, (p, key) in enumerate(passages)])
     db.commit()
     db.close()

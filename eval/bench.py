@@ -1,0 +1,238 @@
+"""Speed and scale benchmark; prints numbers, asserts nothing.
+
+    python eval/bench.py                         # ingest throughput, then 1k / 10k / 100k passages
+    python eval/bench.py --sizes 1000 --million  # also FAISS alone on 1M synthetic vectors
+
+Text comes from ../shared/bench (SciFact, the wikitext dump, the front-matter posts). Embedding
+runs at about 15-30 passages/s on 2 cores, so only ``--embed-sample`` passages are really embedded
+(that measures throughput); the sized indexes use synthetic vectors drawn around those real
+embeddings, while queries are encoded by the real model. Above the real pool, passages are
+repeated with a variant tag so BM25 sees distinct texts. Each size runs in a fresh process so
+its peak memory is its own.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from eval.beir import beir_documents, load_beir  # noqa: E402
+from eval.metrics import latency_percentiles  # noqa: E402
+from index.builder import passage_embedding_text  # noqa: E402
+from index.embedder import Embedder  # noqa: E402
+from ingest.chunker import Chunker  # noqa: E402
+from ingest.loader import DocumentLoader  # noqa: E402
+
+BENCH = REPO.parent / "shared" / "bench"
+
+
+def peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def folder_size_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+
+
+def ingest_pool(embedder: Embedder) -> tuple[list[dict], list[dict]]:
+    """Parse and chunk the real corpora; returns passages and per-corpus timings."""
+    chunker = Chunker(count_tokens=embedder.count_tokens)
+    embedder.count_tokens(["warm up the tokenizer"])
+    corpora = [("wikitext dump", lambda: list(DocumentLoader()([BENCH / "wikitext"]))),
+               ("news front matter", lambda: list(DocumentLoader()([BENCH / "news_frontmatter"]))),
+               ("SciFact corpus", lambda: beir_documents(load_beir(BENCH / "scifact")))]
+    pool, stats = [], []
+    for name, load in corpora:
+        clock = time.perf_counter()
+        documents = load()
+        parsed = time.perf_counter()
+        passages = [(d, p) for d in documents for p in chunker(d)]
+        chunked = time.perf_counter()
+        pool.extend({"title": d.title, "section": p.section, "text": p.text} for d, p in passages)
+        stats.append({"corpus": name, "documents": len(documents), "passages": len(passages),
+                      "parse_s": parsed - clock, "chunk_s": chunked - parsed})
+    return pool, stats
+
+
+def child_bench(size: int, index_type: str, pool_path: str, base_path: str, queries: list[str], result_path: str) -> None:
+    from index.dense import DenseIndex, build_dense_index
+    from index.lexical import LexicalIndex
+    from index.store import IndexStore, Manifest, write_version
+    from ingest.types import Document, Passage
+    from qa.retriever import Retriever
+
+    pool = [json.loads(line) for line in open(pool_path, encoding="utf-8")]
+    base = np.load(base_path)
+    rng = np.random.default_rng(size)
+    texts, documents, passages = [], [], []
+    for row in range(size):
+        item = pool[row % len(pool)]
+        variant = row // len(pool)
+        title = item["title"] + (f" (variant {variant})" if variant else "")
+        doc = Document(doc_id=f"d{row}", path=f"bench#{row}", source=f"bench-{row}", title=title, text=item["text"],
+                       format="bench", content_hash=str(row))
+        documents.append(doc)
+        passages.append((Passage(f"d{row}:0", doc.doc_id, 0, 0, len(item["text"]), item["text"], item["section"]), str(row)))
+        texts.append(passage_embedding_text(title, item["section"], item["text"]))
+    centres = base[rng.integers(0, len(base), size)]
+    noise = rng.normal(0, 0.35 / np.sqrt(base.shape[1]), centres.shape).astype(np.float32)
+    vectors = centres + noise
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    clock = time.perf_counter()
+    dense = DenseIndex(build_dense_index(vectors, index_type))
+    dense_s = time.perf_counter() - clock
+    clock = time.perf_counter()
+    lexical = LexicalIndex.build(texts)
+    bm25_s = time.perf_counter() - clock
+    with tempfile.TemporaryDirectory() as folder:
+        manifest = Manifest(model="all-MiniLM-L6-v2", dimension=int(vectors.shape[1]), chunking={}, embedding={},
+                            dense_index=index_type, passages=size)
+        clock = time.perf_counter()
+        write_version(Path(folder), manifest, documents, passages, dense, lexical)
+        write_s = time.perf_counter() - clock
+        store = IndexStore.open(folder)
+        size_mb = folder_size_mb(store.version)
+        embedder = Embedder()
+        retriever = Retriever(store, embedder)
+        retriever("warm up", k=10)
+        latency = {}
+        for mode in ("dense", "hybrid"):
+            timings = []
+            for query in queries:
+                started = time.perf_counter()
+                retriever(query, k=10, mode=mode)
+                timings.append(time.perf_counter() - started)
+            latency[mode] = latency_percentiles(timings)
+        encode = []
+        for query in queries:
+            started = time.perf_counter()
+            embedder([query])
+            encode.append(time.perf_counter() - started)
+        latency["query encoding only"] = latency_percentiles(encode)
+        recall = None
+        if index_type != "flat":
+            exact = build_dense_index(vectors, "flat")
+            probe = vectors[rng.integers(0, size, 200)] + rng.normal(0, 0.02, (200, vectors.shape[1])).astype(np.float32)
+            _, truth = exact.search(probe, 10)
+            _, found = store.dense.index.search(probe, 10)
+            recall = float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found)]))
+    Path(result_path).write_text(json.dumps({
+        "passages": size, "index": index_type, "build_dense_s": dense_s, "build_bm25_s": bm25_s, "write_s": write_s,
+        "disk_mb": size_mb, "latency": latency, "recall_at_10_vs_flat": recall, "peak_rss_mb": peak_memory_mb()}))
+
+
+def faiss_million(count: int, dimension: int = 384) -> list[dict]:
+    import faiss
+
+    rng = np.random.default_rng(7)
+    centres = rng.normal(size=(2000, dimension)).astype(np.float32)
+    vectors = centres[rng.integers(0, len(centres), count)] + rng.normal(0, 0.6, (count, dimension)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = vectors[rng.integers(0, count, 200)] + rng.normal(0, 0.05, (200, dimension)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    rows = []
+    flat = faiss.IndexFlatIP(dimension)
+    clock = time.perf_counter()
+    flat.add(vectors)
+    build = time.perf_counter() - clock
+    truth = flat.search(queries, 10)[1]
+    candidates = [("flat", flat, build)]
+    clock = time.perf_counter()
+    ivf = faiss.index_factory(dimension, "IVF4096,Flat", faiss.METRIC_INNER_PRODUCT)
+    ivf.train(vectors[rng.integers(0, count, min(count, 200_000))])
+    ivf.add(vectors)
+    ivf.nprobe = 48
+    candidates.append(("IVF4096,Flat nprobe=48", ivf, time.perf_counter() - clock))
+    for name, index, build_s in candidates:
+        timings = []
+        for query in queries[:100]:
+            started = time.perf_counter()
+            index.search(query[None, :], 10)
+            timings.append(time.perf_counter() - started)
+        found = index.search(queries, 10)[1]
+        recall = float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found)]))
+        rows.append({"index": name, "vectors": count, "build_s": build_s, "recall_at_10_vs_flat": recall,
+                     **latency_percentiles(timings)})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--hnsw-at", default="100000", help="sizes also measured with an HNSW index")
+    parser.add_argument("--embed-sample", type=int, default=256)
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--million", action="store_true", help="FAISS alone on 1M synthetic vectors")
+    parser.add_argument("--json", type=Path, default=REPO / "eval" / "reports" / "bench.json")
+    args = parser.parse_args(argv)
+    if not BENCH.exists():
+        print(f"error: {BENCH} not found; the benchmark reads ../shared/bench", file=sys.stderr)
+        return 2
+    report: dict = {}
+    embedder = Embedder()
+    pool, ingest = ingest_pool(embedder)
+    sample = [passage_embedding_text(p["title"], p["section"], p["text"]) for p in pool[:: max(1, len(pool) // args.embed_sample)]][:args.embed_sample]
+    embedder(["warm up the model"])
+    clock = time.perf_counter()
+    base = embedder(sample)
+    embed_s = time.perf_counter() - clock
+    report["ingest"] = ingest
+    report["embed"] = {"passages": len(sample), "seconds": embed_s, "passages_per_s": len(sample) / embed_s}
+    print("ingest (real data)")
+    print(f"  {'corpus':18} {'docs':>6} {'passages':>9} {'parse s':>8} {'parse p/s':>10} {'chunk s':>8} {'chunk p/s':>10}")
+    for row in ingest:
+        print(f"  {row['corpus']:18} {row['documents']:6d} {row['passages']:9d} {row['parse_s']:8.1f} "
+              f"{row['passages'] / row['parse_s']:10.0f} {row['chunk_s']:8.1f} {row['passages'] / row['chunk_s']:10.0f}")
+    print(f"  embed: {len(sample)} passages in {embed_s:.1f}s = {len(sample) / embed_s:.1f} passages/s "
+          f"(all-MiniLM-L6-v2, CPU, batch 32)")
+
+    queries = [json.loads(line)["text"] for line in open(BENCH / "scifact" / "queries.jsonl", encoding="utf-8")][:args.queries]
+    with tempfile.TemporaryDirectory() as scratch:
+        pool_path, base_path = Path(scratch) / "pool.jsonl", Path(scratch) / "base.npy"
+        pool_path.write_text("\n".join(json.dumps(p) for p in pool))
+        np.save(base_path, base)
+        runs = [(int(s), "flat") for s in args.sizes.split(",")]
+        runs += [(int(s), "hnsw") for s in args.hnsw_at.split(",") if s and s in args.sizes.split(",")]
+        report["sizes"] = []
+        context = multiprocessing.get_context("spawn")
+        print(f"\nindex at size (pool of {len(pool)} real passages; synthetic vectors; {len(queries)} SciFact queries)")
+        print(f"  {'passages':>8} {'index':>5} {'dense p50/p95 ms':>17} {'hybrid p50/p95 ms':>18} {'encode p50':>10} "
+              f"{'build s':>8} {'disk MB':>8} {'peak MB':>8} {'recall@10':>9}")
+        for size, index_type in runs:
+            result_path = Path(scratch) / f"{size}-{index_type}.json"
+            child = context.Process(target=child_bench, args=(size, index_type, str(pool_path), str(base_path), queries, str(result_path)))
+            child.start()
+            child.join()
+            row = json.loads(result_path.read_text())
+            report["sizes"].append(row)
+            lat = row["latency"]
+            recall = f"{row['recall_at_10_vs_flat']:.3f}" if row["recall_at_10_vs_flat"] is not None else "exact"
+            print(f"  {size:8d} {index_type:>5} {lat['dense']['p50_ms']:8.1f}/{lat['dense']['p95_ms']:<8.1f} "
+                  f"{lat['hybrid']['p50_ms']:9.1f}/{lat['hybrid']['p95_ms']:<8.1f} {lat['query encoding only']['p50_ms']:10.1f} "
+                  f"{row['build_dense_s'] + row['build_bm25_s']:8.1f} {row['disk_mb']:8.1f} {row['peak_rss_mb']:8.0f} {recall:>9}", flush=True)
+    if args.million:
+        print("\nFAISS alone, 1M synthetic 384-d vectors (200 queries)")
+        report["million"] = faiss_million(1_000_000)
+        for row in report["million"]:
+            print(f"  {row['index']:24} build {row['build_s']:6.1f}s  p50 {row['p50_ms']:6.2f} ms  p95 {row['p95_ms']:6.2f} ms  "
+                  f"recall@10 vs flat {row['recall_at_10_vs_flat']:.3f}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2))
+    print(f"\nreport: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
