@@ -121,17 +121,18 @@ class IndexBuilder:
         ordered = [documents[path] for path in sorted(documents)]
 
         clock = time.perf_counter()
-        passages = self._passages(ordered)
+        passages = self._passages(ordered, {d.doc_id for d in previous_docs.values()})
         timings["chunk"] = time.perf_counter() - clock
 
+        texts = list(self._texts(ordered, passages))
         clock = time.perf_counter()
-        vectors, embedded = self._vectors([key for _, key in passages], [text for text in self._texts(ordered, passages)])
+        vectors, embedded = self._vectors([key for _, key in passages], texts)
         timings["embed"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
         index_type = choose_index_type(len(passages), self.index_type)
         dense = DenseIndex(build_dense_index(vectors, index_type))
-        lexical = LexicalIndex.build(list(self._texts(ordered, passages)))
+        lexical = LexicalIndex.build(texts)
         manifest = Manifest(
             model=self.embedder.model_name, dimension=int(vectors.shape[1]),
             chunking=self.chunker.settings, embedding={"passage_text": "title\\nsection\\ntext", "normalized": True},
@@ -147,9 +148,10 @@ class IndexBuilder:
             changed_documents=changed, removed_documents=len(removed), warnings=warnings, seconds=timings,
         )
 
-    def _passages(self, documents: list[Document]) -> list[tuple[Passage, str]]:
+    def _passages(self, documents: list[Document], previous_ids: set[str]) -> list[tuple[Passage, str]]:
+        """Chunk new and changed documents; take unchanged ones' passages as stored."""
         same_chunking = self.previous is not None and self.previous.manifest.chunking == self.chunker.settings
-        unchanged = {d.doc_id for d in self.previous.documents()} if same_chunking else set()
+        unchanged = previous_ids if same_chunking else set()
         passages: list[tuple[Passage, str]] = []
         for document in tqdm(documents, desc="chunking", unit=" docs", disable=not self.progress or len(documents) < 50):
             if document.doc_id in unchanged:

@@ -110,19 +110,18 @@ def test_index_built_with_another_model_is_refused_clearly(seed_index, seed_inde
         QA(IndexStore.open(seed_index), Embedder("BAAI/bge-small-en-v1.5"))
     with pytest.raises(IndexMismatch, match="--rebuild"):
         IndexBuilder(seed_index, model_name="BAAI/bge-small-en-v1.5", progress=False)
-    version = IndexStore.open(seed_index_copy).version
-    manifest = json.loads((version / "manifest.json").read_text())
-    manifest["format_version"] = 99
-    (version / "manifest.json").write_text(json.dumps(manifest))
+    _edit_manifest(seed_index_copy, format_version=99)
     with pytest.raises(IndexMismatch, match="format 99"):
         IndexStore.open(seed_index_copy)
 
 
+def _edit_manifest(index_dir, **changes):
+    path = IndexStore.open(index_dir).version / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
+
+
 def test_dimension_mismatch_is_refused(seed_index_copy):
-    version = IndexStore.open(seed_index_copy).version
-    manifest = json.loads((version / "manifest.json").read_text())
-    manifest["dimension"] = 768
-    (version / "manifest.json").write_text(json.dumps(manifest))
+    _edit_manifest(seed_index_copy, dimension=768)
     with pytest.raises(IndexMismatch, match="768-dimensional"):
         QA.open(seed_index_copy)
 
