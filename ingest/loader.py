@@ -68,7 +68,10 @@ class DocumentLoader:
             except UnreadableFile as error:
                 self._warn(path, str(error))
             except Exception as error:  # a parser bug on one file must not stop a corpus-wide run
-                self._warn(path, f"skipped: could not parse ({type(error).__name__}: {' '.join(str(error).split())[:120]})")
+                self._warn_parse_failure(path, error)
+
+    def _warn_parse_failure(self, path: Path | str, error: Exception) -> None:
+        self._warn(path, f"skipped: could not parse ({type(error).__name__}: {' '.join(str(error).split())[:120]})")
 
     def _warn(self, path: Path | str, message: str) -> None:
         line = f"{path}: {message}"
@@ -91,8 +94,13 @@ class DocumentLoader:
             if page.namespace != 0 or is_redirect(page.text) or not page.text.strip():
                 continue
             content_hash = hashlib.sha256(page.text.encode()).hexdigest()
-            document = self.parse(page.text, f"{path}#{page.title}", f"{path.name}#{page.title}",
-                                  content_hash, fmt="wikitext", title=page.title)
+            page_path = f"{path}#{page.title}"
+            try:
+                document = self.parse(page.text, page_path, f"{path.name}#{page.title}",
+                                      content_hash, fmt="wikitext", title=page.title)
+            except Exception as error:  # one broken page must not cost the rest of the dump
+                self._warn_parse_failure(page_path, error)
+                continue
             if document is not None:
                 yield document
 

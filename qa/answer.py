@@ -48,7 +48,7 @@ class AnswerExtractor:
         # The title restores the subject a sentence leaves implicit ("Founded: October 2014.").
         vectors = self.embedder([question] + [f"{hit.citation.title}: {text}" for hit, _, _, text in candidates])
         similarity = vectors[1:] @ vectors[0]
-        scores = [sim + _bonus(question, text) - RANK_PENALTY * (hit.rank - 1)
+        scores = [sim + _bonus(question, f"{hit.citation.title} {text}") - RANK_PENALTY * (hit.rank - 1)
                   for sim, (hit, _, _, text) in zip(similarity, candidates)]
         hit, start, end, text = candidates[int(np.argmax(scores))]
         absolute_start, absolute_end = hit.passage.start + start, hit.passage.start + end
