@@ -30,7 +30,7 @@ from typing import Iterable, Sequence
 
 from index.dense import DenseIndex
 from index.lexical import LexicalIndex
-from ingest.types import Document, Passage, Span
+from ingest.types import Document, Passage, Span, labels_overlapping
 
 FORMAT_VERSION = 1
 _CURRENT = "CURRENT"
@@ -74,13 +74,11 @@ class Manifest:
 class StoredPassage:
     """A passage with the document fields a citation needs."""
 
-    row: int
     passage: Passage
     title: str
     source: str
     url: str
     published: str
-    path: str
 
 
 _SCHEMA = """
@@ -158,15 +156,14 @@ class IndexStore:
         if not rows:
             return {}
         marks = ",".join("?" * len(rows))
-        query = f"""SELECT p.*, {_PASSAGE_TEXT}, d.title, d.source, d.url AS doc_url, d.published, d.path
+        query = f"""SELECT p.*, {_PASSAGE_TEXT}, d.title, d.source, d.url AS doc_url, d.published
                     FROM passages p JOIN documents d USING (doc_id) WHERE p.row IN ({marks})"""
         return {record["row"]: _stored_passage(record) for record in self.db.execute(query, list(rows))}
 
     def reference_urls(self, doc_id: str, start: int, end: int) -> tuple[str, ...]:
         """URLs of the references that support text overlapping ``[start, end)`` of a document."""
         record = self.db.execute("SELECT refs FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-        refs = _spans(record["refs"]) if record else ()
-        return tuple(dict.fromkeys(r.label for r in refs if r.start < end and r.end > start))
+        return labels_overlapping(_spans(record["refs"]) if record else (), start, end)
 
     def row_labels(self) -> list[tuple[str, str]]:
         """``(passage_id, document source)`` of every row, in row order: maps search rows to ids cheaply."""
@@ -201,8 +198,7 @@ def _passage(record: sqlite3.Row) -> Passage:
 
 
 def _stored_passage(record: sqlite3.Row) -> StoredPassage:
-    return StoredPassage(record["row"], _passage(record), record["title"], record["source"],
-                         record["doc_url"], record["published"], record["path"])
+    return StoredPassage(_passage(record), record["title"], record["source"], record["doc_url"], record["published"])
 
 
 def write_version(root: Path, manifest: Manifest, documents: Sequence[Document],

@@ -42,8 +42,11 @@ class Document:
 
     def urls_between(self, start: int, end: int) -> tuple[str, ...]:
         """Reference URLs whose supported sentence overlaps ``[start, end)``, in order, once each."""
-        found = [ref.label for ref in self.refs if ref.start < end and ref.end > start]
-        return tuple(dict.fromkeys(found))
+        return labels_overlapping(self.refs, start, end)
+
+
+def labels_overlapping(spans: tuple[Span, ...], start: int, end: int) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(span.label for span in spans if span.start < end and span.end > start))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from index.builder import IndexBuilder
 from index.embedder import Embedder
-from index.store import IndexMismatch, IndexStore, current_version
+from index.store import IndexMismatch, IndexStore, Manifest, current_version
 from ingest import BUNDLED_CORPUS
 from ingest.loader import iter_files
 from qa.answer import AnswerExtractor
@@ -97,13 +97,10 @@ def _default_index_is_fresh(index_dir: Path) -> bool:
     version = current_version(index_dir)
     if version is None:
         return False
-    indexed = IndexStore.open(index_dir)
-    try:
-        bundled = {str(path): hashlib.sha256(path.read_bytes()).hexdigest() for path in iter_files([BUNDLED_CORPUS])}
-        # Documents added later (UI uploads, say) may sit beside the bundled ones.
-        return all(indexed.manifest.documents.get(path) == digest for path, digest in bundled.items())
-    finally:
-        indexed.close()
+    indexed = Manifest.read(version / "manifest.json").documents
+    bundled = {str(path): hashlib.sha256(path.read_bytes()).hexdigest() for path in iter_files([BUNDLED_CORPUS])}
+    # Documents added later (UI uploads, say) may sit beside the bundled ones.
+    return all(indexed.get(path) == digest for path, digest in bundled.items())
 
 
 _default_qa: QA | None = None

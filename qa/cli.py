@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
         return args.run(args)
-    except (IndexStoreError, ModelUnavailable, QuestionError, ValueError) as error:
+    except (IndexStoreError, ModelUnavailable, QuestionError, ValueError, ImportError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
