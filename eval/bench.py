@@ -45,6 +45,21 @@ def folder_size_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
 
 
+def latency_of(items, call) -> dict[str, float]:
+    """p50/p95 of ``call(item)`` timed one item at a time."""
+    timings = []
+    for item in items:
+        started = time.perf_counter()
+        call(item)
+        timings.append(time.perf_counter() - started)
+    return latency_percentiles(timings)
+
+
+def overlap_at_10(truth: np.ndarray, found: np.ndarray) -> float:
+    """Mean share of the exact top 10 that an approximate search also returned."""
+    return float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found)]))
+
+
 def ingest_pool(embedder: Embedder) -> tuple[list[dict], list[dict]]:
     """Parse and chunk the real corpora; returns passages and per-corpus timings."""
     chunker = Chunker(count_tokens=embedder.count_tokens)
@@ -107,27 +122,16 @@ def child_bench(size: int, index_type: str, pool_path: str, base_path: str, quer
         embedder = Embedder()
         retriever = Retriever(store, embedder)
         retriever("warm up", k=10)
-        latency = {}
-        for mode in ("dense", "hybrid"):
-            timings = []
-            for query in queries:
-                started = time.perf_counter()
-                retriever(query, k=10, mode=mode)
-                timings.append(time.perf_counter() - started)
-            latency[mode] = latency_percentiles(timings)
-        encode = []
-        for query in queries:
-            started = time.perf_counter()
-            embedder([query])
-            encode.append(time.perf_counter() - started)
-        latency["query encoding only"] = latency_percentiles(encode)
+        latency = {mode: latency_of(queries, lambda query, mode=mode: retriever(query, k=10, mode=mode))
+                   for mode in ("dense", "hybrid")}
+        latency["query encoding only"] = latency_of(queries, lambda query: embedder([query]))
         recall = None
         if index_type != "flat":
             exact = build_dense_index(vectors, "flat")
             probe = vectors[rng.integers(0, size, 200)] + rng.normal(0, 0.02, (200, vectors.shape[1])).astype(np.float32)
             _, truth = exact.search(probe, 10)
             _, found = store.dense.index.search(probe, 10)
-            recall = float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found)]))
+            recall = overlap_at_10(truth, found)
     Path(result_path).write_text(json.dumps({
         "passages": size, "index": index_type, "build_dense_s": dense_s, "build_bm25_s": bm25_s, "write_s": write_s,
         "disk_mb": size_mb, "latency": latency, "recall_at_10_vs_flat": recall, "peak_rss_mb": peak_memory_mb()}))
@@ -156,15 +160,9 @@ def faiss_million(count: int, dimension: int = 384) -> list[dict]:
     ivf.nprobe = 48
     candidates.append(("IVF4096,Flat nprobe=48", ivf, time.perf_counter() - clock))
     for name, index, build_s in candidates:
-        timings = []
-        for query in queries[:100]:
-            started = time.perf_counter()
-            index.search(query[None, :], 10)
-            timings.append(time.perf_counter() - started)
-        found = index.search(queries, 10)[1]
-        recall = float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found)]))
-        rows.append({"index": name, "vectors": count, "build_s": build_s, "recall_at_10_vs_flat": recall,
-                     **latency_percentiles(timings)})
+        latency = latency_of(queries[:100], lambda query, index=index: index.search(query[None, :], 10))
+        rows.append({"index": name, "vectors": count, "build_s": build_s,
+                     "recall_at_10_vs_flat": overlap_at_10(truth, index.search(queries, 10)[1]), **latency})
     return rows
 
 

@@ -27,7 +27,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-
 from index.dense import DenseIndex
 from index.lexical import LexicalIndex
 from ingest.types import Document, Passage, Span, labels_overlapping
