@@ -11,6 +11,8 @@ import os
 import shutil
 import sys
 import threading
+import uuid
+from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -18,9 +20,16 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 from index.builder import IndexBuilder
 from index.embedder import ModelUnavailable
 from index.store import IndexStore, IndexStoreError
+from ingest.types import IngestWarning
+from ingest.urls import safe_url
 from qa.api import QA, default_index_dir
 from qa.retriever import DEFAULT_MODE, MODES, QuestionError
 from qa.types import Answer, Hit
+
+DEFAULT_MAX_UPLOAD_MB = 100
+# Questions answered at once; more wait in Gradio's queue. Each holds the model only while it
+# encodes, so a slow question no longer stalls every other user.
+ASK_CONCURRENCY = 4
 
 try:
     import gradio as gr
@@ -65,8 +74,9 @@ def _citation_line(source: str, section: str, url: str, start: int, end: int, pu
     parts = [f"<b>{_escape(source)}</b>", _escape(section or "lead section"), f"chars {start}–{end}"]
     if published:
         parts.append(_escape(published[:10]))
+    url = safe_url(url)
     if url:
-        parts.append(f'<a href="{_escape(url)}" target="_blank" rel="noopener">{_escape(url[:70])}{"…" if len(url) > 70 else ""}</a>')
+        parts.append(f'<a href="{_escape(url)}" target="_blank" rel="noopener noreferrer">{_escape(url[:70])}{"…" if len(url) > 70 else ""}</a>')
     return " · ".join(parts)
 
 
@@ -105,54 +115,124 @@ def cards_html(answer: Answer) -> str:
 
 
 class DocQAApp:
-    """The state behind the page: one open index, swapped for a new version after an upload."""
+    """The state behind the page: one open index, swapped for a new version after an upload.
 
-    def __init__(self, index_dir: Path, qa: QA):
+    Questions run concurrently; each holds the index version it started on, and a replaced
+    version is closed once its last question is done.
+    """
+
+    def __init__(self, index_dir: Path, qa: QA, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB):
         self.index_dir = index_dir
         self.qa = qa
-        self._lock = threading.Lock()
+        self.max_upload_bytes = int(max_upload_mb * 1024 * 1024)
+        self._build_lock = threading.Lock()
+        self._swap_lock = threading.Lock()
+        self._in_flight: Counter[int] = Counter()
 
     def stats_markdown(self) -> str:
-        s = self.qa.stats()
+        qa = self._checkout()
+        try:
+            s = qa.stats()
+        finally:
+            self._checkin(qa)
         return (f"**{s.documents}** documents · **{s.passages}** passages · model `{s.model}` "
                 f"({s.dimension}-d, {s.dense_index}) · `{s.path}`")
 
+    def _checkout(self) -> QA:
+        with self._swap_lock:
+            self._in_flight[id(self.qa)] += 1
+            return self.qa
+
+    def _checkin(self, qa: QA) -> None:
+        with self._swap_lock:
+            self._in_flight[id(qa)] -= 1
+            if qa is not self.qa and self._in_flight[id(qa)] <= 0:
+                del self._in_flight[id(qa)]
+                qa.close()
+
+    def _swap(self, new: QA) -> None:
+        with self._swap_lock:
+            old, self.qa = self.qa, new
+            if self._in_flight[id(old)] <= 0:
+                self._in_flight.pop(id(old), None)
+                old.close()
+
     def ask(self, question: str, k: int, mode: str) -> tuple[str, str]:
+        qa = self._checkout()
         try:
-            answer = self.qa.ask(question or "", k=int(k), mode=mode)
+            answer = qa.ask(question or "", k=int(k), mode=mode)
         except QuestionError as error:
             return message_html(str(error)), ""
         except Exception as error:  # the page must show a message, never a traceback
             return message_html(f"Something went wrong answering this question: {error}"), ""
+        finally:
+            self._checkin(qa)
         return answer_html(answer), cards_html(answer)
 
     def add_documents(self, files, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str]:
         if not files:
             return message_html("Choose one or more files to add first."), self.stats_markdown()
-        uploads = self.index_dir / "uploads"
-        uploads.mkdir(parents=True, exist_ok=True)
+        sources = [Path(getattr(file, "name", file)) for file in files]
+        refused: list[IngestWarning] = []
+        accepted: list[Path] = []
+        for source in sources:
+            size = source.stat().st_size if source.exists() else 0
+            if size > self.max_upload_bytes:
+                refused.append(IngestWarning(source.name, f"{size / 1e6:.1f} MB is over the "
+                                                          f"{self.max_upload_bytes / 1e6:.0f} MB upload limit"))
+                _remove_quietly(source)
+            else:
+                accepted.append(source)
+        # Each upload gets a folder of its own: a second "report.pdf" never replaces the first,
+        # and the name shown in citations stays the one the user chose.
+        batch = self.index_dir / "uploads" / uuid.uuid4().hex[:12]
         copied = []
-        for file in files:
-            source = Path(getattr(file, "name", file))
-            target = uploads / source.name
-            shutil.copyfile(source, target)
-            copied.append(target)
-        with self._lock:
-            builder = None
-            try:
-                builder = IndexBuilder(self.index_dir, progress=True, embedder=self.qa.embedder)
-                report = builder(copied)
-            except (IndexStoreError, ModelUnavailable, ValueError) as error:
-                for path in copied:
-                    path.unlink(missing_ok=True)
-                reasons = "; ".join(w.split(": ", 1)[-1] for w in builder.loader.warnings) if builder else ""
-                return message_html(f"Nothing was added: {error}" + (f" ({reasons})" if reasons else "")), self.stats_markdown()
-            self.qa = QA(IndexStore.open(self.index_dir), self.qa.embedder)
-        lines = [f"Added {report.added_documents} and updated {report.changed_documents} document(s): "
-                 f"{report.embedded} new passages embedded."]
-        lines += [f"Skipped {Path(w.split(': ', 1)[0]).name}: {w.split(': ', 1)[-1]}" for w in report.warnings]
-        kind = "info" if report.added_documents or report.changed_documents else "error"
+        if accepted:
+            batch.mkdir(parents=True)
+            for source in accepted:
+                target = batch / source.name
+                shutil.copyfile(source, target)
+                copied.append((source, target))
+        report = None
+        if copied:
+            with self._build_lock:
+                builder = None
+                try:
+                    builder = IndexBuilder(self.index_dir, progress=True, embedder=self.qa.embedder)
+                    report = builder([target for _, target in copied])
+                except (IndexStoreError, ModelUnavailable, ValueError) as error:
+                    reasons = "; ".join(w.reason for w in builder.loader.warnings) if builder else ""
+                    shutil.rmtree(batch, ignore_errors=True)
+                    for source, _ in copied:
+                        _remove_quietly(source)
+                    lines = [f"Nothing was added: {error}" + (f" ({reasons})" if reasons else "")]
+                    lines += [f"Skipped {w.path}: {w.reason}" for w in refused]
+                    return "".join(message_html(line) for line in lines), self.stats_markdown()
+                self._swap(QA(IndexStore.open(self.index_dir), self.qa.embedder))
+            skipped = {Path(w.path) for w in report.warnings if w.reason.startswith("skipped")}
+            for source, target in copied:
+                if target in skipped:
+                    target.unlink(missing_ok=True)
+                    _remove_quietly(source)
+            if batch.exists() and not any(batch.iterdir()):
+                batch.rmdir()
+            refused += [IngestWarning(Path(w.path).name, w.reason) for w in report.warnings]
+        if report:
+            lines = [f"Added {report.added_documents} and updated {report.changed_documents} document(s): "
+                     f"{report.embedded} new passages embedded."]
+        else:
+            lines = ["Nothing was added."]
+        lines += [f"Skipped {w.path}: {w.reason}" for w in refused]
+        kind = "info" if report and (report.added_documents or report.changed_documents) else "error"
         return "".join(message_html(line, kind if i == 0 else "error") for i, line in enumerate(lines)), self.stats_markdown()
+
+
+def _remove_quietly(path: Path) -> None:
+    """Delete a file Gradio saved for an upload we refused, so it does not linger in its temp folder."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def build_app(app: DocQAApp) -> "gr.Blocks":
@@ -176,9 +256,25 @@ def build_app(app: DocQAApp) -> "gr.Blocks":
             add = gr.Button("Add to index", elem_id="add")
             upload_status = gr.HTML(elem_id="upload-status")
         for trigger in (ask.click, question.submit):
-            trigger(app.ask, inputs=[question, k, mode], outputs=[answer, passages])
+            trigger(app.ask, inputs=[question, k, mode], outputs=[answer, passages],
+                    concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask")
         add.click(app.add_documents, inputs=[files], outputs=[upload_status, stats])
     return demo
+
+
+def serve(index_dir: str | Path | None = None, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
+          max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, allow_download: bool = False) -> int:
+    """Open the UI on ``index_dir`` (default: the bundled corpus). ``share`` is the only way to a
+    public link: ``GRADIO_SHARE`` in the environment is ignored."""
+    try:
+        qa = QA.open(index_dir, allow_download=allow_download) if index_dir else QA.default()
+    except (IndexStoreError, ModelUnavailable) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    app = DocQAApp(Path(index_dir) if index_dir else default_index_dir(), qa, max_upload_mb)
+    build_app(app).launch(server_name=host, server_port=port, share=bool(share), css=CSS, theme=gr.themes.Soft(),
+                          footer_links=[], show_error=False, max_file_size=app.max_upload_bytes)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,16 +282,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, default=None, help="index folder (default: the bundled corpus index)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s, this machine only)")
     parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--share", action="store_true", help="also open a public Gradio share link (off unless given)")
+    parser.add_argument("--max-upload-mb", type=float, default=DEFAULT_MAX_UPLOAD_MB,
+                        help="largest file accepted for upload (default: %(default)s)")
+    parser.add_argument("--allow-download", action="store_true", help="let the index's model come from the hub")
     args = parser.parse_args(argv)
-    try:
-        qa = QA.open(args.index) if args.index else QA.default()
-    except (IndexStoreError, ModelUnavailable) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    app = DocQAApp(args.index or default_index_dir(), qa)
-    build_app(app).launch(server_name=args.host, server_port=args.port, css=CSS, theme=gr.themes.Soft(),
-                          footer_links=[], show_error=False)
-    return 0
+    return serve(args.index, args.host, args.port, args.share, args.max_upload_mb, args.allow_download)
 
 
 if __name__ == "__main__":

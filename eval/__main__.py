@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from eval.report import format_table, plot_recall_curves, write_json
+from index.embedder import ModelUnavailable
+from index.store import IndexStoreError
 from qa.retriever import BM25_WEIGHT, DENSE_WEIGHT, MODES
 
 
@@ -40,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             report = run_beir(args.path, args.split, args.model or DEFAULT_MODEL, args.max_tokens, args.modes,
                               progress=not args.quiet, dense_weight=args.dense_weight, bm25_weight=args.bm25_weight)
             published = PUBLISHED_NDCG10.get(args.path.name)
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, IndexStoreError, ModelUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     stem = report.name.lower().replace(" ", "-")

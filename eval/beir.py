@@ -11,7 +11,7 @@ from pathlib import Path
 
 from index.builder import IndexBuilder
 from index.embedder import DEFAULT_MODEL, Embedder
-from index.store import IndexStore
+from index.store import IndexMismatch, IndexStore
 from ingest.types import Document
 from qa.retriever import BM25_WEIGHT, DENSE_WEIGHT, MODES, RRF_K, Retriever
 from eval.runner import EvalReport, compare_modes
@@ -61,7 +61,7 @@ def beir_documents(dataset: BeirDataset) -> list[Document]:
         content_hash = hashlib.sha256(f"{title}\0{text}".encode()).hexdigest()
         documents.append(Document(
             doc_id=hashlib.sha256(f"{dataset.name}\0{doc_id}".encode()).hexdigest()[:16],
-            path=f"{dataset.folder / 'corpus.jsonl'}#{doc_id}", source=doc_id, title=title,
+            path=str(dataset.folder / 'corpus.jsonl'), page=doc_id, source=doc_id, title=title,
             text=text or title, format="beir", content_hash=content_hash))
     return documents
 
@@ -80,8 +80,12 @@ def run_beir(folder: str | Path, split: str = "test", model: str = DEFAULT_MODEL
     dataset = load_beir(folder, split)
     index_dir = index_dir or default_beir_index_dir(dataset.name, model, max_tokens)
     embedder = Embedder(model)
-    IndexBuilder(index_dir, model_name=model, max_tokens=max_tokens, progress=progress,
-                 embedder=embedder).build(beir_documents(dataset))
+    try:
+        builder = IndexBuilder(index_dir, model_name=model, max_tokens=max_tokens, progress=progress, embedder=embedder)
+    except IndexMismatch:  # a cache of an older index format: this folder is the eval's own to remake
+        builder = IndexBuilder(index_dir, model_name=model, max_tokens=max_tokens, progress=progress,
+                               embedder=embedder, rebuild=True)
+    builder.build(beir_documents(dataset))
     store = IndexStore.open(index_dir)
     retriever = Retriever(store, embedder, dense_weight=dense_weight, bm25_weight=bm25_weight)
     sources = [source for _, source in store.row_labels()]

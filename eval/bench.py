@@ -95,7 +95,7 @@ def child_bench(size: int, index_type: str, pool_path: str, base_path: str, quer
         item = pool[row % len(pool)]
         variant = row // len(pool)
         title = item["title"] + (f" (variant {variant})" if variant else "")
-        doc = Document(doc_id=f"d{row}", path=f"bench#{row}", source=f"bench-{row}", title=title, text=item["text"],
+        doc = Document(doc_id=f"d{row}", path="bench", page=str(row), source=f"bench-{row}", title=title, text=item["text"],
                        format="bench", content_hash=str(row))
         documents.append(doc)
         passages.append((Passage(f"d{row}:0", doc.doc_id, 0, 0, len(item["text"]), item["text"], item["section"]), str(row)))
@@ -166,6 +166,44 @@ def faiss_million(count: int, dimension: int = 384) -> list[dict]:
     return rows
 
 
+def concurrent_latency(qa, questions: list[str], limit: int) -> dict[str, float]:
+    """p50/p95 from submission to answer when all ``questions`` arrive at once and at most ``limit``
+    run together, as Gradio's queue admits them (``concurrency_limit``)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    gate = threading.Semaphore(limit)
+    submitted = time.perf_counter()
+
+    def answer(question: str) -> float:
+        with gate:
+            qa.ask(question, k=5)
+        return time.perf_counter() - submitted
+
+    with ThreadPoolExecutor(max_workers=len(questions)) as pool:
+        timings = list(pool.map(answer, questions))
+    return latency_percentiles(timings)
+
+
+def concurrency_report(rounds: int = 3, count: int = 50) -> dict:
+    """Interleaved rounds of ``count`` simultaneous questions over the bundled corpus: one at a
+    time (the UI before: Gradio's default limit of 1 and a lock around every question) against
+    ``ui.ASK_CONCURRENCY`` at once."""
+    from eval.seeds import load_seed_questions
+    from qa.api import QA
+
+    qa = QA.default(progress=False)
+    questions = [q.question for q in load_seed_questions()][:count]
+    qa.ask("warm up", k=5)
+    limits = {"serial (before)": 1, "4 at once (after)": 4}
+    samples: dict[str, list[dict]] = {name: [] for name in limits}
+    for _ in range(rounds):
+        for name, limit in limits.items():
+            samples[name].append(concurrent_latency(qa, questions, limit))
+    return {name: {key: float(np.median([r[key] for r in runs])) for key in runs[0]} | {"runs": runs}
+            for name, runs in samples.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,100000")
@@ -174,7 +212,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--million", action="store_true", help="FAISS alone on 1M synthetic vectors")
     parser.add_argument("--json", type=Path, default=REPO / "eval" / "reports" / "bench.json")
+    parser.add_argument("--concurrency", action="store_true",
+                        help="only: 50 simultaneous questions, one at a time vs 4 at once (p50/p95)")
     args = parser.parse_args(argv)
+    if args.concurrency:
+        result = concurrency_report()
+        print(f"50 simultaneous questions over the bundled corpus, median of {len(next(iter(result.values()))['runs'])} interleaved rounds")
+        for name, row in result.items():
+            spread = [f"{r['p50_ms']:.0f}" for r in row["runs"]]
+            print(f"  {name:18} p50 {row['p50_ms']:7.0f} ms  p95 {row['p95_ms']:7.0f} ms   (p50 per round: {', '.join(spread)})")
+        return 0
     if not BENCH.exists():
         print(f"error: {BENCH} not found; the benchmark reads ../shared/bench", file=sys.stderr)
         return 2

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,11 +17,13 @@ from index.cache import EmbeddingCache, embedding_key
 from index.dense import DenseIndex, build_dense_index, choose_index_type
 from index.embedder import DEFAULT_MODEL, Embedder
 from index.lexical import LexicalIndex
-from index.store import IndexMismatch, IndexStore, IndexStoreError, Manifest, current_version, write_version
+from index.store import (
+    DiskFull, IndexMismatch, IndexStore, IndexStoreError, Manifest, claim_index_folder, current_version, write_version,
+)
 from ingest.chunker import Chunker
 from ingest.loader import DocumentLoader
 from ingest.reader import DEFAULT_MAX_BYTES
-from ingest.types import Document, Passage
+from ingest.types import Document, IngestWarning, Passage
 
 log = logging.getLogger("docqa.index")
 # Small enough that a killed build loses little work, large enough to keep the model busy.
@@ -43,8 +46,9 @@ class BuildReport:
     added_documents: int
     changed_documents: int
     removed_documents: int
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[IngestWarning, ...] = ()
     seconds: dict = field(default_factory=dict)
+    version: str = ""
 
     def summary(self) -> str:
         timing = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
@@ -64,6 +68,9 @@ class NothingToIndex(IndexStoreError):
 class IndexBuilder:
     """Create or incrementally update the index in ``index_dir``.
 
+    The previous version is read only once the build holds the folder's lock, so two overlapping
+    builds each see the other's documents and neither is lost.
+
     >>> builder = IndexBuilder("/tmp/docqa-example")                       # doctest: +SKIP
     >>> builder(["ingest/corpus"]).summary()                                # doctest: +SKIP
     '5 documents, 27 passages in /tmp/docqa-example: 5 added, ...'
@@ -71,16 +78,19 @@ class IndexBuilder:
 
     def __init__(self, index_dir: str | Path, model_name: str | None = None, max_tokens: int = 200,
                  overlap_sentences: int = 1, index_type: str = "auto", progress: bool = True,
-                 max_bytes: int = DEFAULT_MAX_BYTES, rebuild: bool = False, embedder: Embedder | None = None):
+                 max_bytes: int = DEFAULT_MAX_BYTES, rebuild: bool = False, embedder: Embedder | None = None,
+                 allow_download: bool = False):
         self.index_dir = Path(index_dir)
         self.rebuild = rebuild
-        self.previous = None if rebuild or current_version(self.index_dir) is None else IndexStore.open(self.index_dir)
-        if self.previous and model_name and model_name != self.previous.manifest.model:
-            raise IndexMismatch(
-                f"{self.index_dir} was built with {self.previous.manifest.model!r}, not {model_name!r}; "
-                "pass --rebuild to re-embed everything with the new model")
-        model_name = model_name or (self.previous.manifest.model if self.previous else DEFAULT_MODEL)
-        self.embedder = embedder if embedder and embedder.model_name == model_name else Embedder(model_name)
+        claim_index_folder(self.index_dir)
+        live = None if rebuild else current_version(self.index_dir)
+        indexed_model = Manifest.read(live / "manifest.json").model if live else None
+        self.requested_model = model_name
+        self._check_model(indexed_model)
+        model_name = model_name or indexed_model or DEFAULT_MODEL
+        self.embedder = (embedder if embedder and embedder.model_name == model_name
+                         else Embedder(model_name, allow_download=allow_download))
+        self.previous: IndexStore | None = None
         self.chunker = Chunker(max_tokens, overlap_sentences, count_tokens=self.embedder.count_tokens)
         self.index_type = index_type
         self.progress = progress
@@ -94,31 +104,54 @@ class IndexBuilder:
         return self.build(loaded, prune_under=roots if prune else None,
                           warnings=tuple(self.loader.warnings), parse_seconds=parse_seconds)
 
+    def _check_model(self, indexed_model: str | None) -> None:
+        if indexed_model and self.requested_model and self.requested_model != indexed_model:
+            raise IndexMismatch(
+                f"{self.index_dir} was built with {indexed_model!r}, not {self.requested_model!r}; "
+                "pass --rebuild to re-embed everything with the new model")
+
     def build(self, loaded: Iterable[Document], prune_under: Sequence[Path] | None = None,
-              warnings: tuple[str, ...] = (), parse_seconds: float = 0.0) -> BuildReport:
+              warnings: tuple[IngestWarning, ...] = (), parse_seconds: float = 0.0) -> BuildReport:
+        loaded = list(loaded)
         with self._exclusive():
-            return self._build(list(loaded), prune_under, warnings, parse_seconds)
+            live = None if self.rebuild else current_version(self.index_dir)
+            self.previous = IndexStore(self.index_dir, live) if live else None
+            try:
+                if self.previous:
+                    self._check_model(self.previous.manifest.model)
+                    if self.previous.manifest.model != self.embedder.model_name:
+                        raise IndexMismatch(f"{self.index_dir} was built with {self.previous.manifest.model!r} "
+                                            f"by another build meanwhile; rerun")
+                return self._build(loaded, prune_under, warnings, parse_seconds)
+            except sqlite3.OperationalError as error:
+                if "full" in str(error).lower():
+                    raise DiskFull(f"no space left on the disk of {self.index_dir}; the live index is unchanged: "
+                                   "free some space and rerun (embeddings made so far are kept)") from None
+                raise
+            finally:
+                if self.previous:
+                    self.previous.close()
 
     def _build(self, loaded: list[Document], prune_under, warnings, parse_seconds) -> BuildReport:
         timings = {"parse": parse_seconds}
-        previous_docs = {d.path: d for d in self.previous.documents()} if self.previous else {}
+        previous_docs = {d.key: d for d in self.previous.documents()} if self.previous else {}
         documents = dict(previous_docs)
         added = changed = 0
         for document in loaded:
-            old = previous_docs.get(document.path)
+            old = previous_docs.get(document.key)
             if old is None:
                 added += 1
             elif old.content_hash != document.content_hash:
                 changed += 1
-            documents[document.path] = document
-        loaded_paths = {d.path for d in loaded}
-        removed = [path for path in previous_docs
-                   if path not in loaded_paths and prune_under is not None and _should_prune(path, prune_under)]
-        for path in removed:
-            del documents[path]
+            documents[document.key] = document
+        loaded_keys = {d.key for d in loaded}
+        removed = [key for key, document in previous_docs.items()
+                   if key not in loaded_keys and prune_under is not None and _should_prune(document, prune_under)]
+        for key in removed:
+            del documents[key]
         if not documents:
             raise NothingToIndex("no readable documents were found, so no index was written")
-        ordered = [documents[path] for path in sorted(documents)]
+        ordered = [documents[key] for key in sorted(documents)]
 
         clock = time.perf_counter()
         passages = self._passages(ordered, {d.doc_id for d in previous_docs.values()})
@@ -136,16 +169,17 @@ class IndexBuilder:
         manifest = Manifest(
             model=self.embedder.model_name, dimension=int(vectors.shape[1]),
             chunking=self.chunker.settings, embedding={"passage_text": "title\\nsection\\ntext", "normalized": True},
-            dense_index=index_type, documents={d.path: d.content_hash for d in ordered},
+            dense_index=index_type, documents={d.key: d.content_hash for d in ordered},
             passages=len(passages), created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         )
-        write_version(self.index_dir, manifest, ordered, passages, dense, lexical)
+        version = write_version(self.index_dir, manifest, ordered, passages, dense, lexical)
         self._cache().retain([key for _, key in passages])
         timings["write"] = time.perf_counter() - clock
         return BuildReport(
             index_dir=str(self.index_dir), documents=len(ordered), passages=len(passages),
             embedded=embedded, reused=len(passages) - embedded, added_documents=added,
             changed_documents=changed, removed_documents=len(removed), warnings=warnings, seconds=timings,
+            version=version.name,
         )
 
     def _passages(self, documents: list[Document], previous_ids: set[str]) -> list[tuple[Passage, str]]:
@@ -189,13 +223,12 @@ class IndexBuilder:
 
     def _cache(self) -> EmbeddingCache:
         if not hasattr(self, "_embedding_cache"):
-            self.index_dir.mkdir(parents=True, exist_ok=True)
-            self._embedding_cache = EmbeddingCache(self.index_dir / "embeddings.sqlite")
+            self._embedding_cache = EmbeddingCache.open_or_reset(self.index_dir / "embeddings.sqlite")
         return self._embedding_cache
 
     @contextmanager
     def _exclusive(self):
-        self.index_dir.mkdir(parents=True, exist_ok=True)
+        claim_index_folder(self.index_dir)
         with open(self.index_dir / ".lock", "w") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -204,8 +237,8 @@ class IndexBuilder:
             yield
 
 
-def _should_prune(path: str, roots: Sequence[Path]) -> bool:
-    file_path = Path(path.split("#", 1)[0])
+def _should_prune(document: Document, roots: Sequence[Path]) -> bool:
+    file_path = Path(document.path)
     if not file_path.exists():
         return True
     return any(file_path == root or root in file_path.parents for root in roots)

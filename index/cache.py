@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
+import time
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+
+log = logging.getLogger("docqa.index")
 
 
 def embedding_key(model: str, text: str) -> str:
@@ -17,11 +21,33 @@ class EmbeddingCache:
     """A SQLite table of float32 vectors; each batch is committed as soon as it is embedded,
     so an interrupted build resumes where it stopped."""
 
-    def __init__(self, path: Path, dimension: int | None = None):
+    def __init__(self, path: Path):
         self.path = path
         self.db = sqlite3.connect(path)
-        self.db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
-        self.db.commit()
+        try:
+            self.db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+            self.db.execute("SELECT key, vector FROM vectors LIMIT 1").fetchall()
+            self.db.commit()
+        except sqlite3.DatabaseError:
+            self.db.close()
+            raise
+
+    @classmethod
+    def open_or_reset(cls, path: Path) -> "EmbeddingCache":
+        """Open the cache; a damaged one is moved aside with a warning and started afresh,
+        since it only ever saves work."""
+        try:
+            return cls(path)
+        except sqlite3.DatabaseError as error:
+            if "full" in str(error).lower() or "locked" in str(error).lower():
+                raise
+            aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+            path.rename(aside)
+            for suffix in ("-wal", "-shm", "-journal"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+            log.warning("%s: the embedding cache is damaged (%s); moved it to %s and started a new one",
+                        path, error, aside.name)
+            return cls(path)
 
     def close(self) -> None:
         self.db.close()

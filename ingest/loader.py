@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from ingest.frontmatter_doc import FrontMatterError, has_front_matter, parse_front_matter
-from ingest.mediawiki_dump import is_mediawiki_dump, iter_dump_pages
+from ingest.mediawiki_dump import DEFAULT_MAX_DUMP_BYTES, DumpTruncated, is_mediawiki_dump, iter_dump_pages
 from ingest.reader import DEFAULT_MAX_BYTES, UnreadableFile, read_text
 from ingest.textbuilder import TextBuilder
-from ingest.types import Document
+from ingest.types import Document, IngestWarning
 from ingest.wikitext import WikitextRenderer, is_redirect
 
 log = logging.getLogger("docqa.ingest")
@@ -33,18 +34,56 @@ def document_id(path: str, content_hash: str) -> str:
     return hashlib.sha256(f"{path}\0{content_hash}".encode()).hexdigest()[:16]
 
 
-def iter_files(paths: Iterable[str | Path], on_missing=lambda path: None) -> Iterator[Path]:
-    """Files under ``paths`` in a stable order, hidden files and folders left out."""
+Warn = Callable[[Path, str], None]
+
+
+def iter_files(paths: Iterable[str | Path], warn: Warn = lambda path, reason: None) -> Iterator[Path]:
+    """Files under ``paths`` in a stable order, hidden files and folders left out.
+
+    A file named on the command line is read wherever its link points; inside a folder, links
+    that lead out of that folder, dangling links, link loops and unreadable folders are skipped
+    with a warning, so indexing ``~/notes`` cannot pull in ``/etc/passwd``.
+    """
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and not any(part.startswith(".") for part in child.relative_to(path).parts):
-                    yield child.resolve()
+            yield from _walk(path, warn)
         elif path.is_file():
             yield path.resolve()
+        elif path.is_symlink():
+            warn(path, "skipped: a dangling or looping link")
         else:
-            on_missing(path)
+            warn(path, "skipped: no such file or folder")
+
+
+def _walk(folder: Path, warn: Warn) -> Iterator[Path]:
+    root = folder.resolve()
+    found = []
+
+    def unreadable(error: OSError) -> None:
+        reason = "permission denied" if isinstance(error, PermissionError) else (error.strerror or type(error).__name__)
+        warn(Path(error.filename or folder), f"skipped folder: cannot read: {reason}")
+
+    for directory, subfolders, files in os.walk(folder, onerror=unreadable):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        for name in files:
+            if name.startswith("."):
+                continue
+            child = Path(directory) / name
+            try:
+                target = child.resolve(strict=True)
+            except (OSError, RuntimeError):
+                warn(child, "skipped: a dangling or looping link")
+                continue
+            if child.is_symlink() and not target.is_relative_to(root):
+                warn(child, f"skipped: a link to {target}, outside {folder}")
+            elif target.is_file():
+                found.append((child.relative_to(folder).parts, target))
+        for name in subfolders:
+            if (Path(directory) / name).is_symlink():
+                warn(Path(directory) / name, "skipped: a link to a folder (links to folders are not followed)")
+    for _, target in sorted(found):
+        yield target
 
 
 class DocumentLoader:
@@ -56,17 +95,20 @@ class DocumentLoader:
     ['frontmatter', 'text', 'wikitext']
     """
 
-    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES):
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES, max_dump_bytes: int = DEFAULT_MAX_DUMP_BYTES):
         self.max_bytes = max_bytes
+        self.max_dump_bytes = max_dump_bytes
         self.render_wikitext = WikitextRenderer()
-        self.warnings: list[str] = []
+        self.warnings: list[IngestWarning] = []
 
     def __call__(self, paths: Iterable[str | Path]) -> Iterator[Document]:
-        for path in iter_files(paths, on_missing=lambda p: self._warn(p, "skipped: no such file or folder")):
+        for path in iter_files(paths, warn=self._warn):
             try:
                 yield from self._load_file(path)
             except UnreadableFile as error:
                 self._warn(path, str(error))
+            except PermissionError:
+                self._warn(path, "skipped: cannot read: permission denied")
             except Exception as error:  # a parser bug on one file must not stop a corpus-wide run
                 self._warn_parse_failure(path, error)
 
@@ -74,14 +116,19 @@ class DocumentLoader:
         self._warn(path, f"skipped: could not parse ({type(error).__name__}: {' '.join(str(error).split())[:120]})")
 
     def _warn(self, path: Path | str, message: str) -> None:
-        line = f"{path}: {message}"
-        self.warnings.append(line)
-        log.warning(line)
+        warning = IngestWarning(str(path), message)
+        self.warnings.append(warning)
+        log.warning(str(warning))
 
     def _load_file(self, path: Path) -> Iterator[Document]:
-        if path.suffix in {".bz2", ".xml"} and is_mediawiki_dump(path):
-            yield from self._load_dump(path)
-            return
+        if path.suffix in {".bz2", ".xml"}:
+            try:
+                dump = is_mediawiki_dump(path)
+            except DumpTruncated as error:
+                raise UnreadableFile(f"skipped: {error.reason}; no page could be read") from None
+            if dump:
+                yield from self._load_dump(path)
+                return
         raw = read_text(path, self.max_bytes)
         if raw.warning:
             self._warn(path, raw.warning)
@@ -90,22 +137,30 @@ class DocumentLoader:
             yield document
 
     def _load_dump(self, path: Path) -> Iterator[Document]:
-        for page in iter_dump_pages(path):
-            if page.namespace != 0 or is_redirect(page.text) or not page.text.strip():
-                continue
-            content_hash = hashlib.sha256(page.text.encode()).hexdigest()
-            page_path = f"{path}#{page.title}"
-            try:
-                document = self.parse(page.text, page_path, f"{path.name}#{page.title}",
-                                      content_hash, fmt="wikitext", title=page.title)
-            except Exception as error:  # one broken page must not cost the rest of the dump
-                self._warn_parse_failure(page_path, error)
-                continue
-            if document is not None:
-                yield document
+        indexed = 0
+        try:
+            for page in iter_dump_pages(path, self.max_bytes, self.max_dump_bytes):
+                page_path = f"{path}#{page.title}"
+                if page.problem:
+                    self._warn(page_path, f"page skipped: {page.problem}")
+                    continue
+                if page.namespace != 0 or is_redirect(page.text) or not page.text.strip():
+                    continue
+                content_hash = hashlib.sha256(page.text.encode()).hexdigest()
+                try:
+                    document = self.parse(page.text, str(path), f"{path.name}#{page.title}",
+                                          content_hash, fmt="wikitext", title=page.title, page=page.title)
+                except Exception as error:  # one broken page must not cost the rest of the dump
+                    self._warn_parse_failure(page_path, error)
+                    continue
+                if document is not None:
+                    indexed += 1
+                    yield document
+        except DumpTruncated as error:
+            self._warn(path, f"{indexed} pages indexed, the rest is lost: {error.reason} after page {error.pages}")
 
     def parse(self, text: str, path: str, source: str, content_hash: str,
-              fmt: str | None = None, title: str = "") -> Document | None:
+              fmt: str | None = None, title: str = "", page: str = "") -> Document | None:
         fmt = fmt or detect_format(text)
         url = published = ""
         sections = refs = ()
@@ -123,6 +178,8 @@ class DocumentLoader:
                 fmt, text = "text", _strip_front_matter_block(text)
         if fmt == "wikitext":
             rendered = self.render_wikitext(text)
+            if rendered.warning:
+                self._warn(f"{path}#{page}" if page else path, rendered.warning)
             clean, sections, refs = rendered.text, rendered.sections, rendered.refs
             title = title or rendered.title or Path(source).stem
         if fmt == "text":
@@ -133,8 +190,9 @@ class DocumentLoader:
         if not clean.strip():
             self._warn(path, "skipped: no text left after cleaning")
             return None
+        key = f"{path}#{page}" if page else path
         return Document(
-            doc_id=document_id(path, content_hash), path=path, source=source, title=title or source,
+            doc_id=document_id(key, content_hash), path=path, page=page, source=source, title=title or source,
             text=clean, format=fmt, content_hash=content_hash, url=url, published=published,
             sections=tuple(sections), refs=tuple(refs),
         )

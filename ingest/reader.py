@@ -21,24 +21,55 @@ class RawText:
 
 
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> RawText:
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise UnreadableFile(f"skipped: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit per file")
-    data = path.read_bytes()
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise UnreadableFile(f"skipped: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit per file")
+        data = path.read_bytes()
+    except PermissionError:
+        raise UnreadableFile("skipped: cannot read: permission denied") from None
+    except IsADirectoryError:
+        raise UnreadableFile("skipped: a folder, not a file") from None
     return decode_text(data)
 
 
 def decode_text(data: bytes) -> RawText:
+    content_hash = hashlib.sha256(data).hexdigest()
+    utf16 = _utf16_encoding(data)
+    if utf16:
+        try:
+            text = data.decode(utf16)
+        except UnicodeDecodeError:
+            text = data.decode(utf16, errors="replace")
+        if not text.strip():
+            raise UnreadableFile("skipped: the file is empty")
+        return RawText(text.lstrip("\ufeff"), content_hash)
     if not data.strip():
         raise UnreadableFile("skipped: the file is empty")
     if looks_binary(data):
         raise UnreadableFile("skipped: binary file, not a text document")
-    content_hash = hashlib.sha256(data).hexdigest()
     try:
         return RawText(data.decode("utf-8-sig"), content_hash)
     except UnicodeDecodeError as error:
         text = data.decode("cp1252", errors="replace")
         return RawText(text, content_hash, f"not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}); read as Windows-1252")
+
+
+def _utf16_encoding(data: bytes) -> str | None:
+    """``utf-16`` for a byte-order mark, ``utf-16-le``/``-be`` for BOM-less text whose every other byte is NUL."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    head = data[:4096]
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    even_nuls, odd_nuls = even.count(0) / len(even), odd.count(0) / len(odd)
+    # Latin text in UTF-16 has a NUL in the high byte of nearly every code unit and almost none in the low.
+    if odd_nuls > 0.4 and even_nuls < 0.05:
+        return "utf-16-le"
+    if even_nuls > 0.4 and odd_nuls < 0.05:
+        return "utf-16-be"
+    return None
 
 
 def looks_binary(data: bytes) -> bool:

@@ -18,6 +18,8 @@ class Document:
     """One cleaned source document.
 
     ``text`` is the cleaned text every offset in the project points into.
+    ``path`` is the file it came from and ``page`` the page inside that file (a dump's article
+    title), empty for single-document files; ``key`` joins the two into the document's identity.
     ``sections`` carries the section path of each region (``History > 2018``),
     ``refs`` the URL of each reference and the sentence span it supports.
     """
@@ -33,6 +35,11 @@ class Document:
     published: str = ""
     sections: tuple[Span, ...] = ()
     refs: tuple[Span, ...] = ()
+    page: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.path}#{self.page}" if self.page else self.path
 
     def section_at(self, offset: int) -> str:
         for section in self.sections:
@@ -61,3 +68,14 @@ class Passage:
     text: str
     section: str = ""
     urls: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class IngestWarning:
+    """A file (or a page inside one) that was skipped or read with a caveat, and why."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"

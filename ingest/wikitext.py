@@ -13,6 +13,7 @@ from mwparserfromhell.wikicode import Wikicode
 
 from ingest.textbuilder import TextBuilder
 from ingest.types import Span
+from ingest.urls import safe_url
 
 # Sections that hold boilerplate (citations, link lists), not prose worth answering from.
 DROPPED_SECTIONS = {
@@ -59,6 +60,52 @@ class RenderedWikitext:
     text: str
     sections: tuple[Span, ...]
     refs: tuple[Span, ...]
+    warning: str = ""
+
+
+# Openers and closers whose unclosed openers make mwparserfromhell backtrack over the rest of the
+# page, once per opener: quadratic time (a crafted 34 KB page took 10 s).
+_PAIRED_MARKUP = (
+    ("{{", re.compile(r"\{\{|\}\}")),
+    ("[[", re.compile(r"\[\[|\]\]")),
+    ("<ref>", re.compile(r"<ref(?:\s[^<>]*)?(?<!/)>|</ref\s*>", re.I)),
+)
+# Each unclosed opener costs one pass over the rest of the page: a few are harmless (a ``{{`` inside
+# <math>, a ``<ref>`` inside a comment, as real articles have), thousands are an attack.
+UNCLOSED_TOLERATED = 16
+_EXTERNAL_LINK_OPEN = re.compile(r"\[(?=(?:https?:|ftp:|mailto:|//))(?![^\]\n]*\])", re.I)
+
+
+def defuse_unclosed_markup(wikitext: str) -> tuple[str, int]:
+    """Delete openers that are never closed, so parsing stays linear; returns the text and how many.
+
+    A linear stack scan per kind of bracket: real pages have none or a handful, crafted ones
+    thousands. An external link opener ``[http…`` is unclosed when no ``]`` follows on its line.
+    Up to ``UNCLOSED_TOLERATED`` are left for the parser, which renders them as it always has.
+
+    >>> defuse_unclosed_markup("a {{b " * 20)[1]
+    20
+    """
+    unclosed: list[tuple[int, int]] = []
+    for opener, pattern in _PAIRED_MARKUP:
+        stack = []
+        for match in pattern.finditer(wikitext):
+            if match.group().startswith(opener[:2]) and not match.group().startswith("</"):
+                stack.append((match.start(), match.end()))
+            elif stack:
+                stack.pop()
+        unclosed.extend(stack)
+    unclosed.extend((m.start(), m.end()) for m in _EXTERNAL_LINK_OPEN.finditer(wikitext))
+    if len(unclosed) <= UNCLOSED_TOLERATED:
+        return wikitext, 0
+    pieces, position = [], 0
+    for start, end in sorted(unclosed):
+        if start < position:
+            continue
+        pieces.append(wikitext[position:start])
+        position = end
+    pieces.append(wikitext[position:])
+    return "".join(pieces), len(unclosed)
 
 
 class WikitextRenderer:
@@ -70,6 +117,8 @@ class WikitextRenderer:
     """
 
     def __call__(self, wikitext: str) -> RenderedWikitext:
+        wikitext, unclosed = defuse_unclosed_markup(wikitext)
+        warning = f"{unclosed} unclosed {{{{, [[, [http or <ref> markers were read as plain text" if unclosed else ""
         code = mwparserfromhell.parse(wikitext)
         named_refs = _named_reference_urls(code)
         out = TextBuilder()
@@ -108,7 +157,7 @@ class WikitextRenderer:
             out.start_section(_FACTS_SECTION)
             out.write(". ".join(facts) + ".")
         text, sections, refs = out.build()
-        return RenderedWikitext(_title_of(code), text, sections, refs)
+        return RenderedWikitext(_title_of(code), text, sections, refs, warning)
 
 
 def _title_of(code: Wikicode) -> str:
@@ -328,7 +377,7 @@ def _urls_in(code: Wikicode) -> tuple[str, ...]:
                 urls.append(url)
     if not urls:
         urls.extend(str(link.url).strip() for link in code.filter_external_links(recursive=False))
-    return tuple(dict.fromkeys(urls))
+    return tuple(dict.fromkeys(url for url in map(safe_url, urls) if url))
 
 
 def _named_reference_urls(code: Wikicode) -> dict[str, tuple[str, ...]]:

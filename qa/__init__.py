@@ -3,9 +3,23 @@
     from qa import ask, QA
     ans = ask("When was SenseTime founded?", k=5)
     ans.hits[0].citation.source, ans.answer
-"""
-from qa.api import QA, IndexStats, ask, default_index_dir
-from qa.retriever import MODES, QuestionError, Retriever
-from qa.types import Answer, Citation, Hit
 
-__all__ = ["QA", "Answer", "Citation", "Hit", "IndexStats", "MODES", "QuestionError", "Retriever", "ask", "default_index_dir"]
+Names load on first use, so ``qa``'s command line starts (and can be interrupted) before the
+model and index libraries are imported.
+"""
+from importlib import import_module
+
+_EXPORTS = {
+    "QA": "qa.api", "IndexStats": "qa.api", "ask": "qa.api", "default_index_dir": "qa.api",
+    "MODES": "qa.retriever", "QuestionError": "qa.retriever", "Retriever": "qa.retriever",
+    "Answer": "qa.types", "Citation": "qa.types", "Hit": "qa.types",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'qa' has no attribute {name!r}")
+    value = getattr(import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value

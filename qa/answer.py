@@ -9,6 +9,7 @@ import numpy as np
 
 from index.embedder import Embedder
 from ingest.sentences import split_sentences
+from ingest.urls import safe_url
 from qa.types import Citation, Hit
 
 _YEAR_OR_DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(January|February|March|April|May|June|July|August|"
@@ -54,7 +55,7 @@ class AnswerExtractor:
         absolute_start, absolute_end = hit.passage.start + start, hit.passage.start + end
         urls = reference_urls(hit.passage.doc_id, absolute_start, absolute_end)
         citation = replace(hit.citation, start=absolute_start, end=absolute_end,
-                           url=urls[0] if urls else hit.citation.url)
+                           url=safe_url(urls[0]) if urls else hit.citation.url)
         return text, citation
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from index.builder import IndexBuilder
 from index.embedder import Embedder
-from index.store import IndexMismatch, IndexStore, Manifest, current_version
+from index.store import IndexMismatch, IndexStore, IndexStoreError, Manifest, current_version
 from ingest import BUNDLED_CORPUS
 from ingest.loader import iter_files
 from qa.answer import AnswerExtractor
-from qa.retriever import DEFAULT_MODE, Retriever, check_mode
+from qa.retriever import DEFAULT_MODE, Retriever, check_k, check_mode, check_question
 from qa.types import Answer, Hit
 
 
@@ -54,12 +54,19 @@ class QA:
         self.embedder = embedder
         self.retriever = Retriever(store, embedder, mode)
         self.extract_answer = AnswerExtractor(embedder)
-        self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, index_dir: str | Path, model: str | None = None, mode: str = DEFAULT_MODE) -> "QA":
+    def open(cls, index_dir: str | Path, model: str | None = None, mode: str = DEFAULT_MODE,
+             allow_download: bool = False) -> "QA":
+        """Open an index; its manifest names the model, which loads only from local files unless
+        ``allow_download`` (or ``$DOCQA_ALLOW_DOWNLOAD=1``) lets it come from the hub."""
         store = IndexStore.open(index_dir)
-        qa = cls(store, Embedder(model or store.manifest.model), mode)
+        try:
+            embedder = Embedder(model or store.manifest.model, allow_download=allow_download)
+        except Exception:
+            store.close()
+            raise
+        qa = cls(store, embedder, mode)
         if qa.embedder.dimension != store.manifest.dimension:
             raise IndexMismatch(f"{index_dir} holds {store.manifest.dimension}-dimensional vectors but "
                                 f"{qa.embedder.model_name!r} makes {qa.embedder.dimension}-dimensional ones")
@@ -69,20 +76,24 @@ class QA:
     def default(cls, mode: str = DEFAULT_MODE, progress: bool = True) -> "QA":
         """QA over the bundled corpus, building or refreshing its index when needed."""
         index_dir = default_index_dir()
-        if not _default_index_is_fresh(index_dir):
-            IndexBuilder(index_dir, progress=progress)([BUNDLED_CORPUS], prune=True)
+        try:
+            fresh = _default_index_is_fresh(index_dir)
+        except IndexStoreError:  # an old format or a damaged default index: it is ours to remake
+            fresh = None
+        if not fresh:
+            IndexBuilder(index_dir, progress=progress, rebuild=fresh is None)([BUNDLED_CORPUS], prune=True)
         return cls.open(index_dir, mode=mode)
 
     def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> list[Hit]:
-        with self._lock:
-            return self.retriever(question, k, mode)
+        """Thread-safe: independent questions may be asked from several threads at once."""
+        return self.retriever(question, k, mode)
 
     def ask(self, question: str, k: int = 5, mode: str | None = None) -> Answer:
+        question, k = check_question(question), check_k(k)
         mode = check_mode(mode or self.retriever.mode)
         hits = self.retrieve(question, k, mode)
-        with self._lock:
-            sentence, citation = self.extract_answer(question.strip(), hits, self.store.reference_urls)
-        return Answer(question=question.strip(), mode=mode, hits=tuple(hits), answer=sentence, answer_citation=citation)
+        sentence, citation = self.extract_answer(question, hits, self.store.reference_urls)
+        return Answer(question=question, mode=mode, hits=tuple(hits), answer=sentence, answer_citation=citation)
 
     def stats(self) -> IndexStats:
         manifest = self.store.manifest

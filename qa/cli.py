@@ -1,52 +1,99 @@
-"""``qa`` command line: build indexes and ask questions."""
+"""``qa`` command line: build indexes and ask questions.
+
+Only the standard library is imported at module level: everything heavy loads inside ``main``,
+so Ctrl-C at any moment ends with one line, never a traceback.
+"""
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
+import re
 import sys
 import textwrap
 
-from index.embedder import DEFAULT_MODEL, ModelUnavailable
-from index.store import IndexStoreError
-from qa.retriever import DEFAULT_MODE, MODES, QuestionError
+# Control characters other than tab and newline, C1 included (\x9b is a one-byte escape sequence
+# introducer): a document must not be able to drive the user's terminal.
+_TERMINAL_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` without the control characters a terminal would act on.
+
+    >>> terminal_safe("red\x1b[31m alert\x07\tok")
+    'red[31m alert\tok'
+    """
+    return _TERMINAL_UNSAFE.sub("", text)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    _log_warnings_to(sys.stderr)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
+    from index.embedder import ModelUnavailable
+    from index.store import IndexStoreError
+    from qa.retriever import QuestionError
+
+    args = _parser().parse_args(argv)
+    _log_warnings_to_stderr()
     for noisy in ("faiss", "faiss.loader", "bm25s", "sentence_transformers", "transformers", "httpx"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
         return args.run(args)
     except (IndexStoreError, ModelUnavailable, QuestionError, ValueError, ImportError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(terminal_safe(f"error: {error}"), file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted; the index is unchanged", file=sys.stderr)
-        return 130
+    except OSError as error:
+        reason = "no space left on the disk" if error.errno in (errno.ENOSPC, errno.EDQUOT) else (error.strerror or str(error))
+        print(terminal_safe(f"error: {error.filename or 'docqa'}: {reason}"), file=sys.stderr)
+        return 2
 
 
-def _log_warnings_to(stream) -> None:
-    """docqa's warnings (skipped files and the like) as ``warning: ...`` lines on ``stream``."""
+class _TerminalSafeFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_safe(super().format(record))
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of each warning, not at set-up."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def _log_warnings_to_stderr() -> None:
+    """docqa's warnings (skipped files and the like) as ``warning: ...`` lines on standard error."""
     logger = logging.getLogger("docqa")
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler = _StderrHandler()
+    handler.setFormatter(_TerminalSafeFormatter("warning: %(message)s"))
     logger.addHandler(handler)
     logger.setLevel(logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:
+    from index.embedder import ALLOW_DOWNLOAD_ENV, DEFAULT_MODEL
     from qa.api import default_index_dir
+    from qa.retriever import DEFAULT_MODE, MODES
 
+    download_help = f"let the model come from the Hugging Face hub (also: {ALLOW_DOWNLOAD_ENV}=1); by default only local models load"
     parser = argparse.ArgumentParser(prog="qa", description="Question answering over your documents, with citations.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     index = commands.add_parser("index", help="build or update an index from files and folders")
-    index.add_argument("paths", nargs="+", metavar="PATH", help="files or folders: wikitext, front matter Markdown, text, MediaWiki XML dumps")
+    index.add_argument("paths", nargs="*", metavar="PATH", help="files or folders: wikitext, front matter Markdown, text, MediaWiki XML dumps")
     index.add_argument("--index", default=str(default_index_dir()), help="index folder (default: %(default)s)")
     index.add_argument("--model", default=None, help=f"sentence-transformers model (default: the index's, else {DEFAULT_MODEL})")
     index.add_argument("--max-tokens", type=int, default=200, help="passage size in model tokens (default: %(default)s)")
@@ -55,6 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--prune", action="store_true", help="drop documents whose files are gone from the given folders")
     index.add_argument("--rebuild", action="store_true", help="start from scratch instead of updating")
     index.add_argument("--quiet", action="store_true", help="no progress bars")
+    index.add_argument("--repair", action="store_true", help="point CURRENT at the newest intact version, then stop")
+    index.add_argument("--allow-download", action="store_true", help=download_help)
     index.set_defaults(run=_index)
 
     ask = commands.add_parser("ask", help="answer a question with cited passages")
@@ -63,50 +112,83 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--mode", choices=MODES, default=DEFAULT_MODE, help="retrieval mode (default: %(default)s)")
     ask.add_argument("--index", default=None, help="index folder (default: the bundled SenseTime corpus)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--allow-download", action="store_true", help=download_help)
     ask.set_defaults(run=_ask)
 
     stats = commands.add_parser("stats", help="show what an index holds")
     stats.add_argument("--index", default=None, help="index folder (default: the bundled corpus index)")
+    stats.add_argument("--allow-download", action="store_true", help=download_help)
     stats.set_defaults(run=_stats)
 
     ui = commands.add_parser("ui", help="open the web UI (same as: python ui.py)")
     ui.add_argument("--index", default=None)
     ui.add_argument("--port", type=int, default=7860)
-    ui.set_defaults(run=lambda args: __import__("ui").main(_ui_args(args)))
+    ui.add_argument("--share", action="store_true", help="also open a public Gradio share link")
+    ui.set_defaults(run=_ui)
     return parser
 
 
-def _ui_args(args) -> list[str]:
-    return (["--index", args.index] if args.index else []) + ["--port", str(args.port)]
+def _ui(args) -> int:
+    import ui
+
+    return ui.serve(index_dir=args.index, port=args.port, share=args.share)
 
 
 def _index(args) -> int:
     from index.builder import IndexBuilder
+    from index.store import current_version, repair
 
-    builder = IndexBuilder(args.index, model_name=args.model, max_tokens=args.max_tokens,
-                           overlap_sentences=args.overlap, index_type=args.index_type,
-                           progress=not args.quiet, rebuild=args.rebuild)
-    report = builder(args.paths, prune=args.prune)
-    print(report.summary())
+    if args.repair:
+        version = repair(args.index)
+        print(f"{args.index}/CURRENT now names {version.name}")
+        return 0
+    if not args.paths:
+        raise ValueError("name at least one file or folder to index (or pass --repair)")
+    before = _live_version_name(args.index)
+    try:
+        builder = IndexBuilder(args.index, model_name=args.model, max_tokens=args.max_tokens,
+                               overlap_sentences=args.overlap, index_type=args.index_type,
+                               progress=not args.quiet, rebuild=args.rebuild, allow_download=args.allow_download)
+        report = builder(args.paths, prune=args.prune)
+    except KeyboardInterrupt:
+        after = _live_version_name(args.index)
+        if after and after != before:
+            print(f"interrupted after the new version {after} went live: the index is updated", file=sys.stderr)
+        else:
+            print("interrupted; the index is unchanged (embeddings made so far are kept for the next run)",
+                  file=sys.stderr)
+        return 130
+    print(terminal_safe(report.summary()))
     if report.warnings:
         print(f"{len(report.warnings)} file(s) skipped or read with warnings (see above)", file=sys.stderr)
     return 0
 
 
-def _open(index_dir: str | None):
+def _live_version_name(index_dir: str) -> str:
+    from index.store import IndexStoreError, current_version
+
+    try:
+        version = current_version(index_dir)
+    except IndexStoreError:
+        return ""
+    return version.name if version else ""
+
+
+def _open(args):
     from qa.api import QA
 
-    return QA.open(index_dir) if index_dir else QA.default()
+    return QA.open(args.index, allow_download=args.allow_download) if args.index else QA.default()
 
 
 def _ask(args) -> int:
-    if not args.question.strip():
-        raise QuestionError("the question is empty; type a question about your documents")
-    answer = _open(args.index).ask(args.question, k=args.k, mode=args.mode)
+    from qa.retriever import check_question
+
+    check_question(args.question)
+    answer = _open(args).ask(args.question, k=args.k, mode=args.mode)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
-    print(format_answer(answer))
+    print(terminal_safe(format_answer(answer)))
     return 0
 
 
@@ -129,9 +211,9 @@ def format_answer(answer) -> str:
 
 
 def _stats(args) -> int:
-    stats = _open(args.index).stats()
+    stats = _open(args).stats()
     for field, value in vars(stats).items():
-        print(f"{field:12} {value}")
+        print(terminal_safe(f"{field:12} {value}"))
     return 0
 
 

@@ -5,6 +5,7 @@ from typing import Sequence
 
 from index.embedder import Embedder
 from index.store import IndexStore, StoredPassage
+from ingest.urls import safe_url
 from qa.types import Citation, Hit
 
 MODES = ("hybrid", "dense", "bm25")
@@ -17,8 +18,29 @@ DENSE_WEIGHT = 0.5
 BM25_WEIGHT = 1.0
 
 
+# Longer than any real question; a 5 MB "question" once held the UI for 4 minutes.
+MAX_QUESTION_CHARS = 2000
+
+
 class QuestionError(ValueError):
-    """The question cannot be answered as asked (empty, say)."""
+    """The question cannot be answered as asked (empty, too long, not text, say)."""
+
+
+def check_question(question: object) -> str:
+    """The question, stripped, or a ``QuestionError`` that says what is wrong with it."""
+    if not isinstance(question, str):
+        raise QuestionError(f"the question must be a string (str), not {type(question).__name__}")
+    if not question.strip():
+        raise QuestionError("the question is empty; type a question about your documents")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
+    return question.strip()
+
+
+def check_k(k: object) -> int:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise QuestionError(f"k must be a positive int (the number of passages), not {k!r}"[:120])
+    return k
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[tuple[int, float]]], weights: Sequence[float],
@@ -59,11 +81,8 @@ class Retriever:
 
     def rank_rows(self, questions: Sequence[str], k: int, mode: str | None = None) -> list[list[tuple[int, float]]]:
         mode = check_mode(mode or self.mode)
-        for question in questions:
-            if not question or not question.strip():
-                raise QuestionError("the question is empty; type a question about your documents")
-        if k < 1:
-            raise QuestionError("k must be at least 1")
+        questions = [check_question(question) for question in questions]
+        check_k(k)
         depth = max(k, CANDIDATES) if mode == "hybrid" else k
         dense = self.store.dense.search(self.embedder(list(questions)), depth) if mode != "bm25" else None
         lexical = self.store.lexical.search(questions, depth) if mode != "dense" else None
@@ -75,7 +94,7 @@ class Retriever:
 
 
 def check_mode(mode: str) -> str:
-    if mode not in MODES:
+    if not isinstance(mode, str) or mode not in MODES:
         raise QuestionError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
     return mode
 
@@ -84,7 +103,7 @@ def _hit(rank: int, score: float, stored: StoredPassage) -> Hit:
     passage = stored.passage
     citation = Citation(
         source=stored.source, title=stored.title, section=passage.section,
-        url=stored.url or (passage.urls[0] if passage.urls else ""),
+        url=safe_url(stored.url) or safe_url(passage.urls[0] if passage.urls else ""),
         start=passage.start, end=passage.end, doc_id=passage.doc_id, published=stored.published,
     )
     return Hit(rank=rank, score=score, passage=passage, citation=citation)

@@ -2,6 +2,7 @@
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -9,9 +10,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from dataclasses import replace
 
 import ui
-from index import IndexStore
+from index import IndexBuilder, IndexStore
 from qa import QA
 from support import REPO, WIKI_SEED
 
@@ -50,17 +52,114 @@ def test_upload_adds_documents_and_broken_uploads_get_a_message(app, tmp_path):
     assert app.add_documents([])[0].startswith('<div class="message error">Choose')
 
 
+def _upload(tmp_path, folder, name, text):
+    """A file where Gradio would have saved an upload: its own temp folder, the user's file name."""
+    path = tmp_path / folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_two_uploads_with_the_same_name_are_both_kept(app, tmp_path):
+    first = _upload(tmp_path, "g1", "notes.txt", "Lab notes\n\nThe first centrifuge was serviced by Dana in May.")
+    second = _upload(tmp_path, "g2", "notes.txt", "Lab notes\n\nThe second freezer was repaired by Omar in June.")
+    assert "Added 1" in app.add_documents([str(first)])[0]
+    status, stats = app.add_documents([str(second)])
+    assert "Added 1" in status and "**7** documents" in stats
+    _, cards = app.ask("Who serviced the first centrifuge?", 3, "bm25")
+    assert "Dana" in cards and 'data-source="notes.txt"' in cards
+    _, cards = app.ask("Who repaired the second freezer?", 3, "bm25")
+    assert "Omar" in cards
+
+
+def test_an_upload_refused_by_a_running_build_deletes_only_its_own_copy(app, tmp_path):
+    import fcntl
+
+    first = _upload(tmp_path, "g1", "notes.txt", "Lab notes\n\nThe first centrifuge was serviced by Dana in May.")
+    app.add_documents([str(first)])
+    stored = list((app.index_dir / "uploads").rglob("notes.txt"))
+    second = _upload(tmp_path, "g2", "notes.txt", "Lab notes\n\nThe second freezer was repaired by Omar in June.")
+    with open(app.index_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        status, stats = app.add_documents([str(second)])
+    assert "another build is writing" in status and "**6** documents" in stats
+    assert list((app.index_dir / "uploads").rglob("notes.txt")) == stored and stored[0].exists()
+    assert "Dana" in app.ask("Who serviced the first centrifuge?", 3, "bm25")[1]
+
+
+def test_oversized_and_skipped_uploads_are_deleted_everywhere(seed_index_copy, embedder, tmp_path):
+    small_cap = ui.DocQAApp(seed_index_copy, QA(IndexStore.open(seed_index_copy), embedder), max_upload_mb=0.01)
+    big = _upload(tmp_path, "g1", "big.txt", "Big file\n\n" + "Many words here. " * 2000)
+    binary = tmp_path / "g2" / "photo.txt"
+    binary.parent.mkdir()
+    binary.write_bytes(bytes(range(256)) * 10)
+    status, stats = small_cap.add_documents([str(big), str(binary)])
+    assert "big.txt" in status and "over the 0 MB upload limit" in status.replace("0.01", "0")
+    assert "binary file" in status and "**5** documents" in stats
+    assert not big.exists() and not binary.exists(), "refused uploads leave Gradio's temp folder"
+    assert not list((seed_index_copy / "uploads").rglob("*.txt"))
+
+
+def test_the_replaced_index_version_is_closed_after_an_upload(app, tmp_path):
+    old = app.qa
+    app.add_documents([str(_upload(tmp_path, "g1", "kyoto.txt", "Kyoto\n\nSenseTime opened a Kyoto office."))])
+    assert app.qa is not old and old.store.dense is None and app.qa.store.dense is not None
+
+
+def test_gradio_share_in_the_environment_is_ignored_unless_asked(seed_index, monkeypatch):
+    launched = []
+    monkeypatch.setattr(ui.gr.Blocks, "launch", lambda self, **options: launched.append(options))
+    monkeypatch.setenv("GRADIO_SHARE", "True")
+    assert ui.main(["--index", str(seed_index)]) == 0
+    assert ui.main(["--index", str(seed_index), "--share"]) == 0
+    assert [options["share"] for options in launched] == [False, True]
+    assert launched[0]["server_name"] == "127.0.0.1" and launched[0]["max_file_size"] == 100 * 1024 * 1024
+
+
+def test_dangerous_link_schemes_are_never_rendered_as_links(app):
+    answer = app.qa.ask("Who founded SenseTime?", k=2)
+    hit = answer.hits[0]
+    for url in ("javascript:alert(1)", "JAVASCRIPT:alert(1)", "java\tscript:alert(1)", "data:text/html,<script>x</script>"):
+        hostile = replace(hit, citation=replace(hit.citation, url=url))
+        page = ui.cards_html(replace(answer, hits=(hostile,)))
+        assert "href" not in page and "script:" not in page.replace("&lt;script&gt;", "")
+    assert 'href="https://' in ui.cards_html(answer) or 'href="http://' in ui.cards_html(answer)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
+HOSTILE_WIKITEXT = (
+    "'''Zorblatt Institute''' is a research lab in [[Oslo]] founded in 1987 by Ingrid Vale."
+    "<ref>{{cite web |url=javascript:alert('ref') |title=x}}</ref>\n"
+    "Its annual budget is 40 million kroner.<ref>[https://example.org/zorblatt budget report]</ref>\n"
+    "<script>alert('inline')</script> The institute studies [[glacier]] dynamics.\n")
+
+
+def _hostile_index(index_dir, embedder):
+    """The seed index plus a page with a javascript: reference; its stored document URL is then
+    set to javascript: too, as a crafted or older index could hold, so the renderer is tested."""
+    hostile = index_dir.parent / "hostile" / "zorblatt.wiki"
+    hostile.parent.mkdir()
+    hostile.write_text(HOSTILE_WIKITEXT)
+    IndexBuilder(index_dir, progress=False, embedder=embedder)([hostile])
+    store = IndexStore.open(index_dir)
+    doc = next(d for d in store.documents() if d.source == "zorblatt.wiki")
+    assert all("javascript" not in url for p, _ in store.passages_of(doc.doc_id) for url in p.urls)
+    with sqlite3.connect(store.version / "passages.sqlite") as db:
+        db.execute("UPDATE documents SET url = 'javascript:alert(document.domain)' WHERE doc_id = ?", (doc.doc_id,))
+    return index_dir
+
+
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
-def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index):
+def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index_copy, embedder):
     sync_api = pytest.importorskip("playwright.sync_api")
+    index_dir = _hostile_index(seed_index_copy, embedder)
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "ui.py", "--index", str(seed_index), "--port", str(port)], cwd=REPO,
+    server = subprocess.Popen([sys.executable, "ui.py", "--index", str(index_dir), "--port", str(port)], cwd=REPO,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -93,6 +192,18 @@ def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index):
             page.locator("#question textarea").fill("")
             page.locator("#ask").click()
             page.get_by_text("the question is empty").wait_for(timeout=30_000)
+
+            dialogs = []
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.locator("#question textarea").fill("Who founded the Zorblatt Institute in Oslo?")
+            page.locator("#ask").click()
+            page.get_by_text("Ingrid Vale").first.wait_for(timeout=60_000)
+            hrefs = page.eval_on_selector_all("#answer a, #passages a", "links => links.map(a => a.getAttribute('href'))")
+            assert "https://example.org/zorblatt" in hrefs
+            assert all(h.startswith(("http://", "https://", "mailto:")) for h in hrefs), hrefs
+            page.wait_for_timeout(500)
+            assert dialogs == [] and page.locator("#passages script").count() == 0
+            page.screenshot(path=str(ARTIFACTS / "ui-hostile.png"), full_page=True)
             browser.close()
     finally:
         server.terminate()

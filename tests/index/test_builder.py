@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from index import IndexBuilder, IndexMismatch, IndexNotFound, IndexStore
+from index.store import IndexCorrupt
 from index.embedder import Embedder
 from qa import QA
 from support import WIKI_SEED
@@ -33,7 +34,7 @@ def test_manifest_records_model_dimension_chunking_version_and_document_hashes(s
     manifest = json.loads((store.version / "manifest.json").read_text())
     assert manifest["model"] == "all-MiniLM-L6-v2" and manifest["dimension"] == 384
     assert manifest["chunking"]["max_tokens"] == 200 and manifest["chunking"]["overlap_sentences"] == 1
-    assert manifest["format_version"] == 1 and manifest["dense_index"] == "flat"
+    assert manifest["format_version"] == 2 and manifest["dense_index"] == "flat"
     assert len(manifest["documents"]) == 5 and all(len(h) == 64 for h in manifest["documents"].values())
     assert manifest["passages"] == store.count_passages() == len(store.dense) > 5
     assert sorted(p.name for p in store.version.iterdir()) == [
@@ -107,7 +108,7 @@ def test_incremental_result_equals_a_fresh_build(warm_index, seed_corpus_copy, e
 
 def test_index_built_with_another_model_is_refused_clearly(seed_index, seed_index_copy, embedder):
     with pytest.raises(IndexMismatch, match="built with 'all-MiniLM-L6-v2', not 'BAAI/bge-small-en-v1.5'"):
-        QA(IndexStore.open(seed_index), Embedder("BAAI/bge-small-en-v1.5"))
+        QA(IndexStore.open(seed_index), Embedder("BAAI/bge-small-en-v1.5", allow_download=True))
     with pytest.raises(IndexMismatch, match="--rebuild"):
         IndexBuilder(seed_index, model_name="BAAI/bge-small-en-v1.5", progress=False)
     _edit_manifest(seed_index_copy, format_version=99)
@@ -122,7 +123,7 @@ def _edit_manifest(index_dir, **changes):
 
 def test_dimension_mismatch_is_refused(seed_index_copy):
     _edit_manifest(seed_index_copy, dimension=768)
-    with pytest.raises(IndexMismatch, match="768-dimensional"):
+    with pytest.raises(IndexCorrupt, match="holds 384-dimensional vectors, the manifest says 768"):
         QA.open(seed_index_copy)
 
 

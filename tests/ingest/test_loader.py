@@ -105,7 +105,7 @@ def test_bad_input_gives_one_line_warning_naming_the_file_and_the_run_goes_on(tm
         docs = list(loader([tmp_path]))
     assert "A good document" in [d.title for d in docs]
     assert len(loader.warnings) == 1
-    line = loader.warnings[0]
+    line = str(loader.warnings[0])
     assert "\n" not in line and str(tmp_path / name) in line and expected in line
     assert caplog.messages == [line]
 
@@ -125,10 +125,10 @@ def test_huge_file_is_skipped_with_a_warning(tmp_path):
     assert huge.stat().st_size >= 50 * 1024 * 1024
     loader = DocumentLoader()
     assert list(loader([huge])) == []
-    assert len(loader.warnings) == 1 and "huge.txt" in loader.warnings[0] and "MB limit" in loader.warnings[0]
+    assert len(loader.warnings) == 1 and loader.warnings[0].path == str(huge) and "MB limit" in loader.warnings[0].reason
 
 
 def test_missing_path_warns(tmp_path):
     loader = DocumentLoader()
     assert list(loader([tmp_path / "nope"])) == []
-    assert "no such file" in loader.warnings[0]
+    assert "no such file" in loader.warnings[0].reason

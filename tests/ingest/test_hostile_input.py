@@ -1,0 +1,194 @@
+"""Input crafted or broken to hurt: bounded time and memory, one warning per problem, nothing lost
+that could be kept, and nothing read from outside the folders the user named."""
+import bz2
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.chunker import Chunker
+from ingest.frontmatter_doc import parse_front_matter
+from ingest.loader import DocumentLoader
+from support import REPO
+
+
+def _page(title, text, namespace="0"):
+    return (f"<page><title>{title}</title><ns>{namespace}</ns><revision><text>{text}</text></revision></page>")
+
+
+def _dump(pages) -> bytes:
+    return ("<mediawiki xmlns=\"http://www.mediawiki.org/xml/export-0.10/\">" + "".join(pages) + "</mediawiki>").encode()
+
+
+def _article(number):
+    return _page(f"Article {number}", f"'''Article {number}''' is about topic number {number}. It has a second sentence.")
+
+
+def _load(paths, **options):
+    loader = DocumentLoader(**options)
+    return list(loader(paths)), loader.warnings
+
+
+@pytest.mark.parametrize("unit", ["{{a|b ", "[[a|{{b|", "<ref>x ", "[[a|b "])
+def test_crafted_unclosed_wikitext_parses_in_bounded_time(tmp_path, unit):
+    page = tmp_path / "crafted.wiki"
+    page.write_text("'''Crafted''' page. [[Link]] and {{lang|fr|mot}}.\n" + unit * (200 * 1024 // len(unit)))
+    started = time.process_time()
+    documents, warnings = _load([page])
+    assert time.process_time() - started < 10, "a 200 KB page took 47 s before the fix at 68 KB"
+    assert len(documents) == 1 and documents[0].text.startswith("Crafted page.")
+    assert len(warnings) == 1 and "unclosed" in warnings[0].reason and "\n" not in str(warnings[0])
+
+
+def test_one_bad_page_skips_only_itself(tmp_path):
+    pages = [_article(n) for n in range(40)]
+    pages[20] = _page("Broken", "text", namespace="zero")
+    dump = tmp_path / "dump.xml.bz2"
+    dump.write_bytes(bz2.compress(_dump(pages)))
+    documents, warnings = _load([dump])
+    assert len(documents) == 39 and "Article 39" in {d.title for d in documents}
+    assert [w.path for w in warnings] == [f"{dump}#Broken"] and "namespace 'zero' is not a number" in warnings[0].reason
+
+
+def test_dump_page_over_the_size_limit_is_skipped_with_its_name(tmp_path):
+    pages = [_article(1), _page("Huge", "word " * 300_000), _article(2)]
+    dump = tmp_path / "bomb.xml.bz2"
+    dump.write_bytes(bz2.compress(_dump(pages)))
+    assert dump.stat().st_size < 10_000
+    documents, warnings = _load([dump], max_bytes=1_000_000)
+    assert {d.title for d in documents} == {"Article 1", "Article 2"}
+    assert warnings[0].path.endswith("#Huge") and "over the 1 MB limit per page" in warnings[0].reason
+
+
+def test_dump_decompressed_size_is_capped(tmp_path):
+    dump = tmp_path / "big.xml.bz2"
+    dump.write_bytes(bz2.compress(_dump([_article(n) for n in range(2000)])))
+    documents, warnings = _load([dump], max_dump_bytes=50_000)
+    assert 0 < len(documents) < 2000
+    assert f"{len(documents)} pages indexed, the rest is lost" in warnings[0].reason and "limit per dump" in warnings[0].reason
+
+
+def test_truncated_multi_block_dump_keeps_pages_and_says_how_many(tmp_path):
+    blocks = [bz2.compress(_dump([_article(n) for n in range(30)])[:-len("</mediawiki>")])]
+    blocks.append(bz2.compress(b"".join(_article(n).encode() for n in range(30, 60)) + b"</mediawiki>"))
+    dump = tmp_path / "cut.xml.bz2"
+    dump.write_bytes(blocks[0] + blocks[1][: len(blocks[1]) // 2])
+    documents, warnings = _load([dump])
+    assert len(documents) == 30
+    assert len(warnings) == 1 and warnings[0].reason.startswith("30 pages indexed, the rest is lost")
+
+
+def test_truncated_single_block_dump_keeps_what_it_can_and_is_not_called_binary(tmp_path):
+    data = bz2.compress(_dump([_article(n) for n in range(40)]))
+    tail_cut = tmp_path / "tail.xml.bz2"
+    tail_cut.write_bytes(data[:-3])
+    documents, warnings = _load([tail_cut])
+    assert len(documents) == 40 and "pages indexed" in warnings[0].reason
+    half = tmp_path / "half.xml.bz2"
+    half.write_bytes(data[: len(data) // 2])
+    documents, warnings = _load([half])
+    assert documents == [] and "binary file" not in warnings[0].reason and "ends before its first complete block" in warnings[0].reason
+
+
+def test_an_unsplittable_five_megabyte_line_keeps_the_token_cap_and_memory_bound(tmp_path):
+    script = f"""
+import random, resource, sys
+from pathlib import Path
+sys.path.insert(0, {str(REPO)!r})
+from index.embedder import Embedder
+from ingest.chunker import Chunker
+from ingest.loader import DocumentLoader
+random.seed(3)
+words = ["".join(random.choice("abcdefghij") for _ in range(random.randint(3, 9))) for _ in range(1000)]
+path = Path({str(tmp_path / 'line.txt')!r})
+path.write_text("Title\\n\\n" + " ".join(random.choice(words) for _ in range(5_000_000 // 7)) + "x" * 20000)
+embedder = Embedder()
+document = next(iter(DocumentLoader()([path])))
+passages = Chunker(count_tokens=embedder.count_tokens)(document)
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+longest = max(max(embedder.count_tokens([p.text for p in passages[i:i + 500]])) for i in range(0, len(passages), 500))
+assert all(p.text == document.text[p.start:p.end] for p in passages)
+print(len(document.text), len(passages), longest, peak_mb)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    characters, passages, longest, peak_mb = map(int, result.stdout.split())
+    assert characters > 5_000_000 and passages > 1000
+    assert longest <= 200, "every passage keeps the 200-token cap"
+    assert peak_mb < 1024, f"peak memory {peak_mb} MB (2.9 GB before the fix)"
+
+
+def test_links_out_of_the_folder_are_skipped_and_broken_links_warned(tmp_path):
+    outside = tmp_path / "secret.txt"
+    outside.write_text("Secret\n\nThe root password is hunter2.")
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "real.txt").write_text("Real note\n\nA real note inside the folder.")
+    (folder / "inside-link.txt").symlink_to(folder / "real.txt")
+    (folder / "passwd.txt").symlink_to(outside)
+    (folder / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    (folder / "loop-a.txt").symlink_to(folder / "loop-b.txt")
+    (folder / "loop-b.txt").symlink_to(folder / "loop-a.txt")
+    documents, warnings = _load([folder])
+    assert "hunter2" not in " ".join(d.text for d in documents)
+    reasons = {Path(w.path).name: w.reason for w in warnings}
+    assert "outside" in reasons["passwd.txt"]
+    assert "dangling or looping" in reasons["dangling.txt"] and "dangling or looping" in reasons["loop-a.txt"]
+    explicit, _ = _load([folder / "passwd.txt"])
+    assert "hunter2" in explicit[0].text, "a link named on the command line is the user's choice"
+
+
+def test_unreadable_folder_and_file_are_warned_with_permission_denied(tmp_path, monkeypatch):
+    folder = tmp_path / "docs"
+    (folder / "locked").mkdir(parents=True)
+    (folder / "locked" / "a.txt").write_text("A\n\nHidden.")
+    (folder / "open.txt").write_text("Open\n\nVisible.")
+    (folder / "private.txt").write_text("Private\n\nSecret.")
+    real_scandir, real_read = os.scandir, Path.read_bytes
+
+    def scandir(path="."):
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    def read_bytes(self):
+        if self.name == "private.txt":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read(self)
+
+    # Root reads anything, so denial is simulated where the operating system would raise it.
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    documents, warnings = _load([folder])
+    assert [d.source for d in documents] == ["open.txt"]
+    reasons = {Path(w.path).name: w.reason for w in warnings}
+    assert reasons == {"locked": "skipped folder: cannot read: permission denied",
+                       "private.txt": "skipped: cannot read: permission denied"}
+
+
+@pytest.mark.parametrize("encoding, bom", [("utf-16", b""), ("utf-16-le", b""), ("utf-16-be", b""),
+                                           ("utf-16-le", b"\xff\xfe")])
+def test_utf16_files_are_read_not_called_binary(tmp_path, encoding, bom):
+    path = tmp_path / "wide.txt"
+    path.write_bytes(bom + "Wide note\n\nThe café opened in Zürich in 1998.".encode(encoding))
+    documents, warnings = _load([path])
+    assert warnings == [] and documents[0].text == "Wide note\n\nThe café opened in Zürich in 1998."
+
+
+def test_an_impossible_front_matter_date_drops_only_that_field():
+    document = parse_front_matter("---\ntitle: Launch notes\ndate: 2023-02-30\nurl: https://example.org/launch\n"
+                                  "---\nWe launched the service.\n")
+    assert (document.title, document.url, document.published) == ("Launch notes", "https://example.org/launch", "")
+
+
+def test_chunker_hard_wraps_a_word_longer_than_any_passage():
+    from ingest.types import Document
+
+    text = "Start. " + "x" * 30_000 + " end."
+    document = Document("d", "p", "s", "t", text, "text", "h")
+    passages = Chunker(max_tokens=50, count_tokens=lambda texts: [len(t) // 4 + 1 for t in texts])(document)
+    assert all(p.text == text[p.start:p.end] for p in passages)
+    assert max(len(p.text) for p in passages) <= 200 and len(passages) > 30_000 / 200
