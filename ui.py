@@ -124,6 +124,7 @@ class DocQAApp:
     def __init__(self, index_dir: Path, qa: QA, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB):
         self.index_dir = index_dir
         self.qa = qa
+        self.max_upload_mb = max_upload_mb
         self.max_upload_bytes = int(max_upload_mb * 1024 * 1024)
         self._build_lock = threading.Lock()
         self._swap_lock = threading.Lock()
@@ -178,8 +179,8 @@ class DocQAApp:
         for source in sources:
             size = source.stat().st_size if source.exists() else 0
             if size > self.max_upload_bytes:
-                refused.append(IngestWarning(source.name, f"{size / 1e6:.1f} MB is over the "
-                                                          f"{self.max_upload_bytes / 1e6:.0f} MB upload limit"))
+                refused.append(IngestWarning(source.name, f"{size / 1024 ** 2:.1f} MB is over the "
+                                                          f"{self.max_upload_mb:g} MB upload limit"))
                 _remove_quietly(source)
             else:
                 accepted.append(source)
@@ -209,9 +210,9 @@ class DocQAApp:
                     lines += [f"Skipped {w.path}: {w.reason}" for w in refused]
                     return "".join(message_html(line) for line in lines), self.stats_markdown()
                 self._swap(QA(IndexStore.open(self.index_dir), self.qa.embedder))
-            skipped = {Path(w.path) for w in report.warnings if w.reason.startswith("skipped")}
+            skipped = {Path(w.path).resolve() for w in report.warnings if w.reason.startswith("skipped")}
             for source, target in copied:
-                if target in skipped:
+                if target.resolve() in skipped:
                     target.unlink(missing_ok=True)
                     _remove_quietly(source)
             if batch.exists() and not any(batch.iterdir()):

@@ -136,7 +136,7 @@ def _ui(args) -> int:
 
 def _index(args) -> int:
     from index.builder import IndexBuilder
-    from index.store import current_version, repair
+    from index.store import repair
 
     if args.repair:
         version = repair(args.index)

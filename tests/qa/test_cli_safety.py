@@ -134,3 +134,25 @@ def test_ctrl_c_during_embedding_stops_within_seconds(tmp_path):
     assert process.returncode == 130 and "Traceback" not in err
     assert "the index is unchanged" in err
     assert waited < 8, f"Ctrl-C took {waited:.1f} s to take effect"
+
+
+def test_independent_questions_run_concurrently(seed_index, embedder, monkeypatch):
+    import threading
+
+    qa = QA(IndexStore.open(seed_index), embedder)
+    both_inside = threading.Barrier(2, timeout=20)
+    real_extract = qa.extract_answer
+
+    def extract_when_both_are_inside(*args, **kwargs):
+        both_inside.wait()  # breaks (and the test fails) if questions are answered one at a time
+        return real_extract(*args, **kwargs)
+
+    monkeypatch.setattr(qa, "extract_answer", extract_when_both_are_inside)
+    answers = []
+    threads = [threading.Thread(target=lambda q=q: answers.append(qa.ask(q, k=3)))
+               for q in ("Who founded SenseTime?", "When was SenseTime founded?")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(answers) == 2 and not both_inside.broken
