@@ -9,6 +9,7 @@ import argparse
 import errno
 import json
 import logging
+import os
 import re
 import sys
 import textwrap
@@ -27,7 +28,17 @@ def terminal_safe(text: str) -> str:
     return _TERMINAL_UNSAFE.sub("", text)
 
 
+def _exit_on_swallowed_interrupt(unraisable) -> None:
+    """Ctrl-C that lands in a ``__del__`` is "ignored" by Python with a traceback, and the program
+    runs on as if it never came; end the run the way Ctrl-C anywhere else ends it."""
+    if issubclass(unraisable.exc_type, KeyboardInterrupt):
+        print("interrupted", file=sys.stderr, flush=True)
+        os._exit(130)
+    sys.__unraisablehook__(unraisable)
+
+
 def main(argv: list[str] | None = None) -> int:
+    sys.unraisablehook = _exit_on_swallowed_interrupt
     try:
         return _main(argv)
     except KeyboardInterrupt:
