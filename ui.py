@@ -13,7 +13,9 @@ import sys
 import threading
 import uuid
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -22,14 +24,11 @@ from index.embedder import ModelUnavailable
 from index.store import IndexStore, IndexStoreError
 from ingest.types import IngestWarning
 from ingest.urls import safe_url
-from qa.api import QA, default_index_dir
+from qa.api import CONCURRENT_QUESTIONS, QA, default_index_dir
 from qa.retriever import DEFAULT_MODE, MODES, QuestionError
 from qa.types import Answer, Hit
 
 DEFAULT_MAX_UPLOAD_MB = 100
-# Questions answered at once; more wait in Gradio's queue. Each holds the model only while it
-# encodes, so a slow question no longer stalls every other user.
-ASK_CONCURRENCY = 4
 
 try:
     import gradio as gr
@@ -131,25 +130,25 @@ class DocQAApp:
         self._in_flight: Counter[int] = Counter()
 
     def stats_markdown(self) -> str:
-        qa = self._checkout()
-        try:
+        with self._current() as qa:
             s = qa.stats()
-        finally:
-            self._checkin(qa)
         return (f"**{s.documents}** documents · **{s.passages}** passages · model `{s.model}` "
                 f"({s.dimension}-d, {s.dense_index}) · `{s.path}`")
 
-    def _checkout(self) -> QA:
+    @contextmanager
+    def _current(self) -> Iterator[QA]:
+        """The live index for one request; a version swapped out meanwhile closes when its last request ends."""
         with self._swap_lock:
-            self._in_flight[id(self.qa)] += 1
-            return self.qa
-
-    def _checkin(self, qa: QA) -> None:
-        with self._swap_lock:
-            self._in_flight[id(qa)] -= 1
-            if qa is not self.qa and self._in_flight[id(qa)] <= 0:
-                del self._in_flight[id(qa)]
-                qa.close()
+            qa = self.qa
+            self._in_flight[id(qa)] += 1
+        try:
+            yield qa
+        finally:
+            with self._swap_lock:
+                self._in_flight[id(qa)] -= 1
+                if qa is not self.qa and self._in_flight[id(qa)] <= 0:
+                    del self._in_flight[id(qa)]
+                    qa.close()
 
     def _swap(self, new: QA) -> None:
         with self._swap_lock:
@@ -159,15 +158,13 @@ class DocQAApp:
                 old.close()
 
     def ask(self, question: str, k: int, mode: str) -> tuple[str, str]:
-        qa = self._checkout()
-        try:
-            answer = qa.ask(question or "", k=int(k), mode=mode)
-        except QuestionError as error:
-            return message_html(str(error)), ""
-        except Exception as error:  # the page must show a message, never a traceback
-            return message_html(f"Something went wrong answering this question: {error}"), ""
-        finally:
-            self._checkin(qa)
+        with self._current() as qa:
+            try:
+                answer = qa.ask(question or "", k=int(k), mode=mode)
+            except QuestionError as error:
+                return message_html(str(error)), ""
+            except Exception as error:  # the page must show a message, never a traceback
+                return message_html(f"Something went wrong answering this question: {error}"), ""
         return answer_html(answer), cards_html(answer)
 
     def add_documents(self, files, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str]:
@@ -258,7 +255,7 @@ def build_app(app: DocQAApp) -> "gr.Blocks":
             upload_status = gr.HTML(elem_id="upload-status")
         for trigger in (ask.click, question.submit):
             trigger(app.ask, inputs=[question, k, mode], outputs=[answer, passages],
-                    concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask")
+                    concurrency_limit=CONCURRENT_QUESTIONS, concurrency_id="ask")
         add.click(app.add_documents, inputs=[files], outputs=[upload_status, stats])
     return demo
 

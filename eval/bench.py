@@ -188,14 +188,14 @@ def concurrent_latency(qa, questions: list[str], limit: int) -> dict[str, float]
 def concurrency_report(rounds: int = 3, count: int = 50) -> dict:
     """Interleaved rounds of ``count`` simultaneous questions over the bundled corpus: one at a
     time (the UI before: Gradio's default limit of 1 and a lock around every question) against
-    ``ui.ASK_CONCURRENCY`` at once."""
+    ``CONCURRENT_QUESTIONS`` at once, the UI's limit now."""
     from eval.seeds import load_seed_questions
-    from qa.api import QA
+    from qa.api import CONCURRENT_QUESTIONS, QA
 
     qa = QA.default(progress=False)
     questions = [q.question for q in load_seed_questions()][:count]
     qa.ask("warm up", k=5)
-    limits = {"serial (before)": 1, "4 at once (after)": 4}
+    limits = {"serial (before)": 1, f"{CONCURRENT_QUESTIONS} at once (after)": CONCURRENT_QUESTIONS}
     samples: dict[str, list[dict]] = {name: [] for name in limits}
     for _ in range(rounds):
         for name, limit in limits.items():

@@ -25,9 +25,12 @@ from ingest import BUNDLED_CORPUS
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _write_batch(folder: Path, batch: int, count: int = 8) -> None:
+BATCH = 8
+
+
+def _write_batch(folder: Path, batch: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    for number in range(count):
+    for number in range(BATCH):
         text = " ".join(f"Batch {batch} report {number} logged {batch * 100 + number + i} readings at gauge {i}."
                         for i in range(25))
         (folder / f"batch{batch:02d}_{number}.txt").write_text(f"Batch {batch} report {number}\n\n{text}\n")
@@ -59,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         index_dir, docs = Path(scratch) / "index", Path(scratch) / "docs"
         subprocess.run([sys.executable, "-m", "qa", "index", str(BUNDLED_CORPUS), "--index", str(index_dir), "--quiet"],
                        cwd=REPO, check=True, capture_output=True)
+        bundled = _documents(index_dir)
         for kill in range(1, args.kills + 1):
             _write_batch(docs, kill)
             before = _documents(index_dir)
@@ -72,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 after = _documents(index_dir)
                 # A build adds every batch written so far, including those of builds killed earlier.
-                state = "old" if after == before else "new" if after == 5 + 8 * kill else f"WRONG ({after})"
+                state = "old" if after == before else "new" if after == bundled + BATCH * kill else f"WRONG ({after})"
                 ok = not state.startswith("WRONG") and "Traceback" not in err
             except IndexStoreError as error:
                 state, ok = f"BROKEN: {error}", False
@@ -83,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                   f" -> live index is {state}; exit {process.returncode}", flush=True)
         final = _qa_index([BUNDLED_CORPUS, docs], index_dir)
         _, err = final.communicate()
-        final_ok = final.returncode == 0 and _documents(index_dir) == 5 + 8 * args.kills
+        final_ok = final.returncode == 0 and _documents(index_dir) == bundled + BATCH * args.kills
     print(f"{survived} of {args.kills} kills ({landed} during a build, the rest after it ended) left a complete "
           f"old or new index; {broken} did not; "
           f"final build {'completed with every document' if final_ok else 'FAILED: ' + err[-300:]}")

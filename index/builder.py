@@ -18,7 +18,8 @@ from index.dense import DenseIndex, build_dense_index, choose_index_type
 from index.embedder import DEFAULT_MODEL, Embedder
 from index.lexical import LexicalIndex
 from index.store import (
-    DiskFull, IndexMismatch, IndexStore, IndexStoreError, Manifest, claim_index_folder, current_version, write_version,
+    DiskFull, IndexMismatch, IndexStore, IndexStoreError, Manifest, claim_index_folder, current_version, is_disk_full,
+    write_version,
 )
 from ingest.chunker import Chunker
 from ingest.loader import DocumentLoader
@@ -48,7 +49,6 @@ class BuildReport:
     removed_documents: int
     warnings: tuple[IngestWarning, ...] = ()
     seconds: dict = field(default_factory=dict)
-    version: str = ""
 
     def summary(self) -> str:
         timing = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
@@ -85,8 +85,7 @@ class IndexBuilder:
         claim_index_folder(self.index_dir)
         live = None if rebuild else current_version(self.index_dir)
         indexed_model = Manifest.read(live / "manifest.json").model if live else None
-        self.requested_model = model_name
-        self._check_model(indexed_model)
+        self._check_model(indexed_model, model_name)
         model_name = model_name or indexed_model or DEFAULT_MODEL
         self.embedder = (embedder if embedder and embedder.model_name == model_name
                          else Embedder(model_name, allow_download=allow_download))
@@ -104,10 +103,10 @@ class IndexBuilder:
         return self.build(loaded, prune_under=roots if prune else None,
                           warnings=tuple(self.loader.warnings), parse_seconds=parse_seconds)
 
-    def _check_model(self, indexed_model: str | None) -> None:
-        if indexed_model and self.requested_model and self.requested_model != indexed_model:
+    def _check_model(self, indexed_model: str | None, wanted_model: str | None) -> None:
+        if indexed_model and wanted_model and wanted_model != indexed_model:
             raise IndexMismatch(
-                f"{self.index_dir} was built with {indexed_model!r}, not {self.requested_model!r}; "
+                f"{self.index_dir} was built with {indexed_model!r}, not {wanted_model!r}; "
                 "pass --rebuild to re-embed everything with the new model")
 
     def build(self, loaded: Iterable[Document], prune_under: Sequence[Path] | None = None,
@@ -118,13 +117,11 @@ class IndexBuilder:
             self.previous = IndexStore(self.index_dir, live) if live else None
             try:
                 if self.previous:
-                    self._check_model(self.previous.manifest.model)
-                    if self.previous.manifest.model != self.embedder.model_name:
-                        raise IndexMismatch(f"{self.index_dir} was built with {self.previous.manifest.model!r} "
-                                            f"by another build meanwhile; rerun")
+                    # Another build may have re-embedded the folder with another model since __init__.
+                    self._check_model(self.previous.manifest.model, self.embedder.model_name)
                 return self._build(loaded, prune_under, warnings, parse_seconds)
             except sqlite3.OperationalError as error:
-                if "full" in str(error).lower():
+                if is_disk_full(error):
                     raise DiskFull(f"no space left on the disk of {self.index_dir}; the live index is unchanged: "
                                    "free some space and rerun (embeddings made so far are kept)") from None
                 raise
@@ -172,14 +169,13 @@ class IndexBuilder:
             dense_index=index_type, documents={d.key: d.content_hash for d in ordered},
             passages=len(passages), created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         )
-        version = write_version(self.index_dir, manifest, ordered, passages, dense, lexical)
+        write_version(self.index_dir, manifest, ordered, passages, dense, lexical)
         self._cache().retain([key for _, key in passages])
         timings["write"] = time.perf_counter() - clock
         return BuildReport(
             index_dir=str(self.index_dir), documents=len(ordered), passages=len(passages),
             embedded=embedded, reused=len(passages) - embedded, added_documents=added,
             changed_documents=changed, removed_documents=len(removed), warnings=warnings, seconds=timings,
-            version=version.name,
         )
 
     def _passages(self, documents: list[Document], previous_ids: set[str]) -> list[tuple[Passage, str]]:

@@ -10,6 +10,8 @@ from typing import Sequence
 
 import numpy as np
 
+from index.store import is_disk_full
+
 log = logging.getLogger("docqa.index")
 
 
@@ -39,7 +41,7 @@ class EmbeddingCache:
         try:
             return cls(path)
         except sqlite3.DatabaseError as error:
-            if "full" in str(error).lower() or "locked" in str(error).lower():
+            if is_disk_full(error) or "locked" in str(error).lower():
                 raise
             aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
             path.rename(aside)

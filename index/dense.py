@@ -45,7 +45,12 @@ class DenseIndex:
 
     @classmethod
     def load(cls, path: Path) -> "DenseIndex":
-        return cls(faiss.read_index(str(path)))
+        return cls.from_bytes(path.read_bytes())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "DenseIndex":
+        """An index from the bytes of a saved one; raises ``RuntimeError`` for bytes FAISS cannot read."""
+        return cls(faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8)))
 
     def save(self, path: Path) -> None:
         faiss.write_index(self.index, str(path))

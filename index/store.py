@@ -36,9 +36,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-import faiss
-import numpy as np
-
 from index.dense import DenseIndex
 from index.lexical import LexicalIndex
 from ingest.types import Document, Passage, Span, labels_overlapping
@@ -48,7 +45,7 @@ FORMAT_VERSION = 2
 _CURRENT = "CURRENT"
 MARKER = ".docqa-index"
 _VERSION_NAME = re.compile(r"^v-\d{8}T\d{6}-[0-9a-f]{8}$")
-_STAGING_NAME = re.compile(r"^\.tmp-v-\d{8}T\d{6}-[0-9a-f]{8}$")
+_STAGING_NAME = re.compile(r"^\.tmp-" + _VERSION_NAME.pattern[1:])
 _POINTER_NAME = re.compile(r"^\.CURRENT\.[0-9a-f]{8}$")
 _VERSION_FILES = ("manifest.json", "passages.sqlite", "dense.faiss", "bm25")
 
@@ -298,14 +295,14 @@ class IndexStore:
         if expected and hashlib.sha256(data).hexdigest() != expected:
             raise self._corrupt(path, "does not match its checksum in the manifest (truncated or altered)")
         try:
-            index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+            dense = DenseIndex.from_bytes(data)
         except RuntimeError as error:
             raise self._corrupt(path, f"is not a readable FAISS index ({str(error).splitlines()[0][:80]})") from None
-        if index.d != self.manifest.dimension:
-            raise self._corrupt(path, f"holds {index.d}-dimensional vectors, the manifest says {self.manifest.dimension}")
-        if index.ntotal != self.manifest.passages:
-            raise self._corrupt(path, f"holds {index.ntotal} vectors for {self.manifest.passages} passages")
-        return DenseIndex(index)
+        if dense.index.d != self.manifest.dimension:
+            raise self._corrupt(path, f"holds {dense.index.d}-dimensional vectors, the manifest says {self.manifest.dimension}")
+        if len(dense) != self.manifest.passages:
+            raise self._corrupt(path, f"holds {len(dense)} vectors for {self.manifest.passages} passages")
+        return dense
 
     def _load_lexical(self, folder: Path) -> LexicalIndex:
         if not folder.is_dir():
@@ -417,7 +414,7 @@ def write_version(root: Path, manifest: Manifest, documents: Sequence[Document],
         os.rename(staging, version)
     except (OSError, sqlite3.OperationalError) as error:
         shutil.rmtree(staging, ignore_errors=True)
-        if _is_disk_full(error):
+        if is_disk_full(error):
             raise DiskFull(f"no space left on the disk of {root} while writing a new version; "
                            "the live index is unchanged: free some space and rerun") from None
         raise
@@ -436,10 +433,11 @@ def _point_current_at(root: Path, name: str) -> None:
     _fsync_dir(root)
 
 
-def _is_disk_full(error: BaseException) -> bool:
+def is_disk_full(error: BaseException) -> bool:
+    """True for the ways a full disk shows: ENOSPC or EDQUOT from the OS, SQLite's "disk is full"."""
     if isinstance(error, OSError):
         return error.errno in (errno.ENOSPC, errno.EDQUOT)
-    return "full" in str(error).lower()
+    return isinstance(error, sqlite3.Error) and "full" in str(error).lower()
 
 
 def remove_stale_versions(root: Path) -> None:

@@ -74,7 +74,7 @@ def parse_front_matter(text: str) -> FrontMatterDocument:
         out.paragraph_break()
     write_markdown(out, body)
     text, sections, _ = out.build()
-    url = next((safe_url(_as_text(meta[k])) for k in _URL_KEYS if safe_url(_as_text(meta.get(k))).startswith("http")), "")
+    url = next((url for url in (safe_url(_as_text(meta.get(k))) for k in _URL_KEYS) if url.startswith("http")), "")
     published = next((_as_date(meta[k]) for k in _DATE_KEYS if _as_date(meta.get(k))), "")
     return FrontMatterDocument(title, url, published, text, sections)
 

@@ -12,7 +12,7 @@ from ingest.frontmatter_doc import FrontMatterError, has_front_matter, parse_fro
 from ingest.mediawiki_dump import DEFAULT_MAX_DUMP_BYTES, DumpTruncated, is_mediawiki_dump, iter_dump_pages
 from ingest.reader import DEFAULT_MAX_BYTES, UnreadableFile, read_text
 from ingest.textbuilder import TextBuilder
-from ingest.types import Document, IngestWarning
+from ingest.types import Document, IngestWarning, document_key
 from ingest.wikitext import WikitextRenderer, is_redirect
 
 log = logging.getLogger("docqa.ingest")
@@ -107,8 +107,6 @@ class DocumentLoader:
                 yield from self._load_file(path)
             except UnreadableFile as error:
                 self._warn(path, str(error))
-            except PermissionError:
-                self._warn(path, "skipped: cannot read: permission denied")
             except Exception as error:  # a parser bug on one file must not stop a corpus-wide run
                 self._warn_parse_failure(path, error)
 
@@ -140,7 +138,7 @@ class DocumentLoader:
         indexed = 0
         try:
             for page in iter_dump_pages(path, self.max_bytes, self.max_dump_bytes):
-                page_path = f"{path}#{page.title}"
+                page_path = document_key(str(path), page.title)
                 if page.problem:
                     self._warn(page_path, f"page skipped: {page.problem}")
                     continue
@@ -179,7 +177,7 @@ class DocumentLoader:
         if fmt == "wikitext":
             rendered = self.render_wikitext(text)
             if rendered.warning:
-                self._warn(f"{path}#{page}" if page else path, rendered.warning)
+                self._warn(document_key(path, page), rendered.warning)
             clean, sections, refs = rendered.text, rendered.sections, rendered.refs
             title = title or rendered.title or Path(source).stem
         if fmt == "text":
@@ -190,9 +188,8 @@ class DocumentLoader:
         if not clean.strip():
             self._warn(path, "skipped: no text left after cleaning")
             return None
-        key = f"{path}#{page}" if page else path
         return Document(
-            doc_id=document_id(key, content_hash), path=path, page=page, source=source, title=title or source,
+            doc_id=document_id(document_key(path, page), content_hash), path=path, page=page, source=source, title=title or source,
             text=clean, format=fmt, content_hash=content_hash, url=url, published=published,
             sections=tuple(sections), refs=tuple(refs),
         )

@@ -39,7 +39,7 @@ class Document:
 
     @property
     def key(self) -> str:
-        return f"{self.path}#{self.page}" if self.page else self.path
+        return document_key(self.path, self.page)
 
     def section_at(self, offset: int) -> str:
         for section in self.sections:
@@ -50,6 +50,11 @@ class Document:
     def urls_between(self, start: int, end: int) -> tuple[str, ...]:
         """Reference URLs whose supported sentence overlaps ``[start, end)``, in order, once each."""
         return labels_overlapping(self.refs, start, end)
+
+
+def document_key(path: str, page: str = "") -> str:
+    """A document's identity: its file, and its page where the file holds several (a dump)."""
+    return f"{path}#{page}" if page else path
 
 
 def labels_overlapping(spans: tuple[Span, ...], start: int, end: int) -> tuple[str, ...]:

@@ -118,7 +118,7 @@ class WikitextRenderer:
 
     def __call__(self, wikitext: str) -> RenderedWikitext:
         wikitext, unclosed = defuse_unclosed_markup(wikitext)
-        warning = f"{unclosed} unclosed {{{{, [[, [http or <ref> markers were read as plain text" if unclosed else ""
+        warning = f"{unclosed} unclosed {{{{, [[, [http or <ref> markers were removed before parsing" if unclosed else ""
         code = mwparserfromhell.parse(wikitext)
         named_refs = _named_reference_urls(code)
         out = TextBuilder()

@@ -25,6 +25,11 @@ def default_index_dir() -> Path:
     return cache / "docqa" / "default-index"
 
 
+# How many questions a server should answer at once on a 2-core machine: QA is thread-safe, and more
+# only split the same cores further (eval/bench.py --concurrency measures it).
+CONCURRENT_QUESTIONS = 4
+
+
 @dataclass(frozen=True)
 class IndexStats:
     documents: int

@@ -6,7 +6,6 @@ so Ctrl-C at any moment ends with one line, never a traceback.
 from __future__ import annotations
 
 import argparse
-import errno
 import json
 import logging
 import os
@@ -48,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     from index.embedder import ModelUnavailable
-    from index.store import IndexStoreError
+    from index.store import IndexStoreError, is_disk_full
     from qa.retriever import QuestionError
 
     args = _parser().parse_args(argv)
@@ -61,7 +60,7 @@ def _main(argv: list[str] | None) -> int:
         print(terminal_safe(f"error: {error}"), file=sys.stderr)
         return 2
     except OSError as error:
-        reason = "no space left on the disk" if error.errno in (errno.ENOSPC, errno.EDQUOT) else (error.strerror or str(error))
+        reason = "no space left on the disk" if is_disk_full(error) else (error.strerror or str(error))
         print(terminal_safe(f"error: {error.filename or 'docqa'}: {reason}"), file=sys.stderr)
         return 2
 
