@@ -19,7 +19,7 @@ _TERMINAL_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def terminal_safe(text: str) -> str:
-    """``text`` without the control characters a terminal would act on.
+    r"""``text`` without the control characters a terminal would act on.
 
     >>> terminal_safe("red\x1b[31m alert\x07\tok")
     'red[31m alert\tok'
