@@ -19,6 +19,7 @@ from typing import Iterator
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+from index.backends import AUTO, CHOICES, BackendUnavailable
 from index.builder import IndexBuilder
 from index.embedder import ModelUnavailable
 from index.store import IndexStore, IndexStoreError
@@ -133,7 +134,7 @@ class DocQAApp:
         with self._current() as qa:
             s = qa.stats()
         return (f"**{s.documents}** documents · **{s.passages}** passages · model `{s.model}` "
-                f"({s.dimension}-d, {s.dense_index}) · `{s.path}`")
+                f"({s.dimension}-d, {s.dense_index}, embedded by `{s.backend}`) · `{s.path}`")
 
     @contextmanager
     def _current(self) -> Iterator[QA]:
@@ -261,12 +262,14 @@ def build_app(app: DocQAApp) -> "gr.Blocks":
 
 
 def serve(index_dir: str | Path | None = None, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
-          max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, allow_download: bool = False) -> int:
+          max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, allow_download: bool = False, backend: str = AUTO) -> int:
     """Open the UI on ``index_dir`` (default: the bundled corpus). ``share`` is the only way to a
-    public link: ``GRADIO_SHARE`` in the environment is ignored."""
+    public link: ``GRADIO_SHARE`` in the environment is ignored. ``backend`` embeds questions and
+    uploads (``auto``: the index's own where it runs well here, else chosen by the CPU)."""
     try:
-        qa = QA.open(index_dir, allow_download=allow_download) if index_dir else QA.default()
-    except (IndexStoreError, ModelUnavailable) as error:
+        qa = (QA.open(index_dir, allow_download=allow_download, backend=backend) if index_dir
+              else QA.default(backend=backend))
+    except (IndexStoreError, ModelUnavailable, BackendUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     app = DocQAApp(Path(index_dir) if index_dir else default_index_dir(), qa, max_upload_mb)
@@ -284,8 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-upload-mb", type=float, default=DEFAULT_MAX_UPLOAD_MB,
                         help="largest file accepted for upload (default: %(default)s)")
     parser.add_argument("--allow-download", action="store_true", help="let the index's model come from the hub")
+    parser.add_argument("--backend", choices=CHOICES, default=AUTO, help="embedding backend (default: %(default)s)")
     args = parser.parse_args(argv)
-    return serve(args.index, args.host, args.port, args.share, args.max_upload_mb, args.allow_download)
+    return serve(args.index, args.host, args.port, args.share, args.max_upload_mb, args.allow_download, args.backend)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from eval.report import format_table, plot_recall_curves, write_json
+from index.backends import AUTO, CHOICES, BackendUnavailable
 from index.embedder import ModelUnavailable
 from index.store import IndexStoreError
 from qa.retriever import BM25_WEIGHT, DENSE_WEIGHT, MODES
@@ -17,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     common.add_argument("--out", type=Path, default=Path("eval/reports"), help="where reports go (default: %(default)s)")
     common.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     common.add_argument("--quiet", action="store_true", help="no progress bars")
+    common.add_argument("--backend", choices=CHOICES, default=AUTO,
+                        help="embedding backend (default: %(default)s, chosen by the CPU)")
     parser = argparse.ArgumentParser(prog="python -m eval", description="Retrieval evaluation for docqa.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("seeds", parents=[common], help="the hand-written questions over the bundled corpus")
@@ -34,15 +37,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "seeds":
             from eval.seeds import run_seed_eval
 
-            report, published = run_seed_eval(modes=args.modes, progress=not args.quiet), None
+            report, published = run_seed_eval(modes=args.modes, progress=not args.quiet, backend=args.backend), None
         else:
             from eval.beir import PUBLISHED_NDCG10, run_beir
             from index.embedder import DEFAULT_MODEL
 
             report = run_beir(args.path, args.split, args.model or DEFAULT_MODEL, args.max_tokens, args.modes,
-                              progress=not args.quiet, dense_weight=args.dense_weight, bm25_weight=args.bm25_weight)
+                              progress=not args.quiet, dense_weight=args.dense_weight, bm25_weight=args.bm25_weight,
+                              backend=args.backend)
             published = PUBLISHED_NDCG10.get(args.path.name)
-    except (ValueError, OSError, IndexStoreError, ModelUnavailable) as error:
+    except (ValueError, OSError, IndexStoreError, ModelUnavailable, BackendUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     stem = report.name.lower().replace(" ", "-")

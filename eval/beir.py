@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.backends import AUTO, choose_backend
 from index.builder import IndexBuilder
 from index.embedder import DEFAULT_MODEL, Embedder
 from index.store import IndexMismatch, IndexStore
@@ -66,20 +67,23 @@ def beir_documents(dataset: BeirDataset) -> list[Document]:
     return documents
 
 
-def default_beir_index_dir(name: str, model: str, max_tokens: int) -> Path:
+def default_beir_index_dir(name: str, model: str, max_tokens: int, backend: str) -> Path:
+    """One cached index per backend: each backend's vectors are scored as that backend made them."""
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     slug = re.sub(r"[^A-Za-z0-9.-]+", "-", model)
-    return cache / "docqa" / "beir" / f"{name}-{slug}-{max_tokens}"
+    return cache / "docqa" / "beir" / f"{name}-{slug}-{max_tokens}-{backend}"
 
 
 def run_beir(folder: str | Path, split: str = "test", model: str = DEFAULT_MODEL, max_tokens: int = 512,
              modes=MODES, index_dir: Path | None = None, progress: bool = True,
-             dense_weight: float = DENSE_WEIGHT, bm25_weight: float = BM25_WEIGHT) -> EvalReport:
+             dense_weight: float = DENSE_WEIGHT, bm25_weight: float = BM25_WEIGHT, backend: str = AUTO) -> EvalReport:
     """One passage per document by default (``max_tokens=512``; the model reads its first 256
-    word pieces), which is how the published dense numbers were measured."""
+    word pieces), which is how the published dense numbers were measured. ``backend`` embeds
+    passages and queries alike (``auto``: chosen by the CPU)."""
     dataset = load_beir(folder, split)
-    index_dir = index_dir or default_beir_index_dir(dataset.name, model, max_tokens)
-    embedder = Embedder(model)
+    backend = choose_backend(backend)
+    index_dir = index_dir or default_beir_index_dir(dataset.name, model, max_tokens, backend)
+    embedder = Embedder(model, backend=backend, cache_dir=Path(index_dir) / "models")
     try:
         builder = IndexBuilder(index_dir, model_name=model, max_tokens=max_tokens, progress=progress, embedder=embedder)
     except IndexMismatch:  # a cache of an older index format: this folder is the eval's own to remake
@@ -97,6 +101,7 @@ def run_beir(folder: str | Path, split: str = "test", model: str = DEFAULT_MODEL
         return list(dict.fromkeys(sources[row] for row, _ in rows))[:depth]
 
     settings = {"dataset": str(folder), "split": split, "model": model, "max_tokens": max_tokens,
+                "backend": embedder.backend, "precision": embedder.precision,
                 "passages": store.count_passages(), "documents": store.count_documents(),
                 "fusion": {"method": "rrf", "k": RRF_K, "dense_weight": dense_weight, "bm25_weight": bm25_weight}}
     return compare_modes(f"BEIR {dataset.name}", rank, dataset.queries, dataset.qrels, modes, depth=100,

@@ -1,7 +1,10 @@
 """Speed and scale benchmark; prints numbers, asserts nothing.
 
-    python eval/bench.py                         # ingest throughput, then 1k / 10k / 100k passages
-    python eval/bench.py --sizes 1000 --million  # also FAISS alone on 1M synthetic vectors
+    python -m eval.bench                          # ingest throughput, then 1k / 10k / 100k passages
+    python -m eval.bench --sizes 1000 --million   # also FAISS alone on 1M synthetic vectors
+    python -m eval.bench --backends               # every embedding backend: speed, cosine, SciFact nDCG@10
+    python -m eval.bench --build                  # end-to-end qa index on the bench corpora, no-op rebuild,
+                                                  # ask/retrieve latency, and where a build's time goes
 
 Text comes from ../shared/bench (SciFact, the wikitext dump, the front-matter posts). Embedding
 runs at about 15-30 passages/s on 2 cores, so only ``--embed-sample`` passages are really embedded
@@ -23,16 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from eval.beir import beir_documents, load_beir
+from eval.metrics import latency_percentiles
+from index.builder import passage_embedding_text
+from index.embedder import Embedder
+from ingest.chunker import Chunker
+from ingest.loader import DocumentLoader
 
-from eval.beir import beir_documents, load_beir  # noqa: E402
-from eval.metrics import latency_percentiles  # noqa: E402
-from index.builder import passage_embedding_text  # noqa: E402
-from index.embedder import Embedder  # noqa: E402
-from ingest.chunker import Chunker  # noqa: E402
-from ingest.loader import DocumentLoader  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 BENCH = REPO.parent / "shared" / "bench"
 
@@ -214,6 +215,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=REPO / "eval" / "reports" / "bench.json")
     parser.add_argument("--concurrency", action="store_true",
                         help="only: 50 simultaneous questions, one at a time vs 4 at once (p50/p95)")
+    parser.add_argument("--backends", action="store_true",
+                        help="only: every embedding backend's speed, cosine to fp32 and SciFact dense nDCG@10")
+    parser.add_argument("--no-scifact", action="store_true", help="with --backends: skip the SciFact nDCG@10 column")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds for --backends (default: %(default)s)")
+    parser.add_argument("--build", action="store_true",
+                        help="only: qa index end to end on the bench corpora, a no-op rebuild, ask/retrieve latency, "
+                             "and a profile of where a build's time goes")
+    parser.add_argument("--backend", default="auto", help="backend for --build (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.concurrency:
         result = concurrency_report()
@@ -225,10 +234,15 @@ def main(argv: list[str] | None = None) -> int:
     if not BENCH.exists():
         print(f"error: {BENCH} not found; the benchmark reads ../shared/bench", file=sys.stderr)
         return 2
+    queries = [json.loads(line)["text"] for line in open(BENCH / "scifact" / "queries.jsonl", encoding="utf-8")][:args.queries]
+    if args.backends:
+        return _backends(args, queries)
+    if args.build:
+        return _build(args, queries)
     report: dict = {}
     embedder = Embedder()
     pool, ingest = ingest_pool(embedder)
-    sample = [passage_embedding_text(p["title"], p["section"], p["text"]) for p in pool[:: max(1, len(pool) // args.embed_sample)]][:args.embed_sample]
+    sample = _sample(pool, args.embed_sample)
     embedder(["warm up the model"])
     clock = time.perf_counter()
     base = embedder(sample)
@@ -241,9 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {row['corpus']:18} {row['documents']:6d} {row['passages']:9d} {row['parse_s']:8.1f} "
               f"{row['passages'] / row['parse_s']:10.0f} {row['chunk_s']:8.1f} {row['passages'] / row['chunk_s']:10.0f}")
     print(f"  embed: {len(sample)} passages in {embed_s:.1f}s = {len(sample) / embed_s:.1f} passages/s "
-          f"(all-MiniLM-L6-v2, CPU, batch 32)")
+          f"(all-MiniLM-L6-v2, {embedder.backend})")
 
-    queries = [json.loads(line)["text"] for line in open(BENCH / "scifact" / "queries.jsonl", encoding="utf-8")][:args.queries]
     with tempfile.TemporaryDirectory() as scratch:
         pool_path, base_path = Path(scratch) / "pool.jsonl", Path(scratch) / "base.npy"
         pool_path.write_text("\n".join(json.dumps(p) for p in pool))
@@ -277,6 +290,72 @@ def main(argv: list[str] | None = None) -> int:
     args.json.write_text(json.dumps(report, indent=2))
     print(f"\nreport: {args.json}")
     return 0
+
+
+def _sample(pool: list[dict], count: int) -> list[str]:
+    """``count`` passages spread evenly over the pool, as they are embedded."""
+    return [passage_embedding_text(p["title"], p["section"], p["text"])
+            for p in pool[:: max(1, len(pool) // count)]][:count]
+
+
+def _backends(args, queries: list[str]) -> int:
+    from eval.embedding_bench import backend_table, hardware_ceiling, print_backend_table
+
+    embedder = Embedder(backend="torch-fp32")
+    pool, _ = ingest_pool(embedder)
+    sample = _sample(pool, args.embed_sample)
+    tokens = [min(len(ids), 256) for ids in embedder.tokenizer(sample)["input_ids"]]
+    rows = backend_table(sample, queries[:50], None if args.no_scifact else BENCH / "scifact", args.rounds)
+    print_backend_table(rows, sample, tokens)
+    ceilings = {size: hardware_ceiling(size, embedder.location) for size in (float(np.mean(tokens)), 200.0)}
+    for size, ceiling in ceilings.items():
+        rates = ceiling["matmul_gflops"]
+        print(f"  ceiling at {size:.0f} tokens ({ceiling['gflop_per_passage']:.2f} GFLOP/passage): matmul fp32 "
+              f"{rates['fp32']:.0f} GFLOP/s -> {ceiling['ceiling_passages_per_s']['fp32']:.0f} passages/s, "
+              f"bf16 {rates['bf16']:.0f} GFLOP/s -> {ceiling['ceiling_passages_per_s']['bf16']:.0f} passages/s")
+    _write_json(args.json.with_name("bench-backends.json"), {"sample": len(sample), "mean_tokens": float(np.mean(tokens)),
+                                                           "backends": rows, "ceilings": ceilings})
+    return 0
+
+
+def _build(args, queries: list[str]) -> int:
+    from eval.embedding_bench import build_bench, openvino_op_profile, profile_build
+
+    result = build_bench(BENCH, queries, args.backend)
+    print(f"qa index end to end (backend {result['builds'][0]['backend']})")
+    print(f"  {'corpus':18} {'docs':>5} {'embedded':>8} {'total s':>8} {'passages/s':>10} {'embed-only p/s':>14}  stages")
+    for row in result["builds"]:
+        stages = ", ".join(f"{k} {v:.1f}s" for k, v in row["stages"].items())
+        print(f"  {row['corpus']:18} {row['documents']:5d} {row['embedded']:8d} {row['seconds']:8.1f} "
+              f"{row['passages_per_s']:10.1f} {row['embed_passages_per_s']:14.1f}  {stages}")
+    noop = result["noop"]
+    print(f"\nno-op qa index of both, {noop['passages']} passages: median {noop['median_s']:.2f}s "
+          f"({', '.join(f'{s:.2f}' for s in noop['seconds'])}); new version written: {noop['new_version_written']}")
+    latency = result["latency"]
+    print(f"ask vs retrieve, {len(queries)} SciFact questions interleaved: retrieve p50 {latency['retrieve']['p50_ms']:.1f} ms, "
+          f"ask p50 {latency['ask']['p50_ms']:.1f} ms, ratio {latency['ask_over_retrieve_p50']:.1f}")
+    profile = profile_build(BENCH / "news_frontmatter", backend=args.backend)
+    result["profile"] = profile
+    print(f"\nwhere a build's time goes: {profile['passages']} passages of 60 news posts, {profile['backend']}, "
+          f"{profile['seconds']:.1f}s under cProfile (cumulative, parts may nest)")
+    for label, seconds in profile["parts"].items():
+        if seconds:
+            print(f"  {label:44} {seconds:6.2f}s  {100 * seconds / profile['seconds']:5.1f}%")
+    texts = _sample(ingest_pool(Embedder())[0], 128)
+    operations = result["openvino_operations"] = openvino_op_profile(texts)
+    total = sum(operations.values())
+    print(f"\ninside OpenVINO bf16 inference, {len(texts)} real passages ({total:.2f}s of operations; "
+          "FullyConnected are the model's matrix multiplications, Subgraph the fused attention and activations)")
+    for name, seconds in list(operations.items())[:6]:
+        print(f"  {name:44} {seconds:6.2f}s  {100 * seconds / total:5.1f}%")
+    _write_json(args.json.with_name("bench-build.json"), result)
+    return 0
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2))
+    print(f"\nreport: {path}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from index.backends import AUTO
 from index.store import IndexStore
 from qa.api import QA
 from qa.retriever import MODES
@@ -55,8 +56,8 @@ def seed_qrels(questions: list[SeedQuestion], store: IndexStore) -> dict[str, di
     return qrels
 
 
-def run_seed_eval(index_dir: Path | None = None, modes=MODES, progress: bool = True) -> EvalReport:
-    qa = QA.open(index_dir) if index_dir else QA.default(progress=progress)
+def run_seed_eval(index_dir: Path | None = None, modes=MODES, progress: bool = True, backend: str = AUTO) -> EvalReport:
+    qa = QA.open(index_dir, backend=backend) if index_dir else QA.default(progress=progress, backend=backend)
     questions = load_seed_questions()
     labels = [passage_id for passage_id, _ in qa.store.row_labels()]
 
@@ -64,6 +65,7 @@ def run_seed_eval(index_dir: Path | None = None, modes=MODES, progress: bool = T
         return [labels[row] for row, _ in qa.retriever.rank_rows([query], depth, mode)[0]]
 
     settings = {"index": str(qa.store.root), "model": qa.store.manifest.model,
+                "backend": qa.store.manifest.embedding.get("backend"), "query_backend": qa.embedder.backend,
                 "chunking": qa.store.manifest.chunking, "passages": qa.store.count_passages()}
     report = compare_modes("seed questions", rank, {q.qid: q.question for q in questions},
                            seed_qrels(questions, qa.store), modes, depth=10, settings=settings, progress=progress)

@@ -5,6 +5,7 @@ import fcntl
 import logging
 import sqlite3
 import time
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
+from index.backends import AUTO, detect_cpu
 from index.cache import EmbeddingCache, embedding_key
 from index.dense import DenseIndex, build_dense_index, choose_index_type
 from index.embedder import DEFAULT_MODEL, Embedder
@@ -49,12 +51,18 @@ class BuildReport:
     removed_documents: int
     warnings: tuple[IngestWarning, ...] = ()
     seconds: dict = field(default_factory=dict)
+    written: bool = True
+    backend: str = ""
 
     def summary(self) -> str:
         timing = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
+        if not self.written:
+            return (f"{self.documents} documents, {self.passages} passages in {self.index_dir}: "
+                    f"nothing changed, no new version written ({timing})")
+        backend = f" with {self.backend}" if self.embedded else ""
         return (f"{self.documents} documents, {self.passages} passages in {self.index_dir}: "
                 f"{self.added_documents} added, {self.changed_documents} changed, {self.removed_documents} removed; "
-                f"embedded {self.embedded}, reused {self.reused} ({timing})")
+                f"embedded {self.embedded}{backend}, reused {self.reused} ({timing})")
 
 
 class BuildInProgress(IndexStoreError):
@@ -69,7 +77,8 @@ class IndexBuilder:
     """Create or incrementally update the index in ``index_dir``.
 
     The previous version is read only once the build holds the folder's lock, so two overlapping
-    builds each see the other's documents and neither is lost.
+    builds each see the other's documents and neither is lost. Files whose bytes match the previous
+    version's are not parsed again, and a build in which nothing changed writes nothing.
 
     >>> builder = IndexBuilder("/tmp/docqa-example")                       # doctest: +SKIP
     >>> builder(["ingest/corpus"]).summary()                                # doctest: +SKIP
@@ -79,7 +88,7 @@ class IndexBuilder:
     def __init__(self, index_dir: str | Path, model_name: str | None = None, max_tokens: int = 200,
                  overlap_sentences: int = 1, index_type: str = "auto", progress: bool = True,
                  max_bytes: int = DEFAULT_MAX_BYTES, rebuild: bool = False, embedder: Embedder | None = None,
-                 allow_download: bool = False):
+                 allow_download: bool = False, backend: str = AUTO):
         self.index_dir = Path(index_dir)
         self.rebuild = rebuild
         claim_index_folder(self.index_dir)
@@ -88,20 +97,26 @@ class IndexBuilder:
         self._check_model(indexed_model, model_name)
         model_name = model_name or indexed_model or DEFAULT_MODEL
         self.embedder = (embedder if embedder and embedder.model_name == model_name
-                         else Embedder(model_name, allow_download=allow_download))
+                         else Embedder(model_name, allow_download=allow_download, backend=backend,
+                                       cache_dir=self.index_dir / "models"))
         self.previous: IndexStore | None = None
         self.chunker = Chunker(max_tokens, overlap_sentences, count_tokens=self.embedder.count_tokens)
         self.index_type = index_type
         self.progress = progress
+        self.max_bytes = max_bytes
         self.loader = DocumentLoader(max_bytes=max_bytes)
 
     def __call__(self, paths: Sequence[str | Path], prune: bool = False) -> BuildReport:
-        started = time.perf_counter()
-        loaded = list(tqdm(self.loader(paths), desc="reading", unit=" docs", disable=not self.progress))
         roots = [Path(p).resolve() for p in paths]
-        parse_seconds = time.perf_counter() - started
-        return self.build(loaded, prune_under=roots if prune else None,
-                          warnings=tuple(self.loader.warnings), parse_seconds=parse_seconds)
+        with self._exclusive():
+            live = None if self.rebuild else current_version(self.index_dir)
+            previous = Manifest.read(live / "manifest.json") if live else None
+            same_settings = previous is not None and previous.chunking == self.chunker.settings
+            self.loader = DocumentLoader(max_bytes=self.max_bytes, known_files=previous.files if same_settings else {})
+            started = time.perf_counter()
+            loaded = list(tqdm(self.loader(paths), desc="reading", unit=" docs", disable=not self.progress))
+            return self._build_locked(loaded, prune_under=roots if prune else None, warnings=tuple(self.loader.warnings),
+                                      parse_seconds=time.perf_counter() - started)
 
     def _check_model(self, indexed_model: str | None, wanted_model: str | None) -> None:
         if indexed_model and wanted_model and wanted_model != indexed_model:
@@ -111,39 +126,49 @@ class IndexBuilder:
 
     def build(self, loaded: Iterable[Document], prune_under: Sequence[Path] | None = None,
               warnings: tuple[IngestWarning, ...] = (), parse_seconds: float = 0.0) -> BuildReport:
-        loaded = list(loaded)
+        """Add or update already loaded documents (their files are not compared by digest)."""
+        self.loader = DocumentLoader(max_bytes=self.max_bytes)
         with self._exclusive():
-            live = None if self.rebuild else current_version(self.index_dir)
-            self.previous = IndexStore(self.index_dir, live) if live else None
-            try:
-                if self.previous:
-                    # Another build may have re-embedded the folder with another model since __init__.
-                    self._check_model(self.previous.manifest.model, self.embedder.model_name)
-                return self._build(loaded, prune_under, warnings, parse_seconds)
-            except sqlite3.OperationalError as error:
-                if is_disk_full(error):
-                    raise DiskFull(f"no space left on the disk of {self.index_dir}; the live index is unchanged: "
-                                   "free some space and rerun (embeddings made so far are kept)") from None
-                raise
-            finally:
-                if self.previous:
-                    self.previous.close()
+            return self._build_locked(list(loaded), prune_under, warnings, parse_seconds)
+
+    def _build_locked(self, loaded: list[Document], prune_under, warnings, parse_seconds) -> BuildReport:
+        live = None if self.rebuild else current_version(self.index_dir)
+        # Manifest and SQLite only: what changed is decided without loading FAISS or BM25.
+        self.previous = IndexStore(self.index_dir, live, searchable=False) if live else None
+        try:
+            if self.previous:
+                # Another build may have re-embedded the folder with another model since __init__.
+                self._check_model(self.previous.manifest.model, self.embedder.model_name)
+            return self._build(loaded, prune_under, warnings, parse_seconds)
+        except sqlite3.OperationalError as error:
+            if is_disk_full(error):
+                raise DiskFull(f"no space left on the disk of {self.index_dir}; the live index is unchanged: "
+                               "free some space and rerun (embeddings made so far are kept)") from None
+            raise
+        finally:
+            if self.previous:
+                self.previous.close()
 
     def _build(self, loaded: list[Document], prune_under, warnings, parse_seconds) -> BuildReport:
         timings = {"parse": parse_seconds}
-        previous_docs = {d.key: d for d in self.previous.documents()} if self.previous else {}
-        documents = dict(previous_docs)
-        added = changed = 0
-        for document in loaded:
-            old = previous_docs.get(document.key)
-            if old is None:
-                added += 1
-            elif old.content_hash != document.content_hash:
-                changed += 1
-            documents[document.key] = document
+        previous_hashes = self.previous.manifest.documents if self.previous else {}
+        unchanged_files = self.loader.unchanged_files
+        added = sum(1 for d in loaded if d.key not in previous_hashes)
+        changed = sum(1 for d in loaded if previous_hashes.get(d.key, d.content_hash) != d.content_hash)
         loaded_keys = {d.key for d in loaded}
-        removed = [key for key, document in previous_docs.items()
-                   if key not in loaded_keys and prune_under is not None and _should_prune(document, prune_under)]
+        previous_paths = self.previous.document_paths() if self.previous else {}
+        removed = [key for key, path in previous_paths.items()
+                   if key not in loaded_keys and path not in unchanged_files
+                   and prune_under is not None and _should_prune(path, prune_under)]
+        files = self._file_digests(loaded, previous_paths, removed)
+        if self.previous and not (added or changed or removed) and self._same_layout(files):
+            return BuildReport(
+                index_dir=str(self.index_dir), documents=len(previous_hashes), passages=self.previous.manifest.passages,
+                embedded=0, reused=self.previous.manifest.passages, added_documents=0, changed_documents=0, removed_documents=0,
+                warnings=warnings, seconds=timings, written=False)
+
+        previous_docs = {d.key: d for d in self.previous.documents()} if self.previous else {}
+        documents = {**previous_docs, **{d.key: d for d in loaded}}
         for key in removed:
             del documents[key]
         if not documents:
@@ -156,7 +181,7 @@ class IndexBuilder:
 
         texts = list(self._texts(ordered, passages))
         clock = time.perf_counter()
-        vectors, embedded = self._vectors([key for _, key in passages], texts)
+        vectors, made_by, embedded = self._vectors([key for _, key in passages], texts)
         timings["embed"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -165,9 +190,9 @@ class IndexBuilder:
         lexical = LexicalIndex.build(texts)
         manifest = Manifest(
             model=self.embedder.model_name, dimension=int(vectors.shape[1]),
-            chunking=self.chunker.settings, embedding={"passage_text": "title\\nsection\\ntext", "normalized": True},
+            chunking=self.chunker.settings, embedding=self._embedding_record(made_by),
             dense_index=index_type, documents={d.key: d.content_hash for d in ordered},
-            passages=len(passages), created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            passages=len(passages), created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), files=files,
         )
         write_version(self.index_dir, manifest, ordered, passages, dense, lexical)
         self._cache().retain([key for _, key in passages])
@@ -176,7 +201,34 @@ class IndexBuilder:
             index_dir=str(self.index_dir), documents=len(ordered), passages=len(passages),
             embedded=embedded, reused=len(passages) - embedded, added_documents=added,
             changed_documents=changed, removed_documents=len(removed), warnings=warnings, seconds=timings,
+            backend=self.embedder.backend,
         )
+
+    def _file_digests(self, loaded: list[Document], previous_paths: dict[str, str], removed: list[str]) -> dict[str, str]:
+        """sha256 of every file the new version's documents come from. A file whose documents were
+        handed in already loaded (``build``) gets none, so the next build reads it again."""
+        digests = {**(self.previous.manifest.files if self.previous else {}), **self.loader.file_digests}
+        for document in loaded:
+            if document.path not in self.loader.file_digests:
+                digests.pop(document.path, None)
+        kept = {path for key, path in previous_paths.items() if key not in set(removed)} | {d.path for d in loaded}
+        return {path: digests[path] for path in sorted(kept) if path in digests}
+
+    def _same_layout(self, files: dict[str, str]) -> bool:
+        """Whether the previous version already is what this build would write."""
+        manifest = self.previous.manifest
+        return (manifest.files == files and manifest.chunking == self.chunker.settings
+                and manifest.dense_index == choose_index_type(manifest.passages, self.index_type))
+
+    @staticmethod
+    def _embedding_record(made_by: dict[str, int]) -> dict:
+        """Which backend made how many of the vectors: backends agree to a cosine of about 0.9999,
+        so vectors are reused across backends (README: "Embedding backends"), and an index that
+        holds vectors of several says so."""
+        main = max(made_by, key=made_by.get) if made_by else ""
+        return {"passage_text": "title\\nsection\\ntext", "normalized": True, "backend": main,
+                "precision": main.rpartition("-")[2], "vectors_by_backend": dict(sorted(made_by.items())),
+                "mixed_backends": len(made_by) > 1, "cpu": detect_cpu().level}
 
     def _passages(self, documents: list[Document], previous_ids: set[str]) -> list[tuple[Passage, str]]:
         """Chunk new and changed documents; take unchanged ones' passages as stored."""
@@ -198,24 +250,30 @@ class IndexBuilder:
         for passage, _ in passages:
             yield passage_embedding_text(titles[passage.doc_id], passage.section, passage.text)
 
-    def _vectors(self, keys: list[str], texts: list[str]) -> tuple[np.ndarray, int]:
+    def _vectors(self, keys: list[str], texts: list[str]) -> tuple[np.ndarray, Counter, int]:
+        """Every passage's vector, how many rows each backend made, and how many this build embedded."""
         cache = self._cache()
-        known = cache.get_many(keys)
+        cached = cache.get_many(keys)
+        known = {key: item.vector for key, item in cached.items()}
+        backend_of = {key: item.backend for key, item in cached.items()}
         missing = list({key: text for key, text in zip(keys, texts) if key not in known}.items())
+        # Similar lengths side by side, so each batch pads little.
+        missing.sort(key=lambda item: len(item[1]), reverse=True)
         if missing:
             log.info("embedding %d new passages (%d reused)", len(missing), len(keys) - len(missing))
         with tqdm(total=len(missing), desc="embedding", unit=" passages", disable=not self.progress or not missing) as bar:
             for offset in range(0, len(missing), EMBED_BATCH):
                 batch = missing[offset:offset + EMBED_BATCH]
                 vectors = self.embedder([text for _, text in batch])
-                cache.put_many([key for key, _ in batch], vectors)
+                cache.put_many([key for key, _ in batch], vectors, self.embedder.backend)
                 known.update(zip((key for key, _ in batch), vectors))
+                backend_of.update((key, self.embedder.backend) for key, _ in batch)
                 bar.update(len(batch))
         dimension = len(next(iter(known.values()))) if known else self.embedder.dimension
         matrix = np.zeros((len(keys), dimension), dtype=np.float32)
         for row, key in enumerate(keys):
             matrix[row] = known[key]
-        return matrix, len(missing)
+        return matrix, Counter(backend_of[key] for key in keys), len(missing)
 
     def _cache(self) -> EmbeddingCache:
         if not hasattr(self, "_embedding_cache"):
@@ -233,8 +291,8 @@ class IndexBuilder:
             yield
 
 
-def _should_prune(document: Document, roots: Sequence[Path]) -> bool:
-    file_path = Path(document.path)
+def _should_prune(path: str, roots: Sequence[Path]) -> bool:
+    file_path = Path(path)
     if not file_path.exists():
         return True
     return any(file_path == root or root in file_path.parents for root in roots)

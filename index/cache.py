@@ -1,10 +1,15 @@
-"""Embeddings kept by (model, text) so unchanged passages are never embedded twice."""
+"""Embeddings kept by (model, text) so unchanged passages are never embedded twice.
+
+Each vector remembers the backend that made it: backends agree to a cosine of about 0.9999, so a
+vector is reused whichever backend asks, and the manifest counts how many each backend made.
+"""
 from __future__ import annotations
 
 import hashlib
 import logging
 import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -12,11 +17,20 @@ import numpy as np
 
 from index.store import is_disk_full
 
+# Caches written before backends existed hold torch fp32 vectors only.
+LEGACY_BACKEND = "torch-fp32"
+
 log = logging.getLogger("docqa.index")
 
 
 def embedding_key(model: str, text: str) -> str:
     return hashlib.sha256(f"{model}\0{text}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class CachedVector:
+    vector: np.ndarray
+    backend: str
 
 
 class EmbeddingCache:
@@ -27,8 +41,12 @@ class EmbeddingCache:
         self.path = path
         self.db = sqlite3.connect(path)
         try:
-            self.db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
-            self.db.execute("SELECT key, vector FROM vectors LIMIT 1").fetchall()
+            self.db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL, "
+                            f"backend TEXT NOT NULL DEFAULT '{LEGACY_BACKEND}')")
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(vectors)")}
+            if "backend" not in columns:
+                self.db.execute(f"ALTER TABLE vectors ADD COLUMN backend TEXT NOT NULL DEFAULT '{LEGACY_BACKEND}'")
+            self.db.execute("SELECT key, vector, backend FROM vectors LIMIT 1").fetchall()
             self.db.commit()
         except sqlite3.DatabaseError:
             self.db.close()
@@ -54,19 +72,20 @@ class EmbeddingCache:
     def close(self) -> None:
         self.db.close()
 
-    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
-        found: dict[str, np.ndarray] = {}
+    def get_many(self, keys: Sequence[str]) -> dict[str, CachedVector]:
+        found: dict[str, CachedVector] = {}
         unique = list(dict.fromkeys(keys))
         for offset in range(0, len(unique), 900):
             chunk = unique[offset:offset + 900]
             marks = ",".join("?" * len(chunk))
-            for key, blob in self.db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk):
-                found[key] = np.frombuffer(blob, dtype=np.float32)
+            for key, blob, backend in self.db.execute(
+                    f"SELECT key, vector, backend FROM vectors WHERE key IN ({marks})", chunk):
+                found[key] = CachedVector(np.frombuffer(blob, dtype=np.float32), backend)
         return found
 
-    def put_many(self, keys: Sequence[str], vectors: np.ndarray) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                            [(key, np.asarray(v, dtype=np.float32).tobytes()) for key, v in zip(keys, vectors)])
+    def put_many(self, keys: Sequence[str], vectors: np.ndarray, backend: str) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO vectors (key, vector, backend) VALUES (?, ?, ?)",
+                            [(key, np.asarray(v, dtype=np.float32).tobytes(), backend) for key, v in zip(keys, vectors)])
         self.db.commit()
 
     def retain(self, keys: Sequence[str]) -> int:

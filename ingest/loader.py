@@ -10,7 +10,7 @@ from typing import Callable, Iterable, Iterator
 
 from ingest.frontmatter_doc import FrontMatterError, has_front_matter, parse_front_matter
 from ingest.mediawiki_dump import DEFAULT_MAX_DUMP_BYTES, DumpTruncated, is_mediawiki_dump, iter_dump_pages
-from ingest.reader import DEFAULT_MAX_BYTES, UnreadableFile, read_text
+from ingest.reader import DEFAULT_MAX_BYTES, UnreadableFile, file_digest, read_text
 from ingest.textbuilder import TextBuilder
 from ingest.types import Document, IngestWarning, document_key
 from ingest.wikitext import WikitextRenderer, is_redirect
@@ -93,16 +93,39 @@ class DocumentLoader:
     >>> docs = list(loader(["ingest/corpus"]))
     >>> sorted({d.format for d in docs})
     ['frontmatter', 'text', 'wikitext']
+
+    Given the digests of files read before (``known_files``, path -> sha256), a file whose bytes
+    are unchanged is not parsed again: it is listed in ``unchanged_files`` instead.
+
+    >>> again = DocumentLoader(known_files=loader.file_digests)
+    >>> list(again(["ingest/corpus"])), len(again.unchanged_files)
+    ([], 5)
+
+    Parameters:
+        max_bytes: files (and dump pages) above this size are skipped with a warning.
+        max_dump_bytes: a dump stops being read after this many decompressed bytes.
+        known_files: sha256 of files whose documents the caller already has.
     """
 
-    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES, max_dump_bytes: int = DEFAULT_MAX_DUMP_BYTES):
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES, max_dump_bytes: int = DEFAULT_MAX_DUMP_BYTES,
+                 known_files: dict[str, str] | None = None):
         self.max_bytes = max_bytes
         self.max_dump_bytes = max_dump_bytes
+        self.known_files = known_files or {}
         self.render_wikitext = WikitextRenderer()
         self.warnings: list[IngestWarning] = []
+        self.file_digests: dict[str, str] = {}
+        self.unchanged_files: set[str] = set()
 
     def __call__(self, paths: Iterable[str | Path]) -> Iterator[Document]:
         for path in iter_files(paths, warn=self._warn):
+            try:
+                digest = self.file_digests[str(path)] = file_digest(path)
+            except OSError:
+                digest = None  # _load_file says why it cannot be read
+            if digest is not None and self.known_files.get(str(path)) == digest:
+                self.unchanged_files.add(str(path))
+                continue
             try:
                 yield from self._load_file(path)
             except UnreadableFile as error:

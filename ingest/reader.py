@@ -20,6 +20,15 @@ class RawText:
     warning: str = ""
 
 
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes, read in blocks so a multi-GB dump costs no memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> RawText:
     try:
         size = path.stat().st_size

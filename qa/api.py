@@ -1,17 +1,16 @@
 """The public QA entry points: ``ask()`` over the bundled corpus and ``QA`` over any index."""
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.builder import IndexBuilder
+from index.backends import AUTO, backend_for_index
+from index.builder import BuildInProgress, IndexBuilder
 from index.embedder import Embedder
-from index.store import IndexMismatch, IndexStore, IndexStoreError, Manifest, current_version
+from index.store import IndexMismatch, IndexStore, IndexStoreError, current_version
 from ingest import BUNDLED_CORPUS
-from ingest.loader import iter_files
 from qa.answer import AnswerExtractor
 from qa.retriever import DEFAULT_MODE, Retriever, check_k, check_mode, check_question
 from qa.types import Answer, Hit
@@ -38,6 +37,8 @@ class IndexStats:
     dimension: int
     dense_index: str
     path: str
+    backend: str = ""          # what made the passage vectors ("a + b" where several backends did)
+    query_backend: str = ""    # what encodes questions now
 
 
 class QA:
@@ -50,7 +51,7 @@ class QA:
     """
 
     def __init__(self, store: IndexStore, embedder: Embedder | None = None, mode: str = DEFAULT_MODE):
-        embedder = embedder or Embedder(store.manifest.model)
+        embedder = embedder or _query_embedder(store, store.manifest.model)
         if embedder.model_name != store.manifest.model:
             raise IndexMismatch(
                 f"{store.root} was built with {store.manifest.model!r}, not {embedder.model_name!r}; "
@@ -62,12 +63,14 @@ class QA:
 
     @classmethod
     def open(cls, index_dir: str | Path, model: str | None = None, mode: str = DEFAULT_MODE,
-             allow_download: bool = False) -> "QA":
+             allow_download: bool = False, backend: str = AUTO) -> "QA":
         """Open an index; its manifest names the model, which loads only from local files unless
-        ``allow_download`` (or ``$DOCQA_ALLOW_DOWNLOAD=1``) lets it come from the hub."""
+        ``allow_download`` (or ``$DOCQA_ALLOW_DOWNLOAD=1``) lets it come from the hub. Questions are
+        encoded by the backend that made the index's vectors where it runs well here, unless
+        ``backend`` names one."""
         store = IndexStore.open(index_dir)
         try:
-            embedder = Embedder(model or store.manifest.model, allow_download=allow_download)
+            embedder = _query_embedder(store, model or store.manifest.model, allow_download, backend)
         except Exception:
             store.close()
             raise
@@ -78,16 +81,18 @@ class QA:
         return qa
 
     @classmethod
-    def default(cls, mode: str = DEFAULT_MODE, progress: bool = True) -> "QA":
-        """QA over the bundled corpus, building or refreshing its index when needed."""
+    def default(cls, mode: str = DEFAULT_MODE, progress: bool = True, backend: str = AUTO) -> "QA":
+        """QA over the bundled corpus, building or refreshing its index when needed (a build in
+        which nothing changed reads five file digests and writes nothing)."""
         index_dir = default_index_dir()
         try:
-            fresh = _default_index_is_fresh(index_dir)
+            IndexBuilder(index_dir, progress=progress, backend=backend)([BUNDLED_CORPUS], prune=True)
+        except BuildInProgress:
+            if current_version(index_dir) is None:
+                raise
         except IndexStoreError:  # an old format or a damaged default index: it is ours to remake
-            fresh = None
-        if not fresh:
-            IndexBuilder(index_dir, progress=progress, rebuild=fresh is None)([BUNDLED_CORPUS], prune=True)
-        return cls.open(index_dir, mode=mode)
+            IndexBuilder(index_dir, progress=progress, backend=backend, rebuild=True)([BUNDLED_CORPUS], prune=True)
+        return cls.open(index_dir, mode=mode, backend=backend)
 
     def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> list[Hit]:
         """Thread-safe: independent questions may be asked from several threads at once."""
@@ -102,21 +107,20 @@ class QA:
 
     def stats(self) -> IndexStats:
         manifest = self.store.manifest
+        made_by = manifest.embedding.get("vectors_by_backend") or {}
         return IndexStats(self.store.count_documents(), self.store.count_passages(), manifest.model,
-                          manifest.dimension, manifest.dense_index, str(self.store.root))
+                          manifest.dimension, manifest.dense_index, str(self.store.root),
+                          " + ".join(made_by) or manifest.embedding.get("backend", ""), self.embedder.backend)
 
     def close(self) -> None:
         self.store.close()
 
 
-def _default_index_is_fresh(index_dir: Path) -> bool:
-    version = current_version(index_dir)
-    if version is None:
-        return False
-    indexed = Manifest.read(version / "manifest.json").documents
-    bundled = {str(path): hashlib.sha256(path.read_bytes()).hexdigest() for path in iter_files([BUNDLED_CORPUS])}
-    # Documents added later (UI uploads, say) may sit beside the bundled ones.
-    return all(indexed.get(path) == digest for path, digest in bundled.items())
+def _query_embedder(store: IndexStore, model: str, allow_download: bool = False, backend: str = AUTO) -> Embedder:
+    # An export made for this index lives beside it, unless the index is someone else's, read-only.
+    exports = store.root / "models" if os.access(store.root, os.W_OK) else None
+    return Embedder(model, allow_download=allow_download, cache_dir=exports,
+                    backend=backend_for_index(store.manifest.embedding.get("backend", ""), backend))
 
 
 _default_qa: QA | None = None

@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    from index.backends import BackendUnavailable
     from index.embedder import ModelUnavailable
     from index.store import IndexStoreError, is_disk_full
     from qa.retriever import QuestionError
@@ -65,7 +66,7 @@ def _main(argv: list[str] | None) -> int:
         logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
         return args.run(args)
-    except (IndexStoreError, ModelUnavailable, QuestionError, ValueError, ImportError) as error:
+    except (IndexStoreError, ModelUnavailable, BackendUnavailable, QuestionError, ValueError, ImportError) as error:
         print(terminal_safe(f"error: {error}"), file=sys.stderr)
         return 2
     except OSError as error:
@@ -103,10 +104,13 @@ def _log_warnings_to_stderr() -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from index.backends import AUTO, CHOICES
     from index.embedder import ALLOW_DOWNLOAD_ENV, DEFAULT_MODEL
     from qa.api import default_index_dir
     from qa.retriever import DEFAULT_MODE, MODES
 
+    backend_help = ("embedding backend (default: %(default)s: OpenVINO when installed, else torch; bf16 where the CPU "
+                    "has AMX or AVX-512 BF16, else fp32)")
     download_help = f"let the model come from the Hugging Face hub (also: {ALLOW_DOWNLOAD_ENV}=1); by default only local models load"
     parser = argparse.ArgumentParser(prog="qa", description="Question answering over your documents, with citations.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
@@ -123,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--quiet", action="store_true", help="no progress bars")
     index.add_argument("--repair", action="store_true", help="point CURRENT at the newest intact version, then stop")
     index.add_argument("--allow-download", action="store_true", help=download_help)
+    index.add_argument("--backend", choices=CHOICES, default=AUTO, help=backend_help)
     index.set_defaults(run=_index)
 
     ask = commands.add_parser("ask", help="answer a question with cited passages")
@@ -132,17 +137,20 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--index", default=None, help="index folder (default: the bundled SenseTime corpus)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.add_argument("--allow-download", action="store_true", help=download_help)
+    ask.add_argument("--backend", choices=CHOICES, default=AUTO,
+                     help="embedding backend for the question (default: the index's own where it runs well here)")
     ask.set_defaults(run=_ask)
 
     stats = commands.add_parser("stats", help="show what an index holds")
     stats.add_argument("--index", default=None, help="index folder (default: the bundled corpus index)")
     stats.add_argument("--allow-download", action="store_true", help=download_help)
-    stats.set_defaults(run=_stats)
+    stats.set_defaults(run=_stats, backend=AUTO)
 
     ui = commands.add_parser("ui", help="open the web UI (same as: python ui.py)")
     ui.add_argument("--index", default=None)
     ui.add_argument("--port", type=int, default=7860)
     ui.add_argument("--share", action="store_true", help="also open a public Gradio share link")
+    ui.add_argument("--backend", choices=CHOICES, default=AUTO, help="embedding backend (default: %(default)s)")
     ui.set_defaults(run=_ui)
     return parser
 
@@ -150,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
 def _ui(args) -> int:
     import ui
 
-    return ui.serve(index_dir=args.index, port=args.port, share=args.share)
+    return ui.serve(index_dir=args.index, port=args.port, share=args.share, backend=args.backend)
 
 
 def _index(args) -> int:
@@ -167,7 +175,8 @@ def _index(args) -> int:
     try:
         builder = IndexBuilder(args.index, model_name=args.model, max_tokens=args.max_tokens,
                                overlap_sentences=args.overlap, index_type=args.index_type,
-                               progress=not args.quiet, rebuild=args.rebuild, allow_download=args.allow_download)
+                               progress=not args.quiet, rebuild=args.rebuild, allow_download=args.allow_download,
+                               backend=args.backend)
         report = builder(args.paths, prune=args.prune)
     except KeyboardInterrupt:
         after = _live_version_name(args.index)
@@ -196,7 +205,9 @@ def _live_version_name(index_dir: str) -> str:
 def _open(args):
     from qa.api import QA
 
-    return QA.open(args.index, allow_download=args.allow_download) if args.index else QA.default()
+    if args.index:
+        return QA.open(args.index, allow_download=args.allow_download, backend=args.backend)
+    return QA.default(backend=args.backend)
 
 
 def _ask(args) -> int:
@@ -232,7 +243,7 @@ def format_answer(answer) -> str:
 def _stats(args) -> int:
     stats = _open(args).stats()
     for field, value in vars(stats).items():
-        print(terminal_safe(f"{field:12} {value}"))
+        print(terminal_safe(f"{field:14} {value}"))
     return 0
 
 

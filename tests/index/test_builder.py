@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 from index import IndexBuilder, IndexMismatch, IndexNotFound, IndexStore
-from index.store import IndexCorrupt
+from index.store import IndexCorrupt, current_version
+from ingest.loader import DocumentLoader
+from qa.cli import main as cli
 from index.embedder import Embedder
 from qa import QA
 from support import WIKI_SEED
@@ -45,6 +47,28 @@ def test_second_build_of_an_unchanged_corpus_embeds_nothing(warm_index, seed_cor
     before = IndexStore.open(warm_index).count_passages()
     report = build(warm_index, seed_corpus_copy, embedder)
     assert (report.embedded, report.reused, report.added_documents, report.changed_documents) == (0, before, 0, 0)
+
+
+def test_a_build_where_nothing_changed_reads_no_file_twice_and_writes_nothing(warm_index, seed_corpus_copy, embedder,
+                                                                             monkeypatch, capsys):
+    live = current_version(warm_index)
+    folder = sorted(p.name for p in warm_index.iterdir())
+    (seed_corpus_copy / WIKI_SEED).touch()   # a new mtime, the same bytes
+
+    def never(*args):
+        raise AssertionError("a no-op build must not load FAISS or BM25, nor parse a file")
+
+    monkeypatch.setattr(IndexStore, "_load_dense", never)
+    monkeypatch.setattr(IndexStore, "_load_lexical", never)
+    monkeypatch.setattr(DocumentLoader, "parse", never)
+    builder = IndexBuilder(warm_index, progress=False, embedder=embedder)
+    report = builder([seed_corpus_copy], prune=True)
+    assert not report.written and len(builder.loader.unchanged_files) == 5
+    assert (report.documents, report.embedded, report.added_documents, report.removed_documents) == (5, 0, 0, 0)
+    assert current_version(warm_index) == live and sorted(p.name for p in warm_index.iterdir()) == folder
+    assert cli(["index", str(seed_corpus_copy), "--index", str(warm_index)]) == 0
+    assert "nothing changed, no new version written" in capsys.readouterr().out
+    assert current_version(warm_index) == live
 
 
 def test_editing_one_file_re_embeds_only_its_passages(warm_index, seed_corpus_copy, embedder):
@@ -98,7 +122,8 @@ def test_incremental_result_equals_a_fresh_build(warm_index, seed_corpus_copy, e
 
     assert passages(incremental) == passages(fresh)
     vectors = [store.dense.index.reconstruct_n(0, len(store.dense)) for store in (incremental, fresh)]
-    np.testing.assert_allclose(*vectors, atol=1e-5)
+    # In bf16 a vector's last bits depend on the batch it was embedded in, and reused vectors came in other batches.
+    assert np.sum(vectors[0] * vectors[1], axis=1).min() > 0.9999
     for mode in ("dense", "bm25", "hybrid"):
         for question in QUESTIONS:
             a = [h.passage.passage_id for h in QA(incremental, embedder).retrieve(question, k=5, mode=mode)]

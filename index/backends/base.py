@@ -1,0 +1,25 @@
+"""What every embedding backend shares."""
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+import numpy as np
+
+
+class Encoder(Protocol):
+    """Texts in, L2-normalised float32 vectors out."""
+
+    precision: str
+    dimension: int
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class BackendUnavailable(RuntimeError):
+    """The backend asked for cannot run here; the message says what to install or choose."""
+
+
+def normalized(vectors) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)

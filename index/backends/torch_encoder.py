@@ -1,0 +1,45 @@
+"""sentence-transformers on torch, in fp32 or with bf16 weights."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from index.backends.base import normalized
+
+
+class TorchEncoder:
+    """Encode with the sentence-transformers model itself.
+
+    >>> from index.embedder import resolve_model
+    >>> encoder = TorchEncoder(resolve_model("all-MiniLM-L6-v2"), precision="bf16")
+    >>> encoder(["When was SenseTime founded?"]).shape, encoder.precision
+    ((1, 384), 'bf16')
+
+    Parameters:
+        location: a local model folder (or, when downloads are allowed, a hub id).
+        precision: ``fp32``, or ``bf16`` to cast the weights: about 2x on CPUs with native bf16,
+            cosine to fp32 about 0.9999.
+        local_files_only: never reach the hub.
+        batch_size: texts per forward pass.
+    """
+
+    def __init__(self, location: str, precision: str = "fp32", local_files_only: bool = True, batch_size: int = 32):
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+        self.model = SentenceTransformer(location, device="cpu", local_files_only=local_files_only)
+        if precision == "bf16":
+            import torch
+
+            self.model.to(torch.bfloat16)
+        self.precision = precision
+        self.batch_size = batch_size
+        self.dimension = int(self.model.get_embedding_dimension())
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self.model.encode(list(texts), batch_size=self.batch_size, show_progress_bar=False,
+                                    convert_to_numpy=True, normalize_embeddings=False)
+        # bf16 outputs normalised in bf16 are off unit length by ~1e-3; normalise in fp32.
+        return normalized(vectors)

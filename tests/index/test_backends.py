@@ -1,0 +1,183 @@
+"""Embedding backends: the choice by CPU, the fallback, the cached export, and what the manifest says."""
+import json
+import sqlite3
+import sys
+
+import numpy as np
+import pytest
+
+import index.backends as backends
+from index.backends import BackendUnavailable, CpuFeatures, backend_for_index, choose_backend, detect_cpu
+from index.backends.openvino_encoder import EXPORT_FILE, OpenVinoEncoder
+from index.builder import IndexBuilder, passage_embedding_text
+from index.cache import LEGACY_BACKEND, EmbeddingCache
+from index.embedder import Embedder, resolve_model
+from index.store import IndexStore
+from ingest.chunker import Chunker
+from ingest.loader import DocumentLoader
+from qa import QA
+from qa.cli import main as cli
+
+NO_BF16 = {"avx2", "fma", "avx512f"}
+BF16 = NO_BF16 | {"avx512_bf16", "avx512_vnni"}
+AMX = BF16 | {"amx_bf16", "amx_tile"}
+
+
+@pytest.mark.parametrize(("flags", "openvino", "expected"), [
+    (NO_BF16, False, "torch-fp32"),
+    (NO_BF16, True, "openvino-fp32"),
+    (BF16, False, "torch-bf16"),
+    (BF16, True, "openvino-bf16"),
+    (AMX, False, "torch-bf16"),
+    (AMX, True, "openvino-bf16"),
+    (set(), False, "torch-fp32"),   # nothing known about the CPU: the safe choice
+])
+def test_auto_follows_what_the_cpu_computes_natively(flags, openvino, expected):
+    assert choose_backend("auto", CpuFeatures.from_flags(flags), openvino_installed=openvino) == expected
+
+
+def test_shorthands_take_their_precision_from_the_cpu_and_names_are_checked():
+    assert choose_backend("openvino", CpuFeatures.from_flags(NO_BF16)) == "openvino-fp32"
+    assert choose_backend("torch", CpuFeatures.from_flags(AMX)) == "torch-bf16"
+    assert choose_backend("torch-bf16", CpuFeatures.from_flags(NO_BF16)) == "torch-bf16"  # asked for by name
+    with pytest.raises(BackendUnavailable, match="unknown embedding backend 'onnx-int4'; choose one of: auto"):
+        choose_backend("onnx-int4")
+
+
+def test_cpu_flags_are_read_at_run_time(monkeypatch):
+    detect_cpu.cache_clear()
+    try:
+        host = detect_cpu()
+        assert host.source in {"/proc/cpuinfo", "openvino", "none"}
+        monkeypatch.setenv("DOCQA_CPU_FLAGS", "avx2 fma")
+        detect_cpu.cache_clear()
+        assert detect_cpu() == CpuFeatures(avx2=True, source="DOCQA_CPU_FLAGS")
+    finally:
+        detect_cpu.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def seed_texts() -> list[str]:
+    embedder = Embedder(backend="torch-fp32")
+    chunker = Chunker(count_tokens=embedder.count_tokens)
+    from ingest import BUNDLED_CORPUS
+    return [passage_embedding_text(d.title, p.section, p.text)
+            for d in DocumentLoader()([BUNDLED_CORPUS]) for p in chunker(d)]
+
+
+@pytest.fixture(scope="module")
+def fp32_vectors(seed_texts) -> np.ndarray:
+    return Embedder(backend="torch-fp32")(seed_texts)
+
+
+@pytest.fixture
+def cpu_without_bf16(monkeypatch):
+    monkeypatch.setenv("DOCQA_CPU_FLAGS", " ".join(sorted(NO_BF16)))
+    detect_cpu.cache_clear()
+    yield
+    detect_cpu.cache_clear()
+
+
+@pytest.mark.parametrize("openvino", [True, False])
+def test_on_a_cpu_without_bf16_auto_embeds_in_fp32(cpu_without_bf16, monkeypatch, tmp_path, seed_texts, fp32_vectors,
+                                                   openvino):
+    monkeypatch.setattr(backends, "openvino_is_installed", lambda: openvino)
+    embedder = Embedder(backend="auto", cache_dir=tmp_path)
+    vectors = embedder(seed_texts)
+    assert (embedder.backend, embedder.precision) == ("openvino-fp32" if openvino else "torch-fp32", "fp32")
+    cosine = np.sum(vectors * fp32_vectors, axis=1)
+    assert cosine.min() > 0.99999 and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", sorted(backends.BACKENDS))
+def test_every_backend_agrees_with_fp32_on_real_passages(backend, tmp_path, seed_texts, fp32_vectors):
+    embedder = Embedder(backend=backend, cache_dir=tmp_path)
+    vectors = embedder(seed_texts)
+    cosine = np.sum(vectors * fp32_vectors, axis=1)
+    assert vectors.dtype == np.float32 and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    # int8 is opt-in because it sits further from fp32 (bench: mean 0.996); the float backends agree closely.
+    mean, least, same_neighbour = (0.99, 0.97, 0.85) if backend.endswith("int8") else (0.9999, 0.9995, 0.95)
+    assert cosine.mean() > mean and cosine.min() > least, (backend, cosine.mean(), cosine.min())
+    # Each passage's nearest passage is the same as fp32's.
+    np.fill_diagonal(similarity := vectors @ vectors.T, -1)
+    np.fill_diagonal(reference := fp32_vectors @ fp32_vectors.T, -1)
+    assert np.mean(similarity.argmax(1) == reference.argmax(1)) >= same_neighbour
+
+
+def test_the_openvino_export_is_made_once_then_reused(tmp_path):
+    location = resolve_model("all-MiniLM-L6-v2")
+    first = OpenVinoEncoder(location, tmp_path, precision="fp32")
+    exported = first.export_dir / EXPORT_FILE
+    assert first.exported_now and exported.is_file() and exported.stat().st_size > 0
+    written = exported.stat().st_mtime_ns
+    second = OpenVinoEncoder(location, tmp_path, precision="fp32")
+    assert not second.exported_now and exported.stat().st_mtime_ns == written
+    assert [p.name for p in tmp_path.iterdir()] == [first.export_dir.name]   # no staging folder left behind
+    text = ["The export and the original encode alike."]
+    assert np.allclose(first(text), second(text))
+
+
+def test_a_failed_export_leaves_nothing_half_written(tmp_path, monkeypatch):
+    import openvino
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(openvino, "save_model", disk_full)
+    with pytest.raises(OSError):
+        OpenVinoEncoder(resolve_model("all-MiniLM-L6-v2"), tmp_path, precision="fp32")
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    assert OpenVinoEncoder(resolve_model("all-MiniLM-L6-v2"), tmp_path, precision="fp32").exported_now
+
+
+def test_openvino_missing_is_a_one_line_error_naming_the_extra(monkeypatch, tmp_path, seed_corpus_copy, capsys):
+    monkeypatch.setitem(sys.modules, "openvino", None)
+    with pytest.raises(BackendUnavailable, match=r"pip install 'docqa\[openvino\]'"):
+        Embedder(backend="openvino-fp32", cache_dir=tmp_path)(["a question"])
+    assert cli(["index", str(seed_corpus_copy), "--index", str(tmp_path / "index"), "--backend", "openvino", "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "docqa[openvino]" in error
+
+
+def _manifest(index_dir) -> dict:
+    return json.loads((IndexStore.open(index_dir).version / "manifest.json").read_text())
+
+
+def test_the_manifest_says_which_backends_made_the_vectors_and_questions_use_it(tmp_path, seed_corpus_copy):
+    index_dir = tmp_path / "index"
+    IndexBuilder(index_dir, progress=False, backend="torch-fp32")([seed_corpus_copy])
+    embedding = _manifest(index_dir)["embedding"]
+    passages = _manifest(index_dir)["passages"]
+    assert embedding["backend"] == "torch-fp32" and embedding["precision"] == "fp32"
+    assert embedding["vectors_by_backend"] == {"torch-fp32": passages} and not embedding["mixed_backends"]
+    assert embedding["cpu"] == detect_cpu().level
+    assert QA.open(index_dir).embedder.backend == "torch-fp32"
+
+    (seed_corpus_copy / "new.txt").write_text("Kyoto office\n\nSenseTime opened a research office in Kyoto in 2018.\n")
+    report = IndexBuilder(index_dir, progress=False, backend="torch-bf16")([seed_corpus_copy])
+    embedding = _manifest(index_dir)["embedding"]
+    assert report.embedded == 1 and report.backend == "torch-bf16"
+    assert embedding["vectors_by_backend"] == {"torch-bf16": 1, "torch-fp32": passages}
+    assert embedding["mixed_backends"] and embedding["backend"] == "torch-fp32"
+    assert QA.open(index_dir, backend="torch-bf16").stats().query_backend == "torch-bf16"
+    assert QA.open(index_dir).stats().backend == "torch-bf16 + torch-fp32"
+
+
+def test_questions_fall_back_when_the_index_backend_cannot_run_well_here():
+    assert backend_for_index("torch-bf16", cpu=CpuFeatures.from_flags(NO_BF16)) in {"openvino-fp32", "torch-fp32"}
+    assert backend_for_index("torch-bf16", cpu=CpuFeatures.from_flags(BF16)) == "torch-bf16"
+    assert backend_for_index("", cpu=CpuFeatures.from_flags(NO_BF16)) in {"openvino-fp32", "torch-fp32"}
+
+
+def test_a_cache_from_before_backends_reads_as_torch_fp32(tmp_path):
+    path = tmp_path / "embeddings.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+    db.execute("INSERT INTO vectors VALUES (?, ?)", ("k", np.ones(3, dtype=np.float32).tobytes()))
+    db.commit()
+    db.close()
+    cache = EmbeddingCache(path)
+    assert cache.get_many(["k"])["k"].backend == LEGACY_BACKEND == "torch-fp32"
+    cache.put_many(["j"], np.zeros((1, 3), dtype=np.float32), "openvino-bf16")
+    assert cache.get_many(["j"])["j"].backend == "openvino-bf16"
