@@ -211,7 +211,8 @@ class IndexBuilder:
         for document in loaded:
             if document.path not in self.loader.file_digests:
                 digests.pop(document.path, None)
-        kept = {path for key, path in previous_paths.items() if key not in set(removed)} | {d.path for d in loaded}
+        removed_keys = set(removed)
+        kept = {path for key, path in previous_paths.items() if key not in removed_keys} | {d.path for d in loaded}
         return {path: digests[path] for path in sorted(kept) if path in digests}
 
     def _same_layout(self, files: dict[str, str]) -> bool:

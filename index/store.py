@@ -40,6 +40,7 @@ from typing import Sequence
 
 from index.dense import DenseIndex
 from index.lexical import LexicalIndex
+from ingest.reader import file_digest
 from ingest.types import Document, Passage, Span, labels_overlapping
 
 # 2: documents keep file path and page apart; the manifest carries row counts and a vectors checksum.
@@ -418,7 +419,7 @@ def write_version(root: Path, manifest: Manifest, documents: Sequence[Document],
             db.commit()
         finally:
             db.close()
-        checksums = {"dense.faiss": _sha256_file(staging / "dense.faiss")}
+        checksums = {"dense.faiss": file_digest(staging / "dense.faiss")}
         complete = Manifest(**{**asdict(manifest), "passages": len(passages), "checksums": checksums})
         (staging / "manifest.json").write_text(json.dumps(asdict(complete), indent=2, ensure_ascii=False))
         _fsync_tree(staging)
@@ -468,14 +469,6 @@ def remove_stale_versions(root: Path) -> None:
         stale_version = bool(_VERSION_NAME.match(child.name)) and child != live
         if stale_version or _STAGING_NAME.match(child.name) or _POINTER_NAME.match(child.name):
             shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fsync_tree(folder: Path) -> None:
