@@ -12,6 +12,7 @@ import pytest
 import index.store
 from index import IndexBuilder, IndexStore
 from index.store import DiskFull, IndexCorrupt, NotAnIndex, current_version
+from ingest.reader import file_digest
 from qa import QA
 from qa.cli import main as cli
 
@@ -128,7 +129,7 @@ def _swap_dense(index_dir, vectors, keep_checksum=False):
     flat.add(vectors)
     faiss.write_index(flat, str(version / "dense.faiss"))
     manifest = json.loads((version / "manifest.json").read_text())
-    manifest["checksums"]["dense.faiss"] = index.store._sha256_file(version / "dense.faiss")
+    manifest["checksums"]["dense.faiss"] = file_digest(version / "dense.faiss")
     (version / "manifest.json").write_text(json.dumps(manifest))
 
 
