@@ -7,7 +7,7 @@
                                                   # ask/retrieve latency, and where a build's time goes
 
 Text comes from ../shared/bench (SciFact, the wikitext dump, the front-matter posts). Embedding
-runs at about 15-30 passages/s on 2 cores, so only ``--embed-sample`` passages are really embedded
+runs at about 25-60 passages/s on 2 cores (by backend), so only ``--embed-sample`` passages are really embedded
 (that measures throughput); the sized indexes use synthetic vectors drawn around those real
 embeddings, while queries are encoded by the real model. Above the real pool, passages are
 repeated with a variant tag so BM25 sees distinct texts. Each size runs in a fresh process so

@@ -25,7 +25,7 @@ def default_index_dir() -> Path:
 
 
 # How many questions a server should answer at once on a 2-core machine: QA is thread-safe, and more
-# only split the same cores further (eval/bench.py --concurrency measures it).
+# only split the same cores further (python -m eval.bench --concurrency measures it).
 CONCURRENT_QUESTIONS = 4
 
 
