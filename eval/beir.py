@@ -12,7 +12,7 @@ from pathlib import Path
 from index.backends import AUTO, choose_backend
 from index.builder import IndexBuilder
 from index.embedder import DEFAULT_MODEL, Embedder
-from index.store import IndexMismatch, IndexStore
+from index.store import MODEL_EXPORTS, IndexMismatch, IndexStore
 from ingest.types import Document
 from qa.retriever import BM25_WEIGHT, DENSE_WEIGHT, MODES, RRF_K, Retriever
 from eval.runner import EvalReport, compare_modes
@@ -83,7 +83,7 @@ def run_beir(folder: str | Path, split: str = "test", model: str = DEFAULT_MODEL
     dataset = load_beir(folder, split)
     backend = choose_backend(backend)
     index_dir = index_dir or default_beir_index_dir(dataset.name, model, max_tokens, backend)
-    embedder = Embedder(model, backend=backend, cache_dir=Path(index_dir) / "models")
+    embedder = Embedder(model, backend=backend, cache_dir=Path(index_dir) / MODEL_EXPORTS)
     try:
         builder = IndexBuilder(index_dir, model_name=model, max_tokens=max_tokens, progress=progress, embedder=embedder)
     except IndexMismatch:  # a cache of an older index format: this folder is the eval's own to remake

@@ -220,8 +220,7 @@ def openvino_op_profile(texts: list[str], batch_size: int = 32) -> dict[str, flo
         seconds: dict[str, float] = {}
         ordered = sorted(texts, key=len, reverse=True)
         for offset in range(0, len(ordered), batch_size):
-            encoded = encoder.tokenizer(ordered[offset:offset + batch_size], padding=True, truncation=True,
-                                        max_length=encoder.max_length, return_tensors="np")
+            encoded = encoder._tokenize(ordered, list(range(offset, min(offset + batch_size, len(ordered)))))
             request.infer(encoder._inputs(encoded))
             for node in request.get_profiling_info():
                 seconds[node.node_type] = seconds.get(node.node_type, 0.0) + node.real_time.total_seconds()

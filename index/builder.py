@@ -20,8 +20,8 @@ from index.dense import DenseIndex, build_dense_index, choose_index_type
 from index.embedder import DEFAULT_MODEL, Embedder
 from index.lexical import LexicalIndex
 from index.store import (
-    DiskFull, IndexMismatch, IndexStore, IndexStoreError, Manifest, claim_index_folder, current_version, is_disk_full,
-    write_version,
+    MODEL_EXPORTS, DiskFull, IndexMismatch, IndexStore, IndexStoreError, Manifest, claim_index_folder, current_version,
+    is_disk_full, write_version,
 )
 from ingest.chunker import Chunker
 from ingest.loader import DocumentLoader
@@ -98,7 +98,7 @@ class IndexBuilder:
         model_name = model_name or indexed_model or DEFAULT_MODEL
         self.embedder = (embedder if embedder and embedder.model_name == model_name
                          else Embedder(model_name, allow_download=allow_download, backend=backend,
-                                       cache_dir=self.index_dir / "models"))
+                                       cache_dir=self.index_dir / MODEL_EXPORTS))
         self.previous: IndexStore | None = None
         self.chunker = Chunker(max_tokens, overlap_sentences, count_tokens=self.embedder.count_tokens)
         self.index_type = index_type
@@ -108,15 +108,13 @@ class IndexBuilder:
 
     def __call__(self, paths: Sequence[str | Path], prune: bool = False) -> BuildReport:
         roots = [Path(p).resolve() for p in paths]
-        with self._exclusive():
-            live = None if self.rebuild else current_version(self.index_dir)
-            previous = Manifest.read(live / "manifest.json") if live else None
-            same_settings = previous is not None and previous.chunking == self.chunker.settings
-            self.loader = DocumentLoader(max_bytes=self.max_bytes, known_files=previous.files if same_settings else {})
+        with self._exclusive(), self._previous_version():
+            known_files = self.previous.manifest.files if self._same_chunking() else {}
+            self.loader = DocumentLoader(max_bytes=self.max_bytes, known_files=known_files)
             started = time.perf_counter()
             loaded = list(tqdm(self.loader(paths), desc="reading", unit=" docs", disable=not self.progress))
-            return self._build_locked(loaded, prune_under=roots if prune else None, warnings=tuple(self.loader.warnings),
-                                      parse_seconds=time.perf_counter() - started)
+            return self._build(loaded, prune_under=roots if prune else None, warnings=tuple(self.loader.warnings),
+                               parse_seconds=time.perf_counter() - started)
 
     def _check_model(self, indexed_model: str | None, wanted_model: str | None) -> None:
         if indexed_model and wanted_model and wanted_model != indexed_model:
@@ -128,10 +126,12 @@ class IndexBuilder:
               warnings: tuple[IngestWarning, ...] = (), parse_seconds: float = 0.0) -> BuildReport:
         """Add or update already loaded documents (their files are not compared by digest)."""
         self.loader = DocumentLoader(max_bytes=self.max_bytes)
-        with self._exclusive():
-            return self._build_locked(list(loaded), prune_under, warnings, parse_seconds)
+        with self._exclusive(), self._previous_version():
+            return self._build(list(loaded), prune_under, warnings, parse_seconds)
 
-    def _build_locked(self, loaded: list[Document], prune_under, warnings, parse_seconds) -> BuildReport:
+    @contextmanager
+    def _previous_version(self):
+        """Open the live version as ``self.previous`` for the build (call it holding the lock)."""
         live = None if self.rebuild else current_version(self.index_dir)
         # Manifest and SQLite only: what changed is decided without loading FAISS or BM25.
         self.previous = IndexStore(self.index_dir, live, searchable=False) if live else None
@@ -139,7 +139,7 @@ class IndexBuilder:
             if self.previous:
                 # Another build may have re-embedded the folder with another model since __init__.
                 self._check_model(self.previous.manifest.model, self.embedder.model_name)
-            return self._build(loaded, prune_under, warnings, parse_seconds)
+            yield
         except sqlite3.OperationalError as error:
             if is_disk_full(error):
                 raise DiskFull(f"no space left on the disk of {self.index_dir}; the live index is unchanged: "
@@ -148,6 +148,10 @@ class IndexBuilder:
         finally:
             if self.previous:
                 self.previous.close()
+
+    def _same_chunking(self) -> bool:
+        """Whether the previous version's passages were cut as this build would cut them."""
+        return self.previous is not None and self.previous.manifest.chunking == self.chunker.settings
 
     def _build(self, loaded: list[Document], prune_under, warnings, parse_seconds) -> BuildReport:
         timings = {"parse": parse_seconds}
@@ -218,7 +222,7 @@ class IndexBuilder:
     def _same_layout(self, files: dict[str, str]) -> bool:
         """Whether the previous version already is what this build would write."""
         manifest = self.previous.manifest
-        return (manifest.files == files and manifest.chunking == self.chunker.settings
+        return (manifest.files == files and self._same_chunking()
                 and manifest.dense_index == choose_index_type(manifest.passages, self.index_type))
 
     @staticmethod
@@ -233,8 +237,7 @@ class IndexBuilder:
 
     def _passages(self, documents: list[Document], previous_ids: set[str]) -> list[tuple[Passage, str]]:
         """Chunk new and changed documents; take unchanged ones' passages as stored."""
-        same_chunking = self.previous is not None and self.previous.manifest.chunking == self.chunker.settings
-        unchanged = previous_ids if same_chunking else set()
+        unchanged = previous_ids if self._same_chunking() else set()
         passages: list[tuple[Passage, str]] = []
         for document in tqdm(documents, desc="chunking", unit=" docs", disable=not self.progress or len(documents) < 50):
             if document.doc_id in unchanged:

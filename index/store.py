@@ -51,6 +51,8 @@ _VERSION_NAME = re.compile(r"^v-\d{8}T\d{6}-[0-9a-f]{8}$")
 _STAGING_NAME = re.compile(r"^\.tmp-" + _VERSION_NAME.pattern[1:])
 _POINTER_NAME = re.compile(r"^\.CURRENT\.[0-9a-f]{8}$")
 _VERSION_FILES = ("manifest.json", "passages.sqlite", "dense.faiss", "bm25")
+# Inside an index folder: models exported for a backend (OpenVINO), shared by every version.
+MODEL_EXPORTS = "models"
 
 
 class IndexStoreError(Exception):
@@ -223,7 +225,7 @@ def claim_index_folder(root: Path) -> None:
 
 
 def _is_docqa_name(name: str) -> bool:
-    return (name in {_CURRENT, MARKER, ".lock", "uploads", "models"} or name.startswith("embeddings.sqlite")
+    return (name in {_CURRENT, MARKER, ".lock", "uploads", MODEL_EXPORTS} or name.startswith("embeddings.sqlite")
             or bool(_VERSION_NAME.match(name) or _STAGING_NAME.match(name) or _POINTER_NAME.match(name)))
 
 

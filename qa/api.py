@@ -9,7 +9,7 @@ from pathlib import Path
 from index.backends import AUTO, backend_for_index
 from index.builder import BuildInProgress, IndexBuilder
 from index.embedder import Embedder
-from index.store import IndexMismatch, IndexStore, IndexStoreError, current_version
+from index.store import MODEL_EXPORTS, IndexMismatch, IndexStore, IndexStoreError, current_version
 from ingest import BUNDLED_CORPUS
 from qa.answer import AnswerExtractor
 from qa.retriever import DEFAULT_MODE, Retriever, check_k, check_mode, check_question
@@ -118,7 +118,7 @@ class QA:
 
 def _query_embedder(store: IndexStore, model: str, allow_download: bool = False, backend: str = AUTO) -> Embedder:
     # An export made for this index lives beside it, unless the index is someone else's, read-only.
-    exports = store.root / "models" if os.access(store.root, os.W_OK) else None
+    exports = store.root / MODEL_EXPORTS if os.access(store.root, os.W_OK) else None
     return Embedder(model, allow_download=allow_download, cache_dir=exports,
                     backend=backend_for_index(store.manifest.embedding.get("backend", ""), backend))
 

@@ -57,8 +57,9 @@ def openvino_is_installed() -> bool:
 
 def backend_is_installed(backend: str) -> bool:
     """Whether the packages ``backend`` needs are importable (torch ones always are)."""
-    needs = (["openvino"] if backend.startswith("openvino") else []) + (["nncf"] if backend.endswith("int8") else [])
-    return all(importlib.util.find_spec(name) is not None for name in needs)
+    if not backend.startswith("openvino"):
+        return True
+    return openvino_is_installed() and (not backend.endswith("int8") or importlib.util.find_spec("nncf") is not None)
 
 
 def choose_backend(requested: str = AUTO, cpu: CpuFeatures | None = None,

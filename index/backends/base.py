@@ -19,6 +19,13 @@ class BackendUnavailable(RuntimeError):
     """The backend asked for cannot run here; the message says what to install or choose."""
 
 
+def token_counts(tokenizer, texts: Sequence[str]) -> list[int]:
+    """How many word pieces each text is, without special tokens or truncation."""
+    if not texts:
+        return []
+    return [len(ids) for ids in tokenizer(list(texts), add_special_tokens=False, truncation=False)["input_ids"]]
+
+
 def normalized(vectors) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)

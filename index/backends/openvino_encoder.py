@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from index.backends.base import BackendUnavailable, normalized
+from index.backends.base import BackendUnavailable, normalized, token_counts
 from index.backends.cpu import detect_cpu
 
 log = logging.getLogger("docqa.index")
@@ -116,15 +116,12 @@ class OpenVinoEncoder:
                                      "(or choose --backend openvino)") from None
         log.info("quantising %s to int8 with NNCF (once)", self.location)
         nncf.set_log_level(logging.ERROR)
-        texts = calibration_texts(self._count_tokens)
+        texts = calibration_texts(lambda batch: token_counts(self.tokenizer, batch))
         self.input_names = {port.get_any_name() for port in model.inputs}
         batches = [self._inputs(self._tokenize(texts, list(range(offset, min(offset + 16, len(texts))))))
                    for offset in range(0, len(texts), 16)]
         return nncf.quantize(model, nncf.Dataset(batches), model_type=nncf.ModelType.TRANSFORMER,
                              subset_size=len(texts))
-
-    def _count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         texts = [str(text).strip() for text in texts]

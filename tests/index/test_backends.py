@@ -12,7 +12,8 @@ from index.backends.openvino_encoder import EXPORT_FILE, OpenVinoEncoder
 from index.builder import IndexBuilder, passage_embedding_text
 from index.cache import LEGACY_BACKEND, EmbeddingCache
 from index.embedder import Embedder, resolve_model
-from index.store import IndexStore
+from index.store import current_version
+from ingest import BUNDLED_CORPUS
 from ingest.chunker import Chunker
 from ingest.loader import DocumentLoader
 from qa import QA
@@ -57,17 +58,20 @@ def test_cpu_flags_are_read_at_run_time(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def seed_texts() -> list[str]:
-    embedder = Embedder(backend="torch-fp32")
-    chunker = Chunker(count_tokens=embedder.count_tokens)
-    from ingest import BUNDLED_CORPUS
+def fp32_embedder() -> Embedder:
+    return Embedder(backend="torch-fp32")
+
+
+@pytest.fixture(scope="module")
+def seed_texts(fp32_embedder) -> list[str]:
+    chunker = Chunker(count_tokens=fp32_embedder.count_tokens)
     return [passage_embedding_text(d.title, p.section, p.text)
             for d in DocumentLoader()([BUNDLED_CORPUS]) for p in chunker(d)]
 
 
 @pytest.fixture(scope="module")
-def fp32_vectors(seed_texts) -> np.ndarray:
-    return Embedder(backend="torch-fp32")(seed_texts)
+def fp32_vectors(fp32_embedder, seed_texts) -> np.ndarray:
+    return fp32_embedder(seed_texts)
 
 
 @pytest.fixture
@@ -141,14 +145,14 @@ def test_openvino_missing_is_a_one_line_error_naming_the_extra(monkeypatch, tmp_
 
 
 def _manifest(index_dir) -> dict:
-    return json.loads((IndexStore.open(index_dir).version / "manifest.json").read_text())
+    return json.loads((current_version(index_dir) / "manifest.json").read_text())
 
 
 def test_the_manifest_says_which_backends_made_the_vectors_and_questions_use_it(tmp_path, seed_corpus_copy):
     index_dir = tmp_path / "index"
     IndexBuilder(index_dir, progress=False, backend="torch-fp32")([seed_corpus_copy])
-    embedding = _manifest(index_dir)["embedding"]
-    passages = _manifest(index_dir)["passages"]
+    manifest = _manifest(index_dir)
+    embedding, passages = manifest["embedding"], manifest["passages"]
     assert embedding["backend"] == "torch-fp32" and embedding["precision"] == "fp32"
     assert embedding["vectors_by_backend"] == {"torch-fp32": passages} and not embedding["mixed_backends"]
     assert embedding["cpu"] == detect_cpu().level
