@@ -37,7 +37,9 @@ class BeirFormatError(ValueError):
 
 
 def load_beir(folder: str | Path, split: str = "test") -> BeirDataset:
-    folder = Path(folder)
+    # Resolved, as the loader resolves files: documents are keyed by their file's path, and the same
+    # dataset reached by another spelling (../shared/... or /work/shared/...) must be the same documents.
+    folder = Path(folder).resolve()
     needed = [folder / "corpus.jsonl", folder / "queries.jsonl", folder / "qrels" / f"{split}.tsv"]
     missing = [str(p) for p in needed if not p.exists()]
     if missing:

@@ -30,6 +30,15 @@ def test_beir_runner_scores_every_mode_on_a_tiny_dataset(tmp_path, embedder):
         assert result.metrics["Recall@100"] == 1.0
 
 
+def test_the_same_dataset_by_another_path_reuses_the_index(tmp_path, embedder):
+    folder = _tiny_beir(tmp_path / "tiny")
+    run_beir(folder, index_dir=tmp_path / "index", progress=False, modes=("bm25",))
+    other_spelling = tmp_path / "elsewhere" / ".." / "tiny"
+    (tmp_path / "elsewhere").mkdir()
+    report = run_beir(other_spelling, index_dir=tmp_path / "index", progress=False, modes=("bm25",))
+    assert report.settings["documents"] == 3
+
+
 def test_missing_beir_files_are_a_clear_error(tmp_path):
     with pytest.raises(BeirFormatError, match="corpus.jsonl"):
         load_beir(tmp_path)
