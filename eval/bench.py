@@ -114,7 +114,8 @@ def child_bench(size: int, index_type: str, pool_path: str, base_path: str, quer
     bm25_s = time.perf_counter() - clock
     with tempfile.TemporaryDirectory() as folder:
         manifest = Manifest(model="all-MiniLM-L6-v2", dimension=int(vectors.shape[1]), chunking={}, embedding={},
-                            dense_index=index_type, passages=size)
+                            dense_index=index_type, passages=size,
+                            documents={d.key: d.content_hash for d in documents})
         clock = time.perf_counter()
         write_version(Path(folder), manifest, documents, passages, dense, lexical)
         write_s = time.perf_counter() - clock
