@@ -1,4 +1,4 @@
-"""``python -m eval seeds`` and ``python -m eval beir PATH``: tables, a JSON report and a PNG plot."""
+"""``python -m eval questions``, ``seeds``, ``beir PATH`` and ``tune``: tables, a JSON report and a PNG plot."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +6,9 @@ import logging
 import sys
 from pathlib import Path
 
-from eval.report import format_table, plot_recall_curves, write_json
+from eval import BENCH
+from eval.questions import SPLITS
+from eval.report import format_table, plot_success_curves, write_json
 from index.backends import AUTO, CHOICES, BackendUnavailable
 from index.embedder import ModelUnavailable
 from index.store import IndexStoreError
@@ -22,7 +24,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="embedding backend (default: %(default)s, chosen by the CPU)")
     parser = argparse.ArgumentParser(prog="python -m eval", description="Retrieval evaluation for docqa.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("seeds", parents=[common], help="the hand-written questions over the bundled corpus")
+    questions = commands.add_parser("questions", parents=[common],
+                                    help="the split question set over the bench wikitext and news corpora")
+    questions.add_argument("--split", choices=SPLITS, default="test", help="tune on dev, report on test (default: %(default)s)")
+    questions.add_argument("--index", type=Path, default=None,
+                           help="an index of the bench corpora (default: a cached one, built on first use)")
+    questions.add_argument("--bench", type=Path, default=BENCH, help="the bench data folder (default: %(default)s)")
+    seeds = commands.add_parser("seeds", parents=[common], help="the smoke set over the bundled corpus")
+    seeds.add_argument("--index", type=Path, default=None, help="an index of the bundled corpus (default: the default index)")
+    tune = commands.add_parser("tune", parents=[common], help="choose fusion and answer weights on the dev splits")
+    tune.add_argument("--bench", type=Path, default=BENCH, help="the bench data folder (default: %(default)s)")
     beir = commands.add_parser("beir", parents=[common], help="a BEIR-format dataset folder, e.g. ../shared/bench/scifact")
     beir.add_argument("path", type=Path)
     beir.add_argument("--split", default="test")
@@ -34,10 +45,20 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("bm25s").setLevel(logging.WARNING)
 
     try:
-        if args.command == "seeds":
+        if args.command == "tune":
+            from eval.tuning import print_tuning, tune
+
+            print_tuning(tune(args.bench, backend=args.backend, progress=not args.quiet), args.out / "tuning.json")
+            return 0
+        if args.command == "questions":
+            from eval.questions import run_question_eval
+
+            report, published = run_question_eval(args.split, args.index, args.bench, args.modes,
+                                                  progress=not args.quiet, backend=args.backend), None
+        elif args.command == "seeds":
             from eval.seeds import run_seed_eval
 
-            report, published = run_seed_eval(modes=args.modes, progress=not args.quiet, backend=args.backend), None
+            report, published = run_seed_eval(args.index, args.modes, progress=not args.quiet, backend=args.backend), None
         else:
             from eval.beir import PUBLISHED_NDCG10, run_beir
             from index.embedder import DEFAULT_MODEL
@@ -52,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     stem = report.name.lower().replace(" ", "-")
     print(format_table(report, published))
     write_json(report, args.out / f"{stem}.json")
-    plot_recall_curves(report, args.out / f"{stem}-recall.png")
-    print(f"report: {args.out / (stem + '.json')}, plot: {args.out / (stem + '-recall.png')}")
+    plot_success_curves(report, args.out / f"{stem}-success.png")
+    print(f"report: {args.out / (stem + '.json')}, plot: {args.out / (stem + '-success.png')}")
     return 0
 
 

@@ -76,13 +76,10 @@ def default_beir_index_dir(name: str, model: str, max_tokens: int, backend: str)
     return cache / "docqa" / "beir" / f"{name}-{slug}-{max_tokens}-{backend}"
 
 
-def run_beir(folder: str | Path, split: str = "test", model: str = DEFAULT_MODEL, max_tokens: int = 512,
-             modes=MODES, index_dir: Path | None = None, progress: bool = True,
-             dense_weight: float = DENSE_WEIGHT, bm25_weight: float = BM25_WEIGHT, backend: str = AUTO) -> EvalReport:
-    """One passage per document by default (``max_tokens=512``; the model reads its first 256
-    word pieces), which is how the published dense numbers were measured. ``backend`` embeds
-    passages and queries alike (``auto``: chosen by the CPU)."""
-    dataset = load_beir(folder, split)
+def open_beir_index(dataset: BeirDataset, model: str = DEFAULT_MODEL, max_tokens: int = 512,
+                    index_dir: Path | None = None, progress: bool = True,
+                    backend: str = AUTO) -> tuple[IndexStore, Embedder]:
+    """The dataset's index (built on first use, then reused) and the embedder that made it."""
     backend = choose_backend(backend)
     index_dir = index_dir or default_beir_index_dir(dataset.name, model, max_tokens, backend)
     embedder = Embedder(model, backend=backend, cache_dir=Path(index_dir) / MODEL_EXPORTS)
@@ -92,19 +89,34 @@ def run_beir(folder: str | Path, split: str = "test", model: str = DEFAULT_MODEL
         builder = IndexBuilder(index_dir, model_name=model, max_tokens=max_tokens, progress=progress,
                                embedder=embedder, rebuild=True)
     builder.build(beir_documents(dataset))
-    store = IndexStore.open(index_dir)
-    retriever = Retriever(store, embedder, dense_weight=dense_weight, bm25_weight=bm25_weight)
+    return IndexStore.open(index_dir), embedder
+
+
+def document_ranker(store: IndexStore, retriever: Retriever):
+    """``rank(query, mode, depth)`` over document ids: a document ranks where its best passage ranks (MaxP)."""
     sources = [source for _, source in store.row_labels()]
     passages_per_doc = max(1.0, store.count_passages() / max(1, store.count_documents()))
 
     def rank(query: str, mode: str, depth: int) -> list[str]:
         rows = retriever.rank_rows([query], int(depth * passages_per_doc) + 10, mode)[0]
-        # A document ranks where its best passage ranks (MaxP).
         return list(dict.fromkeys(sources[row] for row, _ in rows))[:depth]
 
+    return rank
+
+
+def run_beir(folder: str | Path, split: str = "test", model: str = DEFAULT_MODEL, max_tokens: int = 512,
+             modes=MODES, index_dir: Path | None = None, progress: bool = True,
+             dense_weight: float = DENSE_WEIGHT, bm25_weight: float = BM25_WEIGHT, backend: str = AUTO) -> EvalReport:
+    """One passage per document by default (``max_tokens=512``; the model reads its first 256
+    word pieces), which is how the published dense numbers were measured. ``backend`` embeds
+    passages and queries alike (``auto``: chosen by the CPU)."""
+    dataset = load_beir(folder, split)
+    store, embedder = open_beir_index(dataset, model, max_tokens, index_dir, progress, backend)
+    retriever = Retriever(store, embedder, dense_weight=dense_weight, bm25_weight=bm25_weight)
     settings = {"dataset": str(folder), "split": split, "model": model, "max_tokens": max_tokens,
                 "backend": embedder.backend, "precision": embedder.precision,
                 "passages": store.count_passages(), "documents": store.count_documents(),
                 "fusion": {"method": "rrf", "k": RRF_K, "dense_weight": dense_weight, "bm25_weight": bm25_weight}}
-    return compare_modes(f"BEIR {dataset.name}", rank, dataset.queries, dataset.qrels, modes, depth=100,
-                         success_at=(), recall_at=(100,), curve_depth=100, settings=settings, progress=progress)
+    return compare_modes(f"BEIR {dataset.name}", document_ranker(store, retriever), dataset.queries, dataset.qrels,
+                         modes, depth=100, candidates=list(dataset.corpus), success_at=(), recall_at=(100,),
+                         curve_depth=100, settings=settings, progress=progress)

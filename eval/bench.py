@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from eval import BENCH
 from eval.beir import beir_documents, load_beir
 from eval.metrics import latency_percentiles
 from index.builder import passage_embedding_text
@@ -35,7 +36,6 @@ from ingest.loader import DocumentLoader
 
 REPO = Path(__file__).resolve().parents[1]
 
-BENCH = REPO.parent / "shared" / "bench"
 
 
 def peak_memory_mb() -> float:

@@ -39,7 +39,9 @@ def _write_batch(folder: Path, batch: int) -> None:
 def _qa_index(paths: list[Path], index_dir: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "qa", "index", *map(str, paths), "--index", str(index_dir), "--quiet"],
                             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            # SIGINT as from a terminal, even when this loop itself runs in the background.
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _documents(index_dir: Path) -> int:

@@ -3,13 +3,22 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Protocol, Sequence
 
 from tqdm.auto import tqdm
 
-from eval.metrics import Qrels, evaluate, latency_percentiles, success_curve
+if TYPE_CHECKING:
+    from qa.api import QA
+
+from eval.metrics import Qrels, evaluate, latency_percentiles, random_floor, success_curve
+from eval.matching import answer_in
 
 RankFunction = Callable[[str, str, int], list[str]]
+
+
+class KnownAnswer(Protocol):
+    question: str
+    answers: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -17,27 +26,28 @@ class ModeResult:
     mode: str
     metrics: dict[str, float]
     latency: dict[str, float]
-    recall_curve: list[float]
+    success_by_k: list[float]
     seconds: float
     per_query: dict[str, dict[str, float]] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
 class EvalReport:
+    """Each mode's scores on one query set; ``floor`` is what a random ranking scores there."""
+
     name: str
     queries: int
     results: tuple[ModeResult, ...]
     settings: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
-
-    def best(self, metric: str) -> ModeResult:
-        return max(self.results, key=lambda result: result.metrics[metric])
+    floor: dict[str, float] = field(default_factory=dict)
 
 
 def compare_modes(name: str, rank: RankFunction, queries: Mapping[str, str], qrels: Qrels,
-                  modes: Sequence[str], depth: int, success_at=(1, 5, 10), recall_at=(), curve_depth: int = 10,
-                  settings: dict | None = None, progress: bool = True) -> EvalReport:
-    """``rank(query, mode, depth)`` returns ranked item ids; each query is timed on its own."""
+                  modes: Sequence[str], depth: int, candidates: Sequence[str], success_at=(1, 5, 10), recall_at=(),
+                  curve_depth: int = 10, settings: dict | None = None, progress: bool = True) -> EvalReport:
+    """``rank(query, mode, depth)`` returns ranked item ids; each query is timed on its own.
+    ``candidates`` are all the ids a ranking could return, for the random-ranking floor."""
     results = []
     judged = [qid for qid in queries if qid in qrels]
     for mode in modes:
@@ -50,6 +60,23 @@ def compare_modes(name: str, rank: RankFunction, queries: Mapping[str, str], qre
         summary = evaluate({q: qrels[q] for q in judged}, rankings, success_at, recall_at)
         results.append(ModeResult(
             mode=mode, metrics=summary.means, latency=latency_percentiles(timings),
-            recall_curve=success_curve(qrels, rankings, curve_depth), seconds=time.perf_counter() - started,
+            success_by_k=success_curve(qrels, rankings, curve_depth), seconds=time.perf_counter() - started,
             per_query=summary.per_query))
-    return EvalReport(name=name, queries=len(judged), results=tuple(results), settings=settings or {})
+    floor = random_floor({q: qrels[q] for q in judged}, candidates, depth, success_at, recall_at)
+    return EvalReport(name=name, queries=len(judged), results=tuple(results), settings=settings or {}, floor=floor)
+
+
+def passage_ranker(qa: "QA") -> RankFunction:
+    """Rank passage ids with ``qa``'s retriever, as ``compare_modes`` wants them."""
+    labels = [passage_id for passage_id, _ in qa.store.row_labels()]
+
+    def rank(query: str, mode: str, depth: int) -> list[str]:
+        return [labels[row] for row, _ in qa.retriever.rank_rows([query], depth, mode)[0]]
+
+    return rank
+
+
+def answer_accuracy(qa: "QA", questions: Sequence[KnownAnswer], k: int = 5, mode: str | None = None) -> float:
+    """Share of ``questions`` whose extracted answer sentence holds an accepted answer as whole words."""
+    correct = sum(any(answer_in(qa.ask(q.question, k=k, mode=mode).answer, a) for a in q.answers) for q in questions)
+    return correct / max(1, len(questions))

@@ -80,9 +80,14 @@ class IndexBuilder:
     builds each see the other's documents and neither is lost. Files whose bytes match the previous
     version's are not parsed again, and a build in which nothing changed writes nothing.
 
-    >>> builder = IndexBuilder("/tmp/docqa-example")                       # doctest: +SKIP
-    >>> builder(["ingest/corpus"]).summary()                                # doctest: +SKIP
-    '5 documents, 27 passages in /tmp/docqa-example: 5 added, ...'
+    >>> import tempfile
+    >>> from ingest import BUNDLED_CORPUS
+    >>> folder = tempfile.mkdtemp()
+    >>> report = IndexBuilder(folder, progress=False)([BUNDLED_CORPUS])
+    >>> report.documents, report.written
+    (5, True)
+    >>> IndexBuilder(folder, progress=False)([BUNDLED_CORPUS]).written      # nothing changed: nothing written
+    False
     """
 
     def __init__(self, index_dir: str | Path, model_name: str | None = None, max_tokens: int = 200,

@@ -238,9 +238,12 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
 class IndexStore:
     """Read access to the live version of an index folder.
 
-    >>> store = IndexStore.open("path/to/index")          # doctest: +SKIP
-    >>> store.manifest.model, store.count_documents()      # doctest: +SKIP
+    >>> from qa.api import default_index_dir, default_qa
+    >>> _ = default_qa()                       # builds the bundled corpus's index if it is not there yet
+    >>> store = IndexStore.open(default_index_dir())
+    >>> store.manifest.model, store.count_documents()
     ('all-MiniLM-L6-v2', 5)
+    >>> store.close()
 
     ``searchable=False`` opens the manifest and SQLite only, as a build needs to learn what changed.
     """

@@ -10,7 +10,7 @@ model and index libraries are imported.
 from importlib import import_module
 
 _EXPORTS = {
-    "QA": "qa.api", "IndexStats": "qa.api", "ask": "qa.api", "default_index_dir": "qa.api",
+    "QA": "qa.api", "IndexStats": "qa.api", "ask": "qa.api", "default_qa": "qa.api", "default_index_dir": "qa.api",
     "MODES": "qa.retriever", "QuestionError": "qa.retriever", "Retriever": "qa.retriever",
     "Answer": "qa.types", "Citation": "qa.types", "Hit": "qa.types",
 }

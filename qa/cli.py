@@ -67,12 +67,28 @@ def _main(argv: list[str] | None) -> int:
     try:
         return args.run(args)
     except (IndexStoreError, ModelUnavailable, BackendUnavailable, QuestionError, ValueError, ImportError) as error:
+        if _caused_by_interrupt(error):
+            raise KeyboardInterrupt from None
         print(terminal_safe(f"error: {error}"), file=sys.stderr)
         return 2
     except OSError as error:
+        if _caused_by_interrupt(error):
+            raise KeyboardInterrupt from None
         reason = "no space left on the disk" if is_disk_full(error) else (error.strerror or str(error))
         print(terminal_safe(f"error: {error.filename or 'docqa'}: {reason}"), file=sys.stderr)
         return 2
+
+
+def _caused_by_interrupt(error: BaseException) -> bool:
+    """Whether a Ctrl-C lies behind ``error``: one that lands inside a native library's import or a
+    loader that wraps what it catches comes back as an ImportError or a load error, not as itself."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 class _TerminalSafeFormatter(logging.Formatter):

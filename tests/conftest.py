@@ -1,4 +1,5 @@
-"""Shared fixtures: the real model and a real index over the bundled SenseTime corpus."""
+"""Shared fixtures: the real model, a real index over the bundled SenseTime corpus, and the bench
+corpora parsed once for every test that reads them."""
 from __future__ import annotations
 
 import shutil
@@ -8,7 +9,8 @@ import pytest
 
 from index.builder import IndexBuilder
 from index.embedder import Embedder
-from ingest import BUNDLED_CORPUS
+from ingest import BUNDLED_CORPUS, DocumentLoader
+from support import bench_path
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
@@ -35,3 +37,18 @@ def seed_index_copy(tmp_path, seed_index) -> Path:
     target = tmp_path / "index"
     shutil.copytree(seed_index, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def load_bench():
+    """``load_bench(name)`` parses ``../shared/bench/<name>`` on first use (or skips where it is
+    absent) and returns ``(documents, warnings)``, shared by every later caller."""
+    loaded = {}
+
+    def load(name: str):
+        if name not in loaded:
+            loader = DocumentLoader()
+            loaded[name] = (list(loader([bench_path(name)])), list(loader.warnings))
+        return loaded[name]
+
+    return load

@@ -8,8 +8,12 @@ from eval.seeds import load_seed_questions, run_seed_eval, seed_qrels
 from index import IndexStore
 from ingest import BUNDLED_CORPUS
 
-# Just under the scores measured when the eval set was written (see README, "Retrieval quality").
-MIN_RECALL_AT_5 = {"hybrid": 0.92, "bm25": 0.93, "dense": 0.85}
+# A smoke gate: the seed set is small and the bundled corpus is 24 passages, so tuning never looks
+# at it. Measured with the weights tuned on the dev splits: 5, 5 and 11 of 73 questions without a
+# relevant passage in the top 5, and 20 answer sentences without an accepted answer; two or three
+# more are allowed.
+MAX_MISSES_AT_5 = {"hybrid": 7, "bm25": 7, "dense": 14}
+MAX_ANSWER_MISSES = 23
 
 
 def test_eval_set_is_large_covers_every_document_and_the_hard_kinds():
@@ -35,21 +39,23 @@ def seed_report(seed_index):
     return run_seed_eval(seed_index, progress=False)
 
 
-def test_seed_recall_at_5_stays_above_its_threshold(seed_report):
+def test_seed_success_at_5_misses_stay_within_the_smoke_gate(seed_report):
     for result in seed_report.results:
-        assert result.metrics["Recall@5"] >= MIN_RECALL_AT_5[result.mode], result
+        misses = sum(row["Success@5"] == 0 for row in result.per_query.values())
+        assert misses <= MAX_MISSES_AT_5[result.mode], (result.mode, misses)
+        assert result.metrics["Success@5"] > seed_report.floor["Success@5"] + 0.4, "far above a random ranking"
 
 
-def test_answer_sentence_accuracy_stays_above_its_threshold(seed_report):
+def test_answer_sentence_misses_stay_within_the_smoke_gate(seed_report):
     (accuracy,) = seed_report.extra.values()
-    assert accuracy >= 0.74  # 0.767 when the answer scorer was tuned
+    assert round((1 - accuracy) * seed_report.queries) <= MAX_ANSWER_MISSES
 
 
-def test_cli_prints_a_table_and_writes_json_and_png(seed_index, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("DOCQA_INDEX", str(tmp_path / "default"))
-    assert eval_main(["seeds", "--quiet", "--out", str(tmp_path / "out"), "--modes", "bm25"]) == 0
+def test_cli_prints_a_table_and_writes_json_and_png(seed_index, tmp_path, capsys):
+    assert eval_main(["seeds", "--index", str(seed_index), "--quiet", "--out", str(tmp_path / "out"), "--modes", "bm25"]) == 0
     out = capsys.readouterr().out
-    assert "seed questions: 73 queries" in out and "Recall@5" in out and out.count("bm25") == 1
+    assert "seed questions: 73 queries" in out and "Success@5" in out and out.count("bm25") == 1
+    assert "\nrandom " in out, "the random-ranking floor is printed under the table"
     report = json.loads((tmp_path / "out" / "seed-questions.json").read_text())
-    assert report["results"][0]["mode"] == "bm25" and len(report["results"][0]["recall_curve"]) == 10
-    assert (tmp_path / "out" / "seed-questions-recall.png").read_bytes()[:4] == b"\x89PNG"
+    assert report["results"][0]["mode"] == "bm25" and len(report["results"][0]["success_by_k"]) == 10
+    assert (tmp_path / "out" / "seed-questions-success.png").read_bytes()[:4] == b"\x89PNG"

@@ -83,10 +83,9 @@ def cpu_without_bf16(monkeypatch):
 
 
 @pytest.mark.parametrize("openvino", [True, False])
-def test_on_a_cpu_without_bf16_auto_embeds_in_fp32(cpu_without_bf16, monkeypatch, tmp_path, seed_texts, fp32_vectors,
-                                                   openvino):
+def test_on_a_cpu_without_bf16_auto_embeds_in_fp32(cpu_without_bf16, monkeypatch, seed_texts, fp32_vectors, openvino):
     monkeypatch.setattr(backends, "openvino_is_installed", lambda: openvino)
-    embedder = Embedder(backend="auto", cache_dir=tmp_path)
+    embedder = Embedder(backend="auto")   # exports go to the user's model cache, made once per machine
     vectors = embedder(seed_texts)
     assert (embedder.backend, embedder.precision) == ("openvino-fp32" if openvino else "torch-fp32", "fp32")
     cosine = np.sum(vectors * fp32_vectors, axis=1)
@@ -94,8 +93,10 @@ def test_on_a_cpu_without_bf16_auto_embeds_in_fp32(cpu_without_bf16, monkeypatch
 
 
 @pytest.mark.parametrize("backend", sorted(backends.BACKENDS))
-def test_every_backend_agrees_with_fp32_on_real_passages(backend, tmp_path, seed_texts, fp32_vectors):
-    embedder = Embedder(backend=backend, cache_dir=tmp_path)
+def test_every_backend_agrees_with_fp32_on_real_passages(backend, seed_texts, fp32_vectors):
+    # The user's model cache, as qa uses it: the int8 model is quantised once per machine, not per run
+    # (making and reusing an export is tested below, in fresh folders).
+    embedder = Embedder(backend=backend)
     vectors = embedder(seed_texts)
     cosine = np.sum(vectors * fp32_vectors, axis=1)
     assert vectors.dtype == np.float32 and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)

@@ -11,11 +11,12 @@ import time
 import pytest
 
 import index.store
+import qa.cli
 from index import IndexStore
 from index.embedder import ModelUnavailable
 from qa import QA, QuestionError
 from qa.cli import main as cli
-from support import REPO
+from support import REPO, restore_sigint
 
 
 @pytest.fixture(scope="module")
@@ -99,10 +100,25 @@ def test_ctrl_c_after_the_swap_says_the_new_version_is_live(seed_index_copy, tmp
     assert capsys.readouterr().err.strip() == f"interrupted after the new version {after.name} went live: the index is updated"
 
 
+@pytest.mark.parametrize("wrapped", [ImportError("initialization of _native failed"), OSError("read interrupted")])
+def test_ctrl_c_that_a_library_wrapped_in_its_own_error_still_exits_as_interrupted(seed_index, monkeypatch, capsys,
+                                                                                     wrapped):
+    def open_interrupted(args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise wrapped
+
+    monkeypatch.setattr(qa.cli, "_open", open_interrupted)
+    assert cli(["ask", "When was SenseTime founded?", "--index", str(seed_index)]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+
+
 @pytest.mark.parametrize("delay", [0.15, 0.5, 1.0, 2.0])
 def test_ctrl_c_at_any_moment_of_start_up_prints_no_traceback(seed_index, delay):
     process = subprocess.Popen([sys.executable, "-m", "qa", "ask", "When was SenseTime founded?", "--index", str(seed_index)],
-                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=restore_sigint)
     time.sleep(delay)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
@@ -113,13 +129,15 @@ def test_ctrl_c_at_any_moment_of_start_up_prints_no_traceback(seed_index, delay)
 def test_ctrl_c_during_embedding_stops_within_seconds(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
-    for number in range(40):
+    # 800 passages, about 15 s of embedding: the build cannot finish between its first progress line
+    # and the interrupt, and the test only waits for that first line.
+    for number in range(160):
         sentences = " ".join(f"Survey {number} counted {number * 3 + i} birds at site {i} near the river bend."
                              for i in range(60))
         (docs / f"survey_{number:02d}.txt").write_text(f"Survey {number}\n\n{sentences}\n")
     process = subprocess.Popen([sys.executable, "-m", "qa", "index", str(docs), "--index", str(tmp_path / "ix")],
                                cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=restore_sigint)
     seen, deadline = "", time.time() + 240
     while time.time() < deadline and not re.search(r"embedding:[^|]*\|[^|]*\| [1-9]\d*/", seen):
         chunk = process.stderr.read(32)

@@ -1,0 +1,150 @@
+"""Known-answer questions over real documents docqa does not control (``eval/data/questions.jsonl``).
+
+The set asks about the two bench corpora in ``../shared/bench``: the 106 English Wikipedia articles
+of a dump sample (with the five of the table-markup sample beside them) and 509 18F blog posts with
+YAML front matter. Each question names its gold document, its accepted answers and its evidence: a
+verbatim piece of the gold document's cleaned text that holds an answer. A passage is relevant when
+it comes from the gold document and overlaps the evidence, so judgements do not depend on how the
+index chunks, and a year that a long article mentions ten times does not make ten passages relevant.
+
+Questions are split by gold document into a fixed **dev** split (tune on it) and **test** split
+(report and gate on it), so no article or post feeds both. Unanswerable questions (plausible, but
+answered nowhere in the corpus) have no answers and no gold document; they are split the same way.
+
+>>> questions = load_questions()
+>>> len(questions) >= 200, {q.split for q in questions} == set(SPLITS)
+(True, True)
+>>> answerable = [q for q in questions if q.answerable]
+>>> sum(q.paraphrase for q in answerable) / len(answerable) >= 0.4, len(questions) - len(answerable) >= 20
+(True, True)
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from index.backends import AUTO, choose_backend
+from index.builder import IndexBuilder
+from index.embedder import DEFAULT_MODEL, Embedder, default_model_cache
+from index.store import IndexStore
+from qa.api import QA
+from qa.retriever import MODES
+from eval import BENCH
+from eval.matching import evidence_spans
+from eval.runner import EvalReport, answer_accuracy, compare_modes, passage_ranker
+
+QUESTIONS = Path(__file__).parent / "data" / "questions.jsonl"
+SPLITS = ("dev", "test")
+KINDS = ("factoid", "date", "number", "person", "place", "why/how", "infobox-only", "front-matter-only")
+CORPORA = ("wikitext", "news_frontmatter")
+
+
+@dataclass(frozen=True)
+class Question:
+    """One known-answer question.
+
+    ``source`` is the gold document as the index names it (a file name, or ``dump#Title`` for a
+    page of a dump); ``evidence`` is verbatim text of it that holds an answer. Unanswerable
+    questions have neither, and no answers. ``paraphrase`` says the question shares no content word
+    (after stemming) with the sentences the evidence lies in; ``tests/eval/test_questions.py``
+    checks every flag against the real documents.
+    """
+
+    qid: str
+    split: str
+    question: str
+    answers: tuple[str, ...]
+    source: str
+    evidence: str
+    kind: str
+    paraphrase: bool
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+def load_questions(split: str | None = None, path: Path = QUESTIONS) -> list[Question]:
+    """The questions of ``split`` (``dev`` or ``test``; ``None`` for both), in file order."""
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            question = Question(row["id"], row["split"], row["question"], tuple(row["answers"]), row["source"],
+                                row["evidence"], row["kind"], bool(row["paraphrase"]))
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{path}:{number}: not a question ({error})") from error
+        if question.split not in SPLITS or question.kind not in KINDS:
+            raise ValueError(f"{path}:{number}: unknown split {question.split!r} or kind {question.kind!r}")
+        questions.append(question)
+    return [q for q in questions if split is None or q.split == split]
+
+
+def question_qrels(questions: list[Question], store: IndexStore) -> dict[str, dict[str, int]]:
+    """Each answerable question's relevant passages: those of its gold document overlapping the evidence."""
+    documents = {document.source: document for document in store.documents()}
+    qrels = {}
+    for question in (q for q in questions if q.answerable):
+        document = documents.get(question.source)
+        if document is None:
+            raise ValueError(f"{question.qid}: {store.root} holds no document {question.source!r}")
+        spans = evidence_spans(document.text, question.evidence)
+        if not spans:
+            raise ValueError(f"{question.qid}: the evidence {question.evidence[:60]!r} is not in {question.source!r}")
+        qrels[question.qid] = {passage.passage_id: 1 for passage, _ in store.passages_of(document.doc_id)
+                               if any(passage.start < end and start < passage.end for start, end in spans)}
+    return qrels
+
+
+def default_questions_index_dir(model: str = DEFAULT_MODEL, backend: str = AUTO) -> Path:
+    """``$XDG_CACHE_HOME/docqa/questions/<model>-<backend>``: one index per backend, as for BEIR."""
+    slug = model.replace("/", "-").replace("sentence-transformers-", "")
+    return default_model_cache().parent / "questions" / f"{slug}-{choose_backend(backend)}"
+
+
+def open_questions_index(index_dir: Path | None = None, bench: Path = BENCH, backend: str = AUTO,
+                         progress: bool = True, embedder: Embedder | None = None) -> QA:
+    """A ``QA`` over the two bench corpora, built (or updated; a no-op when nothing changed) first.
+    ``embedder`` reuses a loaded model instead of loading one for ``backend``."""
+    folders = [bench / corpus for corpus in CORPORA]
+    missing = [str(folder) for folder in folders if not folder.exists()]
+    if missing:
+        raise FileNotFoundError(f"the question set reads the bench corpora, missing: {', '.join(missing)}")
+    embedder = embedder or Embedder(backend=backend)
+    index_dir = Path(index_dir) if index_dir else default_questions_index_dir(embedder.model_name, embedder.backend)
+    IndexBuilder(index_dir, progress=progress, embedder=embedder)(folders)
+    return QA(IndexStore.open(index_dir), embedder)
+
+
+def run_question_eval(split: str = "test", index_dir: Path | None = None, bench: Path = BENCH, modes=MODES,
+                      progress: bool = True, backend: str = AUTO, answer_modes=None,
+                      embedder: Embedder | None = None) -> EvalReport:
+    """Score ``modes`` on one split: Success@1/5/10, MRR@10 and nDCG@10 over its answerable
+    questions, next to the random-ranking floor, and answer accuracy (the answer sentence holds an
+    accepted answer) for each of ``answer_modes`` (default: ``modes``)."""
+    qa = open_questions_index(index_dir, bench, backend, progress, embedder)
+    questions = load_questions(split)
+    answerable = [q for q in questions if q.answerable]
+    settings = {"split": split, "index": str(qa.store.root), "model": qa.store.manifest.model,
+                "backend": qa.store.manifest.embedding.get("backend"), "query_backend": qa.embedder.backend,
+                "chunking": qa.store.manifest.chunking, "passages": qa.store.count_passages(),
+                "fusion": {"dense_weight": qa.retriever.weights[0], "bm25_weight": qa.retriever.weights[1]},
+                "unanswerable questions (not scored here)": len(questions) - len(answerable)}
+    report = compare_modes(f"questions {split}", passage_ranker(qa), {q.qid: q.question for q in answerable},
+                           question_qrels(answerable, qa.store), modes, depth=10,
+                           candidates=[passage_id for passage_id, _ in qa.store.row_labels()],
+                           settings=settings, progress=progress)
+    extra = {}
+    paraphrases = {q.qid for q in answerable if q.paraphrase}
+    for result in report.results:
+        for label, chosen in (("paraphrases", paraphrases), ("other questions", {q.qid for q in answerable} - paraphrases)):
+            hits = [result.per_query[qid]["Success@5"] for qid in chosen]
+            extra[f"{result.mode} Success@5, {label} ({len(hits)})"] = sum(hits) / max(1, len(hits))
+    for mode in modes if answer_modes is None else answer_modes:
+        extra[f"answer accuracy ({mode}, k=5)"] = answer_accuracy(qa, answerable, mode=mode)
+    return replace(report, extra=extra)
