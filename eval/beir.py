@@ -9,10 +9,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.backends import AUTO, choose_backend
+from index.backends import AUTO
 from index.builder import IndexBuilder
 from index.embedder import DEFAULT_MODEL, Embedder
-from index.store import MODEL_EXPORTS, IndexMismatch, IndexStore
+from index.store import IndexMismatch, IndexStore
 from ingest.types import Document
 from qa.retriever import BM25_WEIGHT, DENSE_WEIGHT, MODES, RRF_K, Retriever
 from eval.runner import EvalReport, compare_modes
@@ -77,12 +77,13 @@ def default_beir_index_dir(name: str, model: str, max_tokens: int, backend: str)
 
 
 def open_beir_index(dataset: BeirDataset, model: str = DEFAULT_MODEL, max_tokens: int = 512,
-                    index_dir: Path | None = None, progress: bool = True,
-                    backend: str = AUTO) -> tuple[IndexStore, Embedder]:
-    """The dataset's index (built on first use, then reused) and the embedder that made it."""
-    backend = choose_backend(backend)
-    index_dir = index_dir or default_beir_index_dir(dataset.name, model, max_tokens, backend)
-    embedder = Embedder(model, backend=backend, cache_dir=Path(index_dir) / MODEL_EXPORTS)
+                    index_dir: Path | None = None, progress: bool = True, backend: str = AUTO,
+                    embedder: Embedder | None = None) -> tuple[IndexStore, Embedder]:
+    """The dataset's index (built on first use, then reused) and the embedder that made it;
+    ``embedder`` reuses a loaded model of the same name instead of loading one for ``backend``."""
+    if embedder is None or embedder.model_name != model:
+        embedder = Embedder(model, backend=backend)
+    index_dir = index_dir or default_beir_index_dir(dataset.name, model, max_tokens, embedder.backend)
     try:
         builder = IndexBuilder(index_dir, model_name=model, max_tokens=max_tokens, progress=progress, embedder=embedder)
     except IndexMismatch:  # a cache of an older index format: this folder is the eval's own to remake
@@ -106,12 +107,13 @@ def document_ranker(store: IndexStore, retriever: Retriever):
 
 def run_beir(folder: str | Path, split: str = "test", model: str = DEFAULT_MODEL, max_tokens: int = 512,
              modes=MODES, index_dir: Path | None = None, progress: bool = True,
-             dense_weight: float = DENSE_WEIGHT, bm25_weight: float = BM25_WEIGHT, backend: str = AUTO) -> EvalReport:
+             dense_weight: float = DENSE_WEIGHT, bm25_weight: float = BM25_WEIGHT, backend: str = AUTO,
+             embedder: Embedder | None = None) -> EvalReport:
     """One passage per document by default (``max_tokens=512``; the model reads its first 256
     word pieces), which is how the published dense numbers were measured. ``backend`` embeds
-    passages and queries alike (``auto``: chosen by the CPU)."""
+    passages and queries alike (``auto``: chosen by the CPU); ``embedder`` reuses a loaded model."""
     dataset = load_beir(folder, split)
-    store, embedder = open_beir_index(dataset, model, max_tokens, index_dir, progress, backend)
+    store, embedder = open_beir_index(dataset, model, max_tokens, index_dir, progress, backend, embedder)
     retriever = Retriever(store, embedder, dense_weight=dense_weight, bm25_weight=bm25_weight)
     settings = {"dataset": str(folder), "split": split, "model": model, "max_tokens": max_tokens,
                 "backend": embedder.backend, "precision": embedder.precision,

@@ -219,11 +219,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", action="store_true",
                         help="only: every embedding backend's speed, cosine to fp32 and SciFact dense nDCG@10")
     parser.add_argument("--no-scifact", action="store_true", help="with --backends: skip the SciFact nDCG@10 column")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds for --backends (default: %(default)s)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="interleaved rounds for --backends and --answers (default: %(default)s)")
     parser.add_argument("--build", action="store_true",
                         help="only: qa index end to end on the bench corpora, a no-op rebuild, ask/retrieve latency, "
                              "and a profile of where a build's time goes")
-    parser.add_argument("--backend", default="auto", help="backend for --build (default: %(default)s)")
+    parser.add_argument("--answers", action="store_true",
+                        help="only: ask against retrieve on the question-set and seed indexes, and what pooling "
+                             "sentence vectors adds to embedding")
+    parser.add_argument("--backend", default="auto", help="backend for --build and --answers (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.concurrency:
         result = concurrency_report()
@@ -240,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         return _backends(args, queries)
     if args.build:
         return _build(args, queries)
+    if args.answers:
+        return _answers(args)
     report: dict = {}
     embedder = Embedder()
     pool, ingest = ingest_pool(embedder)
@@ -316,6 +322,37 @@ def _backends(args, queries: list[str]) -> int:
               f"bf16 {rates['bf16']:.0f} GFLOP/s -> {ceiling['ceiling_passages_per_s']['bf16']:.0f} passages/s")
     _write_json(args.json.with_name("bench-backends.json"), {"sample": len(sample), "mean_tokens": float(np.mean(tokens)),
                                                            "backends": rows, "ceilings": ceilings})
+    return 0
+
+
+def _answers(args) -> int:
+    """``ask`` against ``retrieve`` on the question-set index and the bundled corpus's index, and what
+    pooling sentence vectors adds to embedding."""
+    from eval.embedding_bench import ask_retrieve_latency, sentence_pooling_overhead
+    from eval.questions import load_questions, open_questions_index
+    from eval.seeds import load_seed_questions
+    from qa.api import QA
+
+    result = {}
+    bench_qa = open_questions_index(bench=BENCH, backend=args.backend, progress=False)
+    seeds_qa = QA.default(progress=False, backend=args.backend)
+    for name, qa, questions in (("questions index (wikitext + news)", bench_qa, [q.question for q in load_questions()]),
+                                ("bundled corpus (seeds)", seeds_qa, [q.question for q in load_seed_questions()])):
+        latency = ask_retrieve_latency(qa, questions)
+        result[name] = {"passages": qa.store.count_passages(), **latency}
+        print(f"{name}, {qa.store.count_passages()} passages, {len(questions)} questions interleaved: retrieve p50 "
+              f"{latency['retrieve']['p50_ms']:.1f} ms, ask p50 {latency['ask']['p50_ms']:.1f} ms, "
+              f"ratio {latency['ask_over_retrieve_p50']:.2f}")
+    pool, _ = ingest_pool(bench_qa.embedder)
+    chosen = pool[:: max(1, len(pool) // args.embed_sample)][:args.embed_sample]
+    texts = [passage_embedding_text(p["title"], p["section"], p["text"]) for p in chosen]
+    overhead = sentence_pooling_overhead(bench_qa.embedder, texts, [p["text"] for p in chosen], args.rounds)
+    result["sentence_pooling"] = overhead
+    print(f"embedding {overhead['passages']} passages ({overhead['sentences']} sentences) with sentence vectors, "
+          f"{overhead['backend']}: {overhead['overhead_ratio_median']:.3f}x the plain time (median of "
+          f"{len(overhead['overhead_ratio_rounds'])} interleaved rounds: "
+          f"{', '.join(f'{r:.3f}' for r in overhead['overhead_ratio_rounds'])})")
+    _write_json(args.json.with_name("bench-answers.json"), result)
     return 0
 
 

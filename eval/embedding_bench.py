@@ -139,6 +139,26 @@ def ask_retrieve_latency(qa, queries: list[str]) -> dict:
     return result
 
 
+def sentence_pooling_overhead(embedder, texts: list[str], passage_texts: list[str], rounds: int = 5) -> dict:
+    """What pooling sentence vectors in the embedding pass costs a build: the same passages embedded
+    plainly and with their sentence spans, interleaved round by round (order alternated)."""
+    from index.sentence_vectors import passage_sentence_spans
+
+    spans = [passage_sentence_spans(text, passage) for text, passage in zip(texts, passage_texts)]
+    embedder.embed_with_spans(texts[:32], spans[:32])  # warm up outside the timed rounds
+    seconds: dict[str, list[float]] = {"plain": [], "with sentences": []}
+    for round_number in range(rounds):
+        calls = [("plain", lambda: embedder(texts)), ("with sentences", lambda: embedder.embed_with_spans(texts, spans))]
+        for name, call in calls if round_number % 2 == 0 else calls[::-1]:
+            clock = time.perf_counter()
+            call()
+            seconds[name].append(time.perf_counter() - clock)
+    ratios = [with_sentences / plain for plain, with_sentences in zip(seconds["plain"], seconds["with sentences"])]
+    return {"passages": len(texts), "backend": embedder.backend, "seconds": seconds,
+            "sentences": sum(len(s) for s in spans), "overhead_ratio_median": statistics.median(ratios),
+            "overhead_ratio_rounds": ratios}
+
+
 # Where a build's time goes: (label, file fragment, function name), by cumulative time.
 _PROFILE_PARTS = (
     ("tokenising for the model", "tokenization_utils", "__call__"),

@@ -16,11 +16,12 @@ from tqdm.auto import tqdm
 
 from index.backends import AUTO, detect_cpu
 from index.cache import EmbeddingCache, embedding_key
+from index.sentence_vectors import COUNTS_FILE, SentenceVectors, passage_sentence_spans
 from index.dense import DenseIndex, build_dense_index, choose_index_type
 from index.embedder import DEFAULT_MODEL, Embedder
 from index.lexical import LexicalIndex
 from index.store import (
-    MODEL_EXPORTS, DiskFull, IndexMismatch, IndexStore, IndexStoreError, Manifest, claim_index_folder, current_version,
+    DiskFull, IndexMismatch, IndexStore, IndexStoreError, Manifest, claim_index_folder, current_version,
     is_disk_full, write_version,
 )
 from ingest.chunker import Chunker
@@ -102,8 +103,7 @@ class IndexBuilder:
         self._check_model(indexed_model, model_name)
         model_name = model_name or indexed_model or DEFAULT_MODEL
         self.embedder = (embedder if embedder and embedder.model_name == model_name
-                         else Embedder(model_name, allow_download=allow_download, backend=backend,
-                                       cache_dir=self.index_dir / MODEL_EXPORTS))
+                         else Embedder(model_name, allow_download=allow_download, backend=backend))
         self.previous: IndexStore | None = None
         self.chunker = Chunker(max_tokens, overlap_sentences, count_tokens=self.embedder.count_tokens)
         self.index_type = index_type
@@ -190,7 +190,8 @@ class IndexBuilder:
 
         texts = list(self._texts(ordered, passages))
         clock = time.perf_counter()
-        vectors, made_by, embedded = self._vectors([key for _, key in passages], texts)
+        vectors, sentences, made_by, embedded = self._vectors(
+            [key for _, key in passages], texts, [passage.text for passage, _ in passages])
         timings["embed"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -203,7 +204,8 @@ class IndexBuilder:
             dense_index=index_type, documents={d.key: d.content_hash for d in ordered},
             passages=len(passages), created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), files=files,
         )
-        write_version(self.index_dir, manifest, ordered, passages, dense, lexical)
+        write_version(self.index_dir, manifest, ordered, passages, dense, lexical,
+                      SentenceVectors.from_rows(sentences, int(vectors.shape[1])))
         self._cache().retain([key for _, key in passages])
         timings["write"] = time.perf_counter() - clock
         return BuildReport(
@@ -228,7 +230,8 @@ class IndexBuilder:
         """Whether the previous version already is what this build would write."""
         manifest = self.previous.manifest
         return (manifest.files == files and self._same_chunking()
-                and manifest.dense_index == choose_index_type(manifest.passages, self.index_type))
+                and manifest.dense_index == choose_index_type(manifest.passages, self.index_type)
+                and (self.previous.version / COUNTS_FILE).is_file())   # written before sentence vectors: upgrade it
 
     @staticmethod
     def _embedding_record(made_by: dict[str, int]) -> dict:
@@ -259,12 +262,18 @@ class IndexBuilder:
         for passage, _ in passages:
             yield passage_embedding_text(titles[passage.doc_id], passage.section, passage.text)
 
-    def _vectors(self, keys: list[str], texts: list[str]) -> tuple[np.ndarray, Counter, int]:
-        """Every passage's vector, how many rows each backend made, and how many this build embedded."""
+    def _vectors(self, keys: list[str], texts: list[str],
+                 passage_texts: list[str]) -> tuple[np.ndarray, list[np.ndarray], Counter, int]:
+        """Every passage's vector and sentence vectors, how many rows each backend made, and how
+        many this build embedded. A vector cached before sentence vectors existed is made again,
+        once, so every passage of the new version has both."""
         cache = self._cache()
-        cached = cache.get_many(keys)
+        cached = {key: item for key, item in cache.get_many(keys).items() if item.sentences is not None}
         known = {key: item.vector for key, item in cached.items()}
+        sentences_of = {key: item.sentences for key, item in cached.items()}
         backend_of = {key: item.backend for key, item in cached.items()}
+        spans_of = {key: passage_sentence_spans(text, passage) for key, text, passage in zip(keys, texts, passage_texts)
+                    if key not in known}
         missing = list({key: text for key, text in zip(keys, texts) if key not in known}.items())
         # Similar lengths side by side, so each batch pads little.
         missing.sort(key=lambda item: len(item[1]), reverse=True)
@@ -273,16 +282,18 @@ class IndexBuilder:
         with tqdm(total=len(missing), desc="embedding", unit=" passages", disable=not self.progress or not missing) as bar:
             for offset in range(0, len(missing), EMBED_BATCH):
                 batch = missing[offset:offset + EMBED_BATCH]
-                vectors = self.embedder([text for _, text in batch])
-                cache.put_many([key for key, _ in batch], vectors, self.embedder.backend)
+                vectors, sentences = self.embedder.embed_with_spans([text for _, text in batch],
+                                                                    [spans_of[key] for key, _ in batch])
+                cache.put_many([key for key, _ in batch], vectors, self.embedder.backend, sentences)
                 known.update(zip((key for key, _ in batch), vectors))
+                sentences_of.update(zip((key for key, _ in batch), sentences))
                 backend_of.update((key, self.embedder.backend) for key, _ in batch)
                 bar.update(len(batch))
         dimension = len(next(iter(known.values()))) if known else self.embedder.dimension
         matrix = np.zeros((len(keys), dimension), dtype=np.float32)
         for row, key in enumerate(keys):
             matrix[row] = known[key]
-        return matrix, Counter(backend_of[key] for key in keys), len(missing)
+        return matrix, [sentences_of[key] for key in keys], Counter(backend_of[key] for key in keys), len(missing)
 
     def _cache(self) -> EmbeddingCache:
         if not hasattr(self, "_embedding_cache"):

@@ -31,6 +31,7 @@ def embedding_key(model: str, text: str) -> str:
 class CachedVector:
     vector: np.ndarray
     backend: str
+    sentences: np.ndarray | None = None   # the passage's sentence vectors; None if cached before they existed
 
 
 class EmbeddingCache:
@@ -42,11 +43,13 @@ class EmbeddingCache:
         self.db = sqlite3.connect(path)
         try:
             self.db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL, "
-                            f"backend TEXT NOT NULL DEFAULT '{LEGACY_BACKEND}')")
+                            f"backend TEXT NOT NULL DEFAULT '{LEGACY_BACKEND}', sentences BLOB)")
             columns = {row[1] for row in self.db.execute("PRAGMA table_info(vectors)")}
             if "backend" not in columns:
                 self.db.execute(f"ALTER TABLE vectors ADD COLUMN backend TEXT NOT NULL DEFAULT '{LEGACY_BACKEND}'")
-            self.db.execute("SELECT key, vector, backend FROM vectors LIMIT 1").fetchall()
+            if "sentences" not in columns:
+                self.db.execute("ALTER TABLE vectors ADD COLUMN sentences BLOB")
+            self.db.execute("SELECT key, vector, backend, sentences FROM vectors LIMIT 1").fetchall()
             self.db.commit()
         except sqlite3.DatabaseError:
             self.db.close()
@@ -78,14 +81,21 @@ class EmbeddingCache:
         for offset in range(0, len(unique), 900):
             chunk = unique[offset:offset + 900]
             marks = ",".join("?" * len(chunk))
-            for key, blob, backend in self.db.execute(
-                    f"SELECT key, vector, backend FROM vectors WHERE key IN ({marks})", chunk):
-                found[key] = CachedVector(np.frombuffer(blob, dtype=np.float32), backend)
+            for key, blob, backend, sentences in self.db.execute(
+                    f"SELECT key, vector, backend, sentences FROM vectors WHERE key IN ({marks})", chunk):
+                vector = np.frombuffer(blob, dtype=np.float32)
+                rows = None if sentences is None else np.frombuffer(sentences, dtype=np.float16).reshape(-1, len(vector))
+                found[key] = CachedVector(vector, backend, rows)
         return found
 
-    def put_many(self, keys: Sequence[str], vectors: np.ndarray, backend: str) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO vectors (key, vector, backend) VALUES (?, ?, ?)",
-                            [(key, np.asarray(v, dtype=np.float32).tobytes(), backend) for key, v in zip(keys, vectors)])
+    def put_many(self, keys: Sequence[str], vectors: np.ndarray, backend: str,
+                 sentences: Sequence[np.ndarray] | None = None) -> None:
+        """Store each key's vector and, where given, its sentence vectors (as float16)."""
+        sentences = sentences if sentences is not None else [None] * len(keys)
+        self.db.executemany("INSERT OR REPLACE INTO vectors (key, vector, backend, sentences) VALUES (?, ?, ?, ?)", [
+            (key, np.asarray(v, dtype=np.float32).tobytes(), backend,
+             None if rows is None else np.asarray(rows, dtype=np.float16).tobytes())
+            for key, v, rows in zip(keys, vectors, sentences)])
         self.db.commit()
 
     def retain(self, keys: Sequence[str]) -> int:

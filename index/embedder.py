@@ -66,7 +66,8 @@ class Embedder:
         allow_download: let a hub id be fetched (also ``$DOCQA_ALLOW_DOWNLOAD=1``).
         backend: ``auto`` (chosen by the CPU, see ``index.backends``) or a backend's name;
             ``backend`` afterwards holds the name chosen, ``precision`` what it really computes in.
-        cache_dir: where a backend keeps its export of the model (an index's ``models/`` folder).
+        cache_dir: where a backend keeps its export of the model (default: the user's model cache,
+            ``default_model_cache()``, so one export per machine serves every index).
     """
 
     def __init__(self, model_name: str = DEFAULT_MODEL, allow_download: bool = False, backend: str = AUTO,
@@ -98,6 +99,13 @@ class Embedder:
             return AutoTokenizer.from_pretrained(self.location, local_files_only=not self.allow_download)
         except Exception as error:
             raise ModelUnavailable(f"cannot load the tokenizer of {self.model_name!r}: {' '.join(str(error).split())[:200]}") from error
+
+    def embed_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors, and each passage's sentence vectors from the same forward pass
+        (``spans``: the sentences' char spans in each text); see ``Encoder.encode_with_spans``."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        return self.encoder.encode_with_spans(list(texts), list(spans))
 
     @property
     def dimension(self) -> int:

@@ -38,8 +38,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 from index.dense import DenseIndex
 from index.lexical import LexicalIndex
+from index.sentence_vectors import SentenceVectors
 from ingest.reader import file_digest
 from ingest.types import Document, Passage, Span, labels_overlapping
 
@@ -256,11 +259,12 @@ class IndexStore:
         self.manifest = Manifest.read(version / "manifest.json")
         # Loaded now, not lazily: a later build may delete this version's files.
         self.db = self._open_passages(version / "passages.sqlite")
-        self.dense = self.lexical = None
+        self.dense = self.lexical = self.sentences = None
         try:
             if searchable:
                 self.dense = self._load_dense(version / "dense.faiss")
                 self.lexical = self._load_lexical(version / "bm25")
+                self.sentences = self._load_sentences(version)
         except IndexStoreError:
             self.db.close()
             raise
@@ -317,6 +321,26 @@ class IndexStore:
         if len(dense) != self.manifest.passages:
             raise self._corrupt(path, f"holds {len(dense)} vectors for {self.manifest.passages} passages")
         return dense
+
+    def _load_sentences(self, folder: Path) -> SentenceVectors | None:
+        try:
+            sentences = SentenceVectors.load(folder)
+        except (OSError, ValueError) as error:
+            raise self._corrupt(folder / "sentences.npy", f"is damaged ({type(error).__name__})") from None
+        if sentences is not None and (len(sentences.counts) != self.manifest.passages
+                                      or sentences.vectors.shape[0] != int(sentences.counts.clip(0).sum())):
+            raise self._corrupt(folder / "sentence_counts.npy", "does not match the passages or sentences.npy")
+        return sentences
+
+    def sentence_vectors(self, passage_id: str) -> np.ndarray | None:
+        """The stored sentence vectors of a passage (its ``split_sentences`` in order), or None
+        where this version has none (built before they existed)."""
+        if self.sentences is None:
+            return None
+        if not hasattr(self, "_row_of"):
+            self._row_of = {pid: row for row, (pid, _) in enumerate(self.row_labels())}
+        row = self._row_of.get(passage_id)
+        return None if row is None else self.sentences.of_row(row)
 
     def _load_lexical(self, folder: Path) -> LexicalIndex:
         if not folder.is_dir():
@@ -400,7 +424,8 @@ def _stored_passage(record: sqlite3.Row) -> StoredPassage:
 
 
 def write_version(root: Path, manifest: Manifest, documents: Sequence[Document],
-                  passages: Sequence[tuple[Passage, str]], dense: DenseIndex, lexical: LexicalIndex) -> Path:
+                  passages: Sequence[tuple[Passage, str]], dense: DenseIndex, lexical: LexicalIndex,
+                  sentences: SentenceVectors | None = None) -> Path:
     """Write a complete version next to the live one, then make it live atomically.
 
     A full disk leaves the live version as it was and raises ``DiskFull``.
@@ -412,6 +437,8 @@ def write_version(root: Path, manifest: Manifest, documents: Sequence[Document],
         staging.mkdir()
         dense.save(staging / "dense.faiss")
         lexical.save(staging / "bm25")
+        if sentences is not None:
+            sentences.save(staging)
         db = sqlite3.connect(staging / "passages.sqlite")
         try:
             db.executescript(_SCHEMA)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Sequence
+from typing import Callable, Sequence
+
+import numpy as np
 
 from index.embedder import Embedder
 from ingest.sentences import split_sentences
@@ -32,7 +34,8 @@ class SentenceCandidate:
     start: int           # offsets into the hit's passage text
     end: int
     text: str
-    similarity: float    # cosine between the question and "title: sentence"
+    similarity: float    # cosine between the question and the sentence's stored vector (pooled in its
+                         # passage), or "title: sentence" embedded where the index stores none
     overlap: float       # share of the question's content words (5-letter prefixes) the sentence has
     type_bonus: float    # the sentence holds the kind of answer asked for (a year for "when", ...)
 
@@ -61,17 +64,21 @@ class AnswerExtractor:
     (True, '002_73259c55204946b0.txt')
 
     Parameters:
-        embedder: encodes the question and the candidate sentences.
+        embedder: encodes the question, and the sentences of passages that have no stored vectors.
+        sentence_vectors: a passage id's sentence vectors as the index stores them
+            (``IndexStore.sentence_vectors``), or None; with them, choosing is a dot product.
         weights: the answer-scoring weights (tuned on the dev split: ``python -m eval tune``).
     """
 
-    def __init__(self, embedder: Embedder, weights: AnswerWeights = AnswerWeights()):
+    def __init__(self, embedder: Embedder, sentence_vectors: Callable[[str], np.ndarray | None] = lambda pid: None,
+                 weights: AnswerWeights = AnswerWeights()):
         self.embedder = embedder
+        self.sentence_vectors = sentence_vectors
         self.weights = weights
 
-    def __call__(self, question: str, hits: Sequence[Hit],
-                 reference_urls=lambda doc_id, start, end: ()) -> tuple[str, Citation | None]:
-        candidates = self.candidates(question, hits)
+    def __call__(self, question: str, hits: Sequence[Hit], reference_urls=lambda doc_id, start, end: (),
+                 question_vector: np.ndarray | None = None) -> tuple[str, Citation | None]:
+        candidates = self.candidates(question, hits, question_vector)
         if not candidates:
             return "", None
         best = max(candidates, key=self.weights.score)  # the first of equals, as argmax
@@ -82,21 +89,31 @@ class AnswerExtractor:
                            url=safe_url(urls[0]) if urls else hit.citation.url)
         return best.text, citation
 
-    def candidates(self, question: str, hits: Sequence[Hit]) -> list[SentenceCandidate]:
+    def candidates(self, question: str, hits: Sequence[Hit],
+                   question_vector: np.ndarray | None = None) -> list[SentenceCandidate]:
         """The sentences of the top hits with their signals, for scoring here or in tuning."""
-        spans = []
+        if question_vector is None:
+            question_vector = self.embedder([question])[0]
+        found, unstored = [], []
         for hit in hits[:SENTENCES_FROM_TOP]:
-            for span in split_sentences(hit.passage.text):
+            spans = split_sentences(hit.passage.text)
+            stored = self.sentence_vectors(hit.passage.passage_id)
+            if stored is not None and len(stored) != len(spans):
+                stored = None  # split by an older splitter: embed its sentences instead
+            for index, span in enumerate(spans):
                 text = hit.passage.text[span.start:span.end]
-                if len(_WORD.findall(text)) >= 3:
-                    spans.append((hit, span.start, span.end, text))
-        if not spans:
-            return []
-        # The title restores the subject a sentence leaves implicit ("Founded: October 2014.").
-        vectors = self.embedder([question] + [f"{hit.citation.title}: {text}" for hit, _, _, text in spans])
-        similarity = vectors[1:] @ vectors[0]
-        return [SentenceCandidate(hit, start, end, text, float(sim), *_signals(question, f"{hit.citation.title} {text}"))
-                for sim, (hit, start, end, text) in zip(similarity, spans)]
+                if len(_WORD.findall(text)) < 3:
+                    continue
+                if stored is None:
+                    unstored.append((len(found), hit, text))
+                found.append([hit, span.start, span.end, text, None if stored is None else float(stored[index] @ question_vector)])
+        if unstored:
+            # The title restores the subject a sentence leaves implicit ("Founded: October 2014.").
+            vectors = self.embedder([f"{hit.citation.title}: {text}" for _, hit, text in unstored])
+            for (position, _, _), vector in zip(unstored, vectors):
+                found[position][4] = float(vector @ question_vector)
+        return [SentenceCandidate(hit, start, end, text, similarity, *_signals(question, f"{hit.citation.title} {text}"))
+                for hit, start, end, text, similarity in found]
 
 
 def _signals(question: str, sentence: str) -> tuple[float, float]:

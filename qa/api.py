@@ -9,7 +9,7 @@ from pathlib import Path
 from index.backends import AUTO, backend_for_index
 from index.builder import BuildInProgress, IndexBuilder
 from index.embedder import Embedder
-from index.store import MODEL_EXPORTS, IndexMismatch, IndexStore, IndexStoreError, current_version
+from index.store import IndexMismatch, IndexStore, IndexStoreError, current_version
 from ingest import BUNDLED_CORPUS
 from qa.answer import AnswerExtractor
 from qa.retriever import DEFAULT_MODE, Retriever, check_k, check_mode, check_question
@@ -62,7 +62,7 @@ class QA:
         self.store = store
         self.embedder = embedder
         self.retriever = Retriever(store, embedder, mode)
-        self.extract_answer = AnswerExtractor(embedder)
+        self.extract_answer = AnswerExtractor(embedder, store.sentence_vectors)
 
     @classmethod
     def open(cls, index_dir: str | Path, model: str | None = None, mode: str = DEFAULT_MODE,
@@ -104,8 +104,10 @@ class QA:
     def ask(self, question: str, k: int = 5, mode: str | None = None) -> Answer:
         question, k = check_question(question), check_k(k)
         mode = check_mode(mode or self.retriever.mode)
-        hits = self.retrieve(question, k, mode)
-        sentence, citation = self.extract_answer(question, hits, self.store.reference_urls)
+        # One encoding of the question serves retrieval and the choice of answer sentence.
+        vector = self.embedder([question])[0]
+        hits = self.retriever(question, k, mode, question_vector=vector)
+        sentence, citation = self.extract_answer(question, hits, self.store.reference_urls, question_vector=vector)
         return Answer(question=question, mode=mode, hits=tuple(hits), answer=sentence, answer_citation=citation)
 
     def stats(self) -> IndexStats:
@@ -120,9 +122,7 @@ class QA:
 
 
 def _query_embedder(store: IndexStore, model: str, allow_download: bool = False, backend: str = AUTO) -> Embedder:
-    # An export made for this index lives beside it, unless the index is someone else's, read-only.
-    exports = store.root / MODEL_EXPORTS if os.access(store.root, os.W_OK) else None
-    return Embedder(model, allow_download=allow_download, cache_dir=exports,
+    return Embedder(model, allow_download=allow_download,
                     backend=backend_for_index(store.manifest.embedding.get("backend", ""), backend))
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+
 from index.embedder import Embedder
 from index.store import IndexStore, StoredPassage
 from ingest.urls import safe_url
@@ -78,22 +80,29 @@ class Retriever:
         self.mode = mode
         self.weights = (dense_weight, bm25_weight)
 
-    def __call__(self, question: str, k: int = 5, mode: str | None = None) -> list[Hit]:
-        return self.retrieve_many([question], k, mode)[0]
+    def __call__(self, question: str, k: int = 5, mode: str | None = None,
+                 question_vector: np.ndarray | None = None) -> list[Hit]:
+        vectors = None if question_vector is None else question_vector[None, :]
+        return self.retrieve_many([question], k, mode, vectors)[0]
 
-    def retrieve_many(self, questions: Sequence[str], k: int = 5, mode: str | None = None) -> list[list[Hit]]:
-        rankings = self.rank_rows(questions, k, mode)
+    def retrieve_many(self, questions: Sequence[str], k: int = 5, mode: str | None = None,
+                      question_vectors: np.ndarray | None = None) -> list[list[Hit]]:
+        """Hits for each question; ``question_vectors`` are their embeddings where the caller has them."""
+        rankings = self.rank_rows(questions, k, mode, question_vectors)
         rows = sorted({row for ranking in rankings for row, _ in ranking})
         stored = self.store.passages(rows)
         return [[_hit(rank, score, stored[row]) for rank, (row, score) in enumerate(ranking, start=1)]
                 for ranking in rankings]
 
-    def rank_rows(self, questions: Sequence[str], k: int, mode: str | None = None) -> list[list[tuple[int, float]]]:
+    def rank_rows(self, questions: Sequence[str], k: int, mode: str | None = None,
+                  question_vectors: np.ndarray | None = None) -> list[list[tuple[int, float]]]:
         mode = check_mode(mode or self.mode)
         questions = [check_question(question) for question in questions]
         check_k(k)
         depth = max(k, CANDIDATES) if mode == "hybrid" else k
-        dense = self.store.dense.search(self.embedder(list(questions)), depth) if mode != "bm25" else None
+        if mode != "bm25" and question_vectors is None:
+            question_vectors = self.embedder(list(questions))
+        dense = self.store.dense.search(question_vectors, depth) if mode != "bm25" else None
         lexical = self.store.lexical.search(questions, depth) if mode != "dense" else None
         if mode == "dense":
             return [ranking[:k] for ranking in dense]

@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from index.backends.base import BackendUnavailable, normalized, token_counts
+from index.backends.base import BackendUnavailable, Spans, normalized, pool_spans, stripped_with_spans, token_counts
 from index.backends.cpu import detect_cpu
 
 log = logging.getLogger("docqa.index")
@@ -44,7 +44,7 @@ class OpenVinoEncoder:
 
     Parameters:
         location: a local sentence-transformers model folder.
-        cache_dir: where exports are kept (an index keeps them in its ``models/`` folder).
+        cache_dir: where exports are kept (``Embedder`` uses the user's model cache).
         precision: ``bf16`` or ``fp32``, given to OpenVINO as its inference precision hint
             (``precision`` afterwards says what OpenVINO really runs), or ``int8``: the export
             quantised once with NNCF (the ``int8`` extra), about 1.5x bf16's speed, cosine to fp32 0.996.
@@ -136,10 +136,28 @@ class OpenVinoEncoder:
             vectors[rows] = _pool(hidden, encoded["attention_mask"], self.pooling)
         return normalized(vectors)
 
-    def _tokenize(self, texts: list[str], rows: list[int]):
+    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Spans]) -> tuple[np.ndarray, list[np.ndarray]]:
+        prepared = [stripped_with_spans(str(text), text_spans) for text, text_spans in zip(texts, spans)]
+        texts = [text for text, _ in prepared]
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        pooled: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        request = self.model.create_infer_request()
+        for offset in range(0, len(order), self.batch_size):
+            rows = order[offset:offset + self.batch_size]
+            encoded = self._tokenize(texts, rows, offsets=True)
+            offsets = encoded.pop("offset_mapping")
+            hidden = request.infer(self._inputs(encoded))[0]
+            vectors[rows] = _pool(hidden, encoded["attention_mask"], self.pooling)
+            for position, row in enumerate(rows):
+                pooled[row] = pool_spans(hidden[position], offsets[position], encoded["attention_mask"][position],
+                                         prepared[row][1])
+        return normalized(vectors), pooled
+
+    def _tokenize(self, texts: list[str], rows: list[int], offsets: bool = False):
         with self._tokenizer_lock:
-            return self.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
-                                  max_length=self.max_length, return_tensors="np")
+            return self.tokenizer([texts[i] for i in rows], padding=True, truncation=True, max_length=self.max_length,
+                                  return_tensors="np", return_offsets_mapping=offsets)
 
     def _inputs(self, encoded) -> dict[str, np.ndarray]:
         return {name: np.asarray(value, dtype=np.int64) for name, value in encoded.items() if name in self.input_names}

@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-from index.backends.base import normalized
+from index.backends.base import Spans, normalized, pool_spans, stripped_with_spans
 
 
 class TorchEncoder:
@@ -43,3 +43,24 @@ class TorchEncoder:
                                     convert_to_numpy=True, normalize_embeddings=False)
         # bf16 outputs normalised in bf16 are off unit length by ~1e-3; normalise in fp32.
         return normalized(vectors)
+
+    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Spans]) -> tuple[np.ndarray, list[np.ndarray]]:
+        import torch
+
+        prepared = [stripped_with_spans(str(text), text_spans) for text, text_spans in zip(texts, spans)]
+        vectors, pooled = [], []
+        for offset in range(0, len(prepared), self.batch_size):
+            batch = prepared[offset:offset + self.batch_size]
+            # The model's own tokenisation, with the char offsets the span pooling needs.
+            encoded = self.model.tokenizer([text for text, _ in batch], padding=True, truncation="longest_first",
+                                           max_length=self.model.max_seq_length, return_offsets_mapping=True,
+                                           return_tensors="pt")
+            offsets = encoded.pop("offset_mapping").numpy()
+            with torch.inference_mode():
+                output = self.model(dict(encoded))
+            hidden = output["token_embeddings"].float().numpy()
+            mask = encoded["attention_mask"].numpy()
+            vectors.append(output["sentence_embedding"].float().numpy())
+            pooled += [pool_spans(hidden[i], offsets[i], mask[i], text_spans) for i, (_, text_spans) in enumerate(batch)]
+        dimension = self.dimension
+        return normalized(np.concatenate(vectors) if vectors else np.zeros((0, dimension))), pooled

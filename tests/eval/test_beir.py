@@ -23,7 +23,7 @@ def _tiny_beir(folder):
 
 def test_beir_runner_scores_every_mode_on_a_tiny_dataset(tmp_path, embedder):
     folder = _tiny_beir(tmp_path / "tiny")
-    report = run_beir(folder, index_dir=tmp_path / "index", progress=False)
+    report = run_beir(folder, index_dir=tmp_path / "index", progress=False, embedder=embedder)
     assert report.queries == 2 and [r.mode for r in report.results] == ["hybrid", "dense", "bm25"]
     for result in report.results:
         assert result.metrics["nDCG@10"] == pytest.approx(1.0) and result.metrics["MRR@10"] == 1.0
@@ -32,10 +32,10 @@ def test_beir_runner_scores_every_mode_on_a_tiny_dataset(tmp_path, embedder):
 
 def test_the_same_dataset_by_another_path_reuses_the_index(tmp_path, embedder):
     folder = _tiny_beir(tmp_path / "tiny")
-    run_beir(folder, index_dir=tmp_path / "index", progress=False, modes=("bm25",))
+    run_beir(folder, index_dir=tmp_path / "index", progress=False, modes=("bm25",), embedder=embedder)
     other_spelling = tmp_path / "elsewhere" / ".." / "tiny"
     (tmp_path / "elsewhere").mkdir()
-    report = run_beir(other_spelling, index_dir=tmp_path / "index", progress=False, modes=("bm25",))
+    report = run_beir(other_spelling, index_dir=tmp_path / "index", progress=False, modes=("bm25",), embedder=embedder)
     assert report.settings["documents"] == 3
 
 

@@ -37,6 +37,7 @@ def test_the_set_is_large_split_by_document_and_mixed():
     assert all(not q.source and not q.evidence for q in questions if not q.answerable)
 
 
+@pytest.mark.slow
 def test_every_question_is_grounded_in_its_gold_document_and_labelled_truthfully(load_bench):
     documents = {d.source: d for corpus in CORPORA for d in load_bench(corpus)[0]}
     for question in (q for q in load_questions() if q.answerable):

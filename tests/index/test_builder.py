@@ -40,7 +40,7 @@ def test_manifest_records_model_dimension_chunking_version_and_document_hashes(s
     assert len(manifest["documents"]) == 5 and all(len(h) == 64 for h in manifest["documents"].values())
     assert manifest["passages"] == store.count_passages() == len(store.dense) > 5
     assert sorted(p.name for p in store.version.iterdir()) == [
-        "bm25", "dense.faiss", "manifest.json", "passages.sqlite"]
+        "bm25", "dense.faiss", "manifest.json", "passages.sqlite", "sentence_counts.npy", "sentences.npy"]
 
 
 def test_second_build_of_an_unchanged_corpus_embeds_nothing(warm_index, seed_corpus_copy, embedder):

@@ -1,4 +1,6 @@
 """The real corpora in ../shared/bench ingest end to end without a crash."""
+import pytest
+
 from ingest import Chunker
 
 
@@ -8,6 +10,7 @@ def _ingest(name, load_bench, embedder):
     return warnings, docs, [p for d in docs for p in chunker(d)]
 
 
+@pytest.mark.slow
 def test_whole_wikitext_dump_ingests(load_bench, embedder):
     warnings, docs, passages = _ingest("wikitext", load_bench, embedder)
     articles = [d for d in docs if d.source.startswith("enwiki-latest")]
@@ -21,6 +24,7 @@ def test_whole_wikitext_dump_ingests(load_bench, embedder):
     assert any(s.label.startswith("History") for s in anarchism.sections)
 
 
+@pytest.mark.slow
 def test_whole_news_front_matter_set_ingests(load_bench, embedder):
     _, docs, passages = _ingest("news_frontmatter", load_bench, embedder)
     posts = [d for d in docs if d.format == "frontmatter"]

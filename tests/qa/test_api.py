@@ -43,7 +43,7 @@ def test_news_hits_cite_title_url_and_date(seed_qa):
 
 
 def test_wiki_answer_cites_the_reference_url_of_its_sentence(seed_qa):
-    answer = seed_qa.ask("Who co-founded SenseTime with Tang Xiao'ou?", k=5)
+    answer = seed_qa.ask("Which computer scientist co-founded SenseTime in October 2014 with a CUHK professor?", k=5)
     assert "Xu Li" in answer.answer and answer.answer_citation.section == "History > 2014"
     assert answer.answer_citation.url == "http://fortune.com/40-under-40/xu-li-7/"
 
