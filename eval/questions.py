@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from index.backends import AUTO, choose_backend
 from index.builder import IndexBuilder
@@ -38,6 +39,7 @@ QUESTIONS = Path(__file__).parent / "data" / "questions.jsonl"
 SPLITS = ("dev", "test")
 KINDS = ("factoid", "date", "number", "person", "place", "why/how", "infobox-only", "front-matter-only")
 CORPORA = ("wikitext", "news_frontmatter")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -65,24 +67,31 @@ class Question:
         return bool(self.answers)
 
 
+def load_records(path: Path, make: Callable[[dict], T], what: str) -> list[T]:
+    """One ``make(row)`` per non-blank JSON line of ``path``; a bad line is a ``ValueError`` naming it."""
+    records = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                records.append(make(json.loads(line)))
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}:{number}: not {what} ({error})") from error
+    return records
+
+
+def _question(row: dict) -> Question:
+    question = Question(row["id"], row["split"], row["question"], tuple(row["answers"]), row["source"],
+                        row["evidence"], row["kind"], bool(row["paraphrase"]))
+    if question.split not in SPLITS or question.kind not in KINDS:
+        raise ValueError(f"unknown split {question.split!r} or kind {question.kind!r}")
+    return question
+
+
 def load_questions(split: str | None = None, path: Path = QUESTIONS) -> list[Question]:
     """The questions of ``split`` (``dev`` or ``test``; ``None`` for both), in file order."""
     if split is not None and split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
-    questions = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            question = Question(row["id"], row["split"], row["question"], tuple(row["answers"]), row["source"],
-                                row["evidence"], row["kind"], bool(row["paraphrase"]))
-        except (ValueError, KeyError, TypeError) as error:
-            raise ValueError(f"{path}:{number}: not a question ({error})") from error
-        if question.split not in SPLITS or question.kind not in KINDS:
-            raise ValueError(f"{path}:{number}: unknown split {question.split!r} or kind {question.kind!r}")
-        questions.append(question)
-    return [q for q in questions if split is None or q.split == split]
+    return [q for q in load_records(path, _question, "a question") if split is None or q.split == split]
 
 
 def question_qrels(questions: list[Question], store: IndexStore) -> dict[str, dict[str, int]]:

@@ -6,7 +6,6 @@ numbers come from the larger split set in ``eval/questions.py``.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from index.store import IndexStore
 from qa.api import QA
 from qa.retriever import MODES
 from eval.matching import answer_in
+from eval.questions import load_records
 from eval.runner import EvalReport, answer_accuracy, compare_modes, passage_ranker
 
 SEED_QUESTIONS = Path(__file__).parent / "data" / "seeds.jsonl"
@@ -30,16 +30,8 @@ class SeedQuestion:
 
 
 def load_seed_questions(path: Path = SEED_QUESTIONS) -> list[SeedQuestion]:
-    questions = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            questions.append(SeedQuestion(row["id"], row["question"], tuple(row["answers"]), row["source"], row["kind"]))
-        except (ValueError, KeyError, TypeError) as error:
-            raise ValueError(f"{path}:{number}: not a seed question ({error})") from error
-    return questions
+    return load_records(path, lambda row: SeedQuestion(row["id"], row["question"], tuple(row["answers"]), row["source"],
+                                                       row["kind"]), "a seed question")
 
 
 def seed_qrels(questions: list[SeedQuestion], store: IndexStore) -> dict[str, dict[str, int]]:

@@ -36,9 +36,8 @@ class OpenVinoEncoder:
     The export is made on first use from the local model, in a temporary folder renamed into
     ``cache_dir`` when complete, so an interrupted or concurrent export never leaves half a model.
 
-    >>> import tempfile
-    >>> from index.embedder import resolve_model
-    >>> encoder = OpenVinoEncoder(resolve_model("all-MiniLM-L6-v2"), tempfile.mkdtemp(), precision="fp32")
+    >>> from index.embedder import default_model_cache, resolve_model
+    >>> encoder = OpenVinoEncoder(resolve_model("all-MiniLM-L6-v2"), default_model_cache(), precision="fp32")
     >>> encoder(["When was SenseTime founded?"]).shape, encoder.precision
     ((1, 384), 'fp32')
 

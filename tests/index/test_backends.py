@@ -109,8 +109,18 @@ def test_every_backend_agrees_with_fp32_on_real_passages(backend, seed_texts, fp
     assert np.mean(similarity.argmax(1) == reference.argmax(1)) >= same_neighbour
 
 
-def test_the_openvino_export_is_made_once_then_reused(tmp_path):
+def test_a_failed_export_leaves_nothing_then_one_export_is_made_and_reused(tmp_path, monkeypatch):
+    import openvino
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
     location = resolve_model("all-MiniLM-L6-v2")
+    monkeypatch.setattr(openvino, "save_model", disk_full)
+    with pytest.raises(OSError):
+        OpenVinoEncoder(location, tmp_path, precision="fp32")
+    assert list(tmp_path.iterdir()) == [], "a failed export leaves nothing half written"
+    monkeypatch.undo()
     first = OpenVinoEncoder(location, tmp_path, precision="fp32")
     exported = first.export_dir / EXPORT_FILE
     assert first.exported_now and exported.is_file() and exported.stat().st_size > 0
@@ -120,20 +130,6 @@ def test_the_openvino_export_is_made_once_then_reused(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == [first.export_dir.name]   # no staging folder left behind
     text = ["The export and the original encode alike."]
     assert np.allclose(first(text), second(text))
-
-
-def test_a_failed_export_leaves_nothing_half_written(tmp_path, monkeypatch):
-    import openvino
-
-    def disk_full(*args, **kwargs):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(openvino, "save_model", disk_full)
-    with pytest.raises(OSError):
-        OpenVinoEncoder(resolve_model("all-MiniLM-L6-v2"), tmp_path, precision="fp32")
-    assert list(tmp_path.iterdir()) == []
-    monkeypatch.undo()
-    assert OpenVinoEncoder(resolve_model("all-MiniLM-L6-v2"), tmp_path, precision="fp32").exported_now
 
 
 def test_openvino_missing_is_a_one_line_error_naming_the_extra(monkeypatch, tmp_path, seed_corpus_copy, capsys):
