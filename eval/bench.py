@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {}
     embedder = Embedder()
     pool, ingest = ingest_pool(embedder)
-    sample = _sample(pool, args.embed_sample)
+    sample = _embedded(_sample(pool, args.embed_sample))
     embedder(["warm up the model"])
     clock = time.perf_counter()
     base = embedder(sample)
@@ -299,10 +299,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _sample(pool: list[dict], count: int) -> list[str]:
-    """``count`` passages spread evenly over the pool, as they are embedded."""
-    return [passage_embedding_text(p["title"], p["section"], p["text"])
-            for p in pool[:: max(1, len(pool) // count)]][:count]
+def _sample(pool: list[dict], count: int) -> list[dict]:
+    """``count`` passages spread evenly over the pool."""
+    return pool[:: max(1, len(pool) // count)][:count]
+
+
+def _embedded(passages: list[dict]) -> list[str]:
+    return [passage_embedding_text(p["title"], p["section"], p["text"]) for p in passages]
 
 
 def _backends(args, queries: list[str]) -> int:
@@ -310,7 +313,7 @@ def _backends(args, queries: list[str]) -> int:
 
     embedder = Embedder(backend="torch-fp32")
     pool, _ = ingest_pool(embedder)
-    sample = _sample(pool, args.embed_sample)
+    sample = _embedded(_sample(pool, args.embed_sample))
     tokens = [min(len(ids), 256) for ids in embedder.tokenizer(sample)["input_ids"]]
     rows = backend_table(sample, queries[:50], None if args.no_scifact else BENCH / "scifact", args.rounds)
     print_backend_table(rows, sample, tokens)
@@ -344,9 +347,8 @@ def _answers(args) -> int:
               f"{latency['retrieve']['p50_ms']:.1f} ms, ask p50 {latency['ask']['p50_ms']:.1f} ms, "
               f"ratio {latency['ask_over_retrieve_p50']:.2f}")
     pool, _ = ingest_pool(bench_qa.embedder)
-    chosen = pool[:: max(1, len(pool) // args.embed_sample)][:args.embed_sample]
-    texts = [passage_embedding_text(p["title"], p["section"], p["text"]) for p in chosen]
-    overhead = sentence_pooling_overhead(bench_qa.embedder, texts, [p["text"] for p in chosen], args.rounds)
+    chosen = _sample(pool, args.embed_sample)
+    overhead = sentence_pooling_overhead(bench_qa.embedder, _embedded(chosen), [p["text"] for p in chosen], args.rounds)
     result["sentence_pooling"] = overhead
     print(f"embedding {overhead['passages']} passages ({overhead['sentences']} sentences) with sentence vectors, "
           f"{overhead['backend']}: {overhead['overhead_ratio_median']:.3f}x the plain time (median of "
@@ -379,7 +381,7 @@ def _build(args, queries: list[str]) -> int:
     for label, seconds in profile["parts"].items():
         if seconds:
             print(f"  {label:44} {seconds:6.2f}s  {100 * seconds / profile['seconds']:5.1f}%")
-    texts = _sample(ingest_pool(Embedder())[0], 128)
+    texts = _embedded(_sample(ingest_pool(Embedder())[0], 128))
     operations = result["openvino_operations"] = openvino_op_profile(texts)
     total = sum(operations.values())
     print(f"\ninside OpenVINO bf16 inference, {len(texts)} real passages ({total:.2f}s of operations; "

@@ -16,10 +16,10 @@ from tqdm.auto import tqdm
 
 from index.backends import AUTO, detect_cpu
 from index.cache import EmbeddingCache, embedding_key
-from index.sentence_vectors import COUNTS_FILE, SentenceVectors, passage_sentence_spans
 from index.dense import DenseIndex, build_dense_index, choose_index_type
 from index.embedder import DEFAULT_MODEL, Embedder
 from index.lexical import LexicalIndex
+from index.sentence_vectors import COUNTS_FILE, SentenceVectors, passage_sentence_spans
 from index.store import (
     DiskFull, IndexMismatch, IndexStore, IndexStoreError, Manifest, claim_index_folder, current_version,
     is_disk_full, write_version,

@@ -35,11 +35,10 @@ class CachedVector:
 
 
 class EmbeddingCache:
-    """A SQLite table of float32 vectors; each batch is committed as soon as it is embedded,
-    so an interrupted build resumes where it stopped."""
+    """A SQLite table of float32 passage vectors, each with its passage's float16 sentence vectors;
+    each batch is committed as soon as it is embedded, so an interrupted build resumes where it stopped."""
 
     def __init__(self, path: Path):
-        self.path = path
         self.db = sqlite3.connect(path)
         try:
             self.db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL, "

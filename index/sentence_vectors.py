@@ -2,7 +2,7 @@
 
 A version keeps them in two plain files beside the FAISS index: ``sentences.npy`` (float16, one row
 per sentence, passages in row order) and ``sentence_counts.npy`` (int32, sentences per passage row;
--1 where a passage has none stored, as for vectors cached before sentence vectors existed). The
+-1 would mark a passage with none stored, which the builder never writes). The
 sentences are those ``ingest.sentences.split_sentences`` finds in the passage text, in order, so
 the spans need no storing. Answer selection then is a dot product instead of a model pass.
 

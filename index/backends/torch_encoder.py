@@ -62,5 +62,4 @@ class TorchEncoder:
             mask = encoded["attention_mask"].numpy()
             vectors.append(output["sentence_embedding"].float().numpy())
             pooled += [pool_spans(hidden[i], offsets[i], mask[i], text_spans) for i, (_, text_spans) in enumerate(batch)]
-        dimension = self.dimension
-        return normalized(np.concatenate(vectors) if vectors else np.zeros((0, dimension))), pooled
+        return normalized(np.concatenate(vectors) if vectors else np.zeros((0, self.dimension))), pooled
