@@ -241,9 +241,12 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
 class IndexStore:
     """Read access to the live version of an index folder.
 
-    >>> from qa.api import default_index_dir, default_qa
-    >>> _ = default_qa()                       # builds the bundled corpus's index if it is not there yet
-    >>> store = IndexStore.open(default_index_dir())
+    >>> import tempfile
+    >>> from index.builder import IndexBuilder
+    >>> from ingest import BUNDLED_CORPUS
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = IndexBuilder(folder, progress=False)([BUNDLED_CORPUS])
+    >>> store = IndexStore.open(folder)
     >>> store.manifest.model, store.count_documents()
     ('all-MiniLM-L6-v2', 5)
     >>> store.close()
