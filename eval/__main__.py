@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
                                     help="the split question set over the bench wikitext and news corpora")
     questions.add_argument("--split", choices=SPLITS, default="test", help="tune on dev, report on test (default: %(default)s)")
     questions.add_argument("--index", type=Path, default=None,
-                           help="an index of the bench corpora (default: a cached one, built on first use)")
+                           help="an index built from the bench corpora, used as it is (default: the eval's own, "
+                                "built or updated first in ~/.cache/docqa/questions)")
     questions.add_argument("--bench", type=Path, default=BENCH, help="the bench data folder (default: %(default)s)")
     seeds = commands.add_parser("seeds", parents=[common], help="the smoke set over the bundled corpus")
     seeds.add_argument("--index", type=Path, default=None, help="an index of the bundled corpus (default: the default index)")

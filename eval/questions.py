@@ -118,14 +118,17 @@ def default_questions_index_dir(model: str = DEFAULT_MODEL, backend: str = AUTO)
 
 def open_questions_index(index_dir: Path | None = None, bench: Path = BENCH, backend: str = AUTO,
                          progress: bool = True, embedder: Embedder | None = None) -> QA:
-    """A ``QA`` over the two bench corpora, built (or updated; a no-op when nothing changed) first.
-    ``embedder`` reuses a loaded model instead of loading one for ``backend``."""
+    """A ``QA`` over the two bench corpora. ``index_dir`` names an index already built from them,
+    opened as it is; without it the eval's own cached index is built, or updated (a no-op when
+    nothing changed), first. ``embedder`` reuses a loaded model instead of loading one for ``backend``."""
+    if index_dir is not None:
+        return QA(IndexStore.open(index_dir), embedder) if embedder else QA.open(index_dir, backend=backend)
     folders = [bench / corpus for corpus in CORPORA]
     missing = [str(folder) for folder in folders if not folder.exists()]
     if missing:
         raise FileNotFoundError(f"the question set reads the bench corpora, missing: {', '.join(missing)}")
     embedder = embedder or Embedder(backend=backend)
-    index_dir = Path(index_dir) if index_dir else default_questions_index_dir(embedder.model_name, embedder.backend)
+    index_dir = default_questions_index_dir(embedder.model_name, embedder.backend)
     IndexBuilder(index_dir, progress=progress, embedder=embedder)(folders)
     return QA(IndexStore.open(index_dir), embedder)
 
