@@ -4,14 +4,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.backends import AUTO
 from index.builder import IndexBuilder
-from index.embedder import DEFAULT_MODEL, Embedder
+from index.embedder import DEFAULT_MODEL, Embedder, docqa_cache, model_slug
 from index.store import IndexMismatch, IndexStore
 from ingest.types import Document
 from qa.retriever import BM25_WEIGHT, DENSE_WEIGHT, MODES, RRF_K, Retriever
@@ -71,9 +69,7 @@ def beir_documents(dataset: BeirDataset) -> list[Document]:
 
 def default_beir_index_dir(name: str, model: str, max_tokens: int, backend: str) -> Path:
     """One cached index per backend: each backend's vectors are scored as that backend made them."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    slug = re.sub(r"[^A-Za-z0-9.-]+", "-", model)
-    return cache / "docqa" / "beir" / f"{name}-{slug}-{max_tokens}-{backend}"
+    return docqa_cache() / "beir" / f"{name}-{model_slug(model)}-{max_tokens}-{backend}"
 
 
 def open_beir_index(dataset: BeirDataset, model: str = DEFAULT_MODEL, max_tokens: int = 512,

@@ -31,21 +31,21 @@ def backend_table(sample: list[str], questions: list[str], scifact: Path | None,
     from eval.bench import latency_of
 
     names = [name for name in BACKENDS if backend_is_installed(name)]
-    with tempfile.TemporaryDirectory() as exports:
-        embedders = {name: Embedder(backend=name, cache_dir=exports) for name in names}
-        for embedder in embedders.values():
-            embedder(sample[:32])  # load, export and warm up outside the timed rounds
-        seconds: dict[str, list[float]] = {name: [] for name in names}
-        vectors: dict[str, np.ndarray] = {}
-        for round_number in range(rounds):
-            # Rotate the order so no backend always runs first (cache state, clock boost).
-            order = names[round_number % len(names):] + names[:round_number % len(names)]
-            for name in order:
-                clock = time.perf_counter()
-                vectors[name] = embedders[name](sample)
-                seconds[name].append(time.perf_counter() - clock)
-        latency = {name: latency_of(questions, lambda q, e=embedders[name]: e([q])) for name in names}
-        precision = {name: embedders[name].precision for name in names}
+    # Exports come from the user's model cache, made once per machine as qa makes them.
+    embedders = {name: Embedder(backend=name) for name in names}
+    for embedder in embedders.values():
+        embedder(sample[:32])  # load, export and warm up outside the timed rounds
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    vectors: dict[str, np.ndarray] = {}
+    for round_number in range(rounds):
+        # Rotate the order so no backend always runs first (cache state, clock boost).
+        order = names[round_number % len(names):] + names[:round_number % len(names)]
+        for name in order:
+            clock = time.perf_counter()
+            vectors[name] = embedders[name](sample)
+            seconds[name].append(time.perf_counter() - clock)
+    latency = {name: latency_of(questions, lambda q, e=embedders[name]: e([q])) for name in names}
+    precision = {name: embedders[name].precision for name in names}
     reference = vectors["torch-fp32"]
     rows = []
     for name in names:

@@ -27,7 +27,7 @@ from typing import Callable, TypeVar
 
 from index.backends import AUTO, choose_backend
 from index.builder import IndexBuilder
-from index.embedder import DEFAULT_MODEL, Embedder, default_model_cache
+from index.embedder import DEFAULT_MODEL, Embedder, docqa_cache, model_slug
 from index.store import IndexStore
 from qa.api import QA
 from qa.retriever import MODES
@@ -111,9 +111,8 @@ def question_qrels(questions: list[Question], store: IndexStore) -> dict[str, di
 
 
 def default_questions_index_dir(model: str = DEFAULT_MODEL, backend: str = AUTO) -> Path:
-    """``$XDG_CACHE_HOME/docqa/questions/<model>-<backend>``: one index per backend, as for BEIR."""
-    slug = model.replace("/", "-").replace("sentence-transformers-", "")
-    return default_model_cache().parent / "questions" / f"{slug}-{choose_backend(backend)}"
+    """``docqa_cache()/questions/<model>-<backend>``: one index per backend, as for BEIR."""
+    return docqa_cache() / "questions" / f"{model_slug(model)}-{choose_backend(backend)}"
 
 
 def open_questions_index(index_dir: Path | None = None, bench: Path = BENCH, backend: str = AUTO,

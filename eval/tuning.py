@@ -17,12 +17,13 @@ from tqdm.auto import tqdm
 
 from index.backends import AUTO
 from qa.answer import OVERLAP_WEIGHT, RANK_PENALTY, AnswerWeights
-from qa.retriever import BM25_WEIGHT, CANDIDATES, DENSE_WEIGHT, Retriever, reciprocal_rank_fusion
+from qa.retriever import BM25_WEIGHT, DENSE_WEIGHT, Retriever
 from eval import BENCH
 from eval.beir import document_ranker, load_beir, open_beir_index
 from eval.matching import answer_in
 from eval.metrics import evaluate
 from eval.questions import load_questions, open_questions_index, question_qrels
+from eval.runner import passage_ranker
 
 # Only the ratio of the two weights changes a fused ranking, so BM25's stays 1.
 DENSE_WEIGHTS = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 3.0)
@@ -57,15 +58,6 @@ class Tuning:
     settings: dict
 
 
-def fused_rankings(retriever: Retriever, queries: list[str], depth: int, dense_weight: float) -> list[list[int]]:
-    """The rows hybrid retrieval would return at ``dense_weight``, for all weights from one search."""
-    candidates = max(depth, CANDIDATES)
-    dense = retriever.rank_rows(queries, candidates, "dense")
-    lexical = retriever.rank_rows(queries, candidates, "bm25")
-    return [[row for row, _ in reciprocal_rank_fusion((d, b), (dense_weight, BM25_WEIGHT))[:depth]]
-            for d, b in zip(dense, lexical)]
-
-
 def _best(trials, score, current):
     """The best trial; among equals, the one with the current setting, else the first."""
     top = max(map(score, trials))
@@ -77,26 +69,26 @@ def tune(bench: Path = BENCH, backend: str = AUTO, progress: bool = True) -> Tun
     qa = open_questions_index(bench=bench, backend=backend, progress=progress)
     dev = [q for q in load_questions("dev") if q.answerable]
     qrels = question_qrels(dev, qa.store)
-    labels = [passage_id for passage_id, _ in qa.store.row_labels()]
+    rank = passage_ranker(qa)
 
     scifact = load_beir(bench / "scifact", "train")
-    store, embedder = open_beir_index(scifact, progress=progress, backend=backend)
+    store, embedder = open_beir_index(scifact, progress=progress, embedder=qa.embedder)
     scifact_retriever = Retriever(store, embedder)
     scifact_rank = document_ranker(store, scifact_retriever)
 
     fusion = []
     for weight in tqdm(DENSE_WEIGHTS, desc="fusion weights", disable=not progress):
-        rows = fused_rankings(qa.retriever, [q.question for q in dev], 10, weight)
-        rankings = {q.qid: [labels[row] for row in ranked] for q, ranked in zip(dev, rows)}
-        scifact_retriever.weights = (weight, BM25_WEIGHT)
+        qa.retriever.weights = scifact_retriever.weights = (weight, BM25_WEIGHT)
+        rankings = {q.qid: rank(q.question, "hybrid", 10) for q in dev}
         scifact_rankings = {qid: scifact_rank(text, "hybrid", 100) for qid, text in scifact.queries.items()}
         fusion.append(FusionTrial(weight, evaluate(qrels, rankings).means["nDCG@10"],
                                   evaluate(scifact.qrels, scifact_rankings, success_at=()).means["nDCG@10"]))
     best_fusion = _best(fusion, lambda t: t.objective, lambda t: t.dense_weight == DENSE_WEIGHT)
 
     qa.retriever.weights = (best_fusion.dense_weight, BM25_WEIGHT)
-    candidates = [qa.extract_answer.candidates(q.question, qa.retrieve(q.question, k=5))
-                  for q in tqdm(dev, desc="answer candidates", disable=not progress)]
+    vectors = qa.embedder([q.question for q in dev])
+    candidates = [qa.extract_answer.candidates(q.question, qa.retriever(q.question, 5, question_vector=vector), vector)
+                  for q, vector in zip(dev, tqdm(vectors, desc="answer candidates", disable=not progress))]
     answer = []
     for overlap, penalty in itertools.product(OVERLAP_WEIGHTS, RANK_PENALTIES):
         weights = AnswerWeights(overlap=overlap, rank_penalty=penalty)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Sequence
@@ -49,9 +50,20 @@ def resolve_model(model_name: str, allow_download: bool = False) -> str:
         f"Hugging Face hub, pass --allow-download (or set {ALLOW_DOWNLOAD_ENV}=1)")
 
 
+def docqa_cache() -> Path:
+    """``$XDG_CACHE_HOME/docqa`` (``~/.cache/docqa`` by default): exported models, the default index
+    and the eval's indexes."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "docqa"
+
+
 def default_model_cache() -> Path:
-    """Where exported models go when no index folder is given: ``$XDG_CACHE_HOME/docqa/models``."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "docqa" / "models"
+    """Where exported models go, one export per machine: ``docqa_cache() / "models"``."""
+    return docqa_cache() / "models"
+
+
+def model_slug(model: str) -> str:
+    """A model name (or folder) as one safe path component."""
+    return re.sub(r"[^A-Za-z0-9.-]+", "-", model)
 
 
 class Embedder:

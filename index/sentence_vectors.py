@@ -1,19 +1,18 @@
 """Each passage's sentence vectors, pooled at index time from the passage's own forward pass.
 
 A version keeps them in two plain files beside the FAISS index: ``sentences.npy`` (float16, one row
-per sentence, passages in row order) and ``sentence_counts.npy`` (int32, sentences per passage row;
--1 would mark a passage with none stored, which the builder never writes). The
-sentences are those ``ingest.sentences.split_sentences`` finds in the passage text, in order, so
+per sentence, passages in row order) and ``sentence_counts.npy`` (int32, sentences per passage
+row). A version written before sentence vectors existed has neither file. The sentences are those ``ingest.sentences.split_sentences`` finds in the passage text, in order, so
 the spans need no storing. Answer selection then is a dot product instead of a model pass.
 
 >>> import tempfile
 >>> from pathlib import Path
->>> rows = [np.ones((2, 3), np.float32), None, np.zeros((1, 3), np.float32)]
+>>> rows = [np.ones((2, 3), np.float32), np.zeros((0, 3), np.float32), np.zeros((1, 3), np.float32)]
 >>> folder = Path(tempfile.mkdtemp())
 >>> SentenceVectors.from_rows(rows, dimension=3).save(folder)
 >>> loaded = SentenceVectors.load(folder)
->>> loaded.of_row(0).shape, loaded.of_row(1), loaded.of_row(2).tolist()
-((2, 3), None, [[0.0, 0.0, 0.0]])
+>>> loaded.of_row(0).shape, loaded.of_row(1).shape, loaded.of_row(2).tolist()
+((2, 3), (0, 3), [[0.0, 0.0, 0.0]])
 """
 from __future__ import annotations
 
@@ -39,19 +38,17 @@ def passage_sentence_spans(embedded_text: str, passage_text: str) -> list[tuple[
 @dataclass(frozen=True)
 class SentenceVectors:
     vectors: np.ndarray   # float16 [sentences, dimension]
-    counts: np.ndarray    # int32 [passages]; -1: none stored for that passage
+    counts: np.ndarray    # int32 [passages]
 
     @classmethod
-    def from_rows(cls, rows: Sequence[np.ndarray | None], dimension: int) -> "SentenceVectors":
-        counts = np.array([-1 if row is None else len(row) for row in rows], dtype=np.int32)
-        present = [np.asarray(row, dtype=np.float16) for row in rows if row is not None and len(row)]
+    def from_rows(cls, rows: Sequence[np.ndarray], dimension: int) -> "SentenceVectors":
+        counts = np.array([len(row) for row in rows], dtype=np.int32)
+        present = [np.asarray(row, dtype=np.float16) for row in rows if len(row)]
         vectors = np.concatenate(present) if present else np.zeros((0, dimension), dtype=np.float16)
         return cls(vectors, counts)
 
-    def of_row(self, row: int) -> np.ndarray | None:
-        """The sentence vectors of passage ``row`` as float32, or None where none are stored."""
-        if self.counts[row] < 0:
-            return None
+    def of_row(self, row: int) -> np.ndarray:
+        """The sentence vectors of passage ``row``, as float32."""
         start = self._offsets[row]
         return np.asarray(self.vectors[start:start + self.counts[row]], dtype=np.float32)
 
@@ -68,5 +65,5 @@ class SentenceVectors:
                    np.load(folder / COUNTS_FILE, allow_pickle=False))
 
     def __post_init__(self):
-        # Where each passage's rows start: counted once, as -1 counts hold no rows.
-        object.__setattr__(self, "_offsets", np.concatenate([[0], np.cumsum(np.maximum(self.counts, 0))]))
+        # Where each passage's rows start, counted once.
+        object.__setattr__(self, "_offsets", np.concatenate([[0], np.cumsum(self.counts)]))

@@ -330,8 +330,8 @@ class IndexStore:
             sentences = SentenceVectors.load(folder)
         except (OSError, ValueError) as error:
             raise self._corrupt(folder / "sentences.npy", f"is damaged ({type(error).__name__})") from None
-        if sentences is not None and (len(sentences.counts) != self.manifest.passages
-                                      or sentences.vectors.shape[0] != int(sentences.counts.clip(0).sum())):
+        if sentences is not None and (len(sentences.counts) != self.manifest.passages or (sentences.counts < 0).any()
+                                      or sentences.vectors.shape[0] != int(sentences.counts.sum())):
             raise self._corrupt(folder / "sentence_counts.npy", "does not match the passages or sentences.npy")
         return sentences
 

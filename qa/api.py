@@ -8,7 +8,7 @@ from pathlib import Path
 
 from index.backends import AUTO, backend_for_index
 from index.builder import BuildInProgress, IndexBuilder
-from index.embedder import Embedder
+from index.embedder import Embedder, docqa_cache
 from index.store import IndexMismatch, IndexStore, IndexStoreError, current_version
 from ingest import BUNDLED_CORPUS
 from qa.answer import AnswerExtractor
@@ -20,8 +20,7 @@ def default_index_dir() -> Path:
     """``$DOCQA_INDEX``, else ``$XDG_CACHE_HOME/docqa/default-index`` (``~/.cache`` by default)."""
     if os.environ.get("DOCQA_INDEX"):
         return Path(os.environ["DOCQA_INDEX"])
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "docqa" / "default-index"
+    return docqa_cache() / "default-index"
 
 
 # How many questions a server should answer at once on a 2-core machine: QA is thread-safe, and more

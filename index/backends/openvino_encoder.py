@@ -123,34 +123,28 @@ class OpenVinoEncoder:
                              subset_size=len(texts))
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        texts = [str(text).strip() for text in texts]
+        return self._encode([str(text).strip() for text in texts], None)[0]
+
+    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Spans]) -> tuple[np.ndarray, list[np.ndarray]]:
+        prepared = [stripped_with_spans(str(text), text_spans) for text, text_spans in zip(texts, spans)]
+        return self._encode([text for text, _ in prepared], [text_spans for _, text_spans in prepared])
+
+    def _encode(self, texts: list[str], spans: list[Spans] | None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The texts' vectors and, where ``spans`` are given, each text's span vectors (see ``pool_spans``)."""
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        pooled: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts)
         # Longest first, so each batch pads to lengths close to its own.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         request = self.model.create_infer_request()  # one per call: requests are not thread-safe
         for offset in range(0, len(order), self.batch_size):
             rows = order[offset:offset + self.batch_size]
-            encoded = self._tokenize(texts, rows)
+            encoded = self._tokenize(texts, rows, offsets=spans is not None)
+            offsets = encoded.pop("offset_mapping", None)
             hidden = request.infer(self._inputs(encoded))[0]
             vectors[rows] = _pool(hidden, encoded["attention_mask"], self.pooling)
-        return normalized(vectors)
-
-    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Spans]) -> tuple[np.ndarray, list[np.ndarray]]:
-        prepared = [stripped_with_spans(str(text), text_spans) for text, text_spans in zip(texts, spans)]
-        texts = [text for text, _ in prepared]
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        pooled: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        request = self.model.create_infer_request()
-        for offset in range(0, len(order), self.batch_size):
-            rows = order[offset:offset + self.batch_size]
-            encoded = self._tokenize(texts, rows, offsets=True)
-            offsets = encoded.pop("offset_mapping")
-            hidden = request.infer(self._inputs(encoded))[0]
-            vectors[rows] = _pool(hidden, encoded["attention_mask"], self.pooling)
-            for position, row in enumerate(rows):
+            for position, row in enumerate(rows if spans is not None else ()):
                 pooled[row] = pool_spans(hidden[position], offsets[position], encoded["attention_mask"][position],
-                                         prepared[row][1])
+                                         spans[row])
         return normalized(vectors), pooled
 
     def _tokenize(self, texts: list[str], rows: list[int], offsets: bool = False):
