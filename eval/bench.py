@@ -112,12 +112,20 @@ def child_bench(size: int, index_type: str, pool_path: str, base_path: str, quer
     clock = time.perf_counter()
     lexical = LexicalIndex.build(texts)
     bm25_s = time.perf_counter() - clock
+    # Sentence vectors as a build stores them: one per sentence of the passage (random here, like the
+    # passage vectors above), so the size on disk is a real index's.
+    from index.sentence_vectors import SentenceVectors
+    from ingest.sentences import split_sentences
+
+    sentences = SentenceVectors.from_rows(
+        [rng.normal(size=(len(split_sentences(text)), vectors.shape[1])).astype(np.float16)
+         for text in (item[0].text for item in passages)], int(vectors.shape[1]))
     with tempfile.TemporaryDirectory() as folder:
         manifest = Manifest(model="all-MiniLM-L6-v2", dimension=int(vectors.shape[1]), chunking={}, embedding={},
                             dense_index=index_type, passages=size,
                             documents={d.key: d.content_hash for d in documents})
         clock = time.perf_counter()
-        write_version(Path(folder), manifest, documents, passages, dense, lexical)
+        write_version(Path(folder), manifest, documents, passages, dense, lexical, sentences)
         write_s = time.perf_counter() - clock
         store = IndexStore.open(folder)
         size_mb = folder_size_mb(store.version)
