@@ -128,7 +128,7 @@ def open_questions_index(index_dir: Path | None = None, bench: Path = BENCH, bac
         raise FileNotFoundError(f"the question set reads the bench corpora, missing: {', '.join(missing)}")
     embedder = embedder or Embedder(backend=backend)
     index_dir = default_questions_index_dir(embedder.model_name, embedder.backend)
-    IndexBuilder(index_dir, progress=progress, embedder=embedder)(folders)
+    IndexBuilder(index_dir, progress=progress, embedder=embedder)(folders, prune=True, replace_copies=True)
     return QA(IndexStore.open(index_dir), embedder)
 
 

@@ -111,7 +111,17 @@ class IndexBuilder:
         self.max_bytes = max_bytes
         self.loader = DocumentLoader(max_bytes=max_bytes)
 
-    def __call__(self, paths: Sequence[str | Path], prune: bool = False) -> BuildReport:
+    def __call__(self, paths: Sequence[str | Path], prune: bool = False, replace_copies: bool = False) -> BuildReport:
+        """Add or update the documents under ``paths``.
+
+        Args:
+            paths: files and folders to read.
+            prune: also drop documents whose files are gone from ``paths`` (or from the disk).
+            replace_copies: drop indexed documents with the same content as one read now but at
+                another path. An index that a tool keeps for a fixed corpus (the bundled corpus,
+                the eval's) uses it, so a second checkout of that corpus elsewhere on the machine
+                replaces the first instead of doubling every hit.
+        """
         roots = [Path(p).resolve() for p in paths]
         with self._exclusive(), self._previous_version():
             known_files = self.previous.manifest.files if self._same_chunking() else {}
@@ -119,7 +129,7 @@ class IndexBuilder:
             started = time.perf_counter()
             loaded = list(tqdm(self.loader(paths), desc="reading", unit=" docs", disable=not self.progress))
             return self._build(loaded, prune_under=roots if prune else None, warnings=tuple(self.loader.warnings),
-                               parse_seconds=time.perf_counter() - started)
+                               parse_seconds=time.perf_counter() - started, replace_copies=replace_copies)
 
     def _check_model(self, indexed_model: str | None, wanted_model: str | None) -> None:
         if indexed_model and wanted_model and wanted_model != indexed_model:
@@ -158,7 +168,8 @@ class IndexBuilder:
         """Whether the previous version's passages were cut as this build would cut them."""
         return self.previous is not None and self.previous.manifest.chunking == self.chunker.settings
 
-    def _build(self, loaded: list[Document], prune_under, warnings, parse_seconds) -> BuildReport:
+    def _build(self, loaded: list[Document], prune_under, warnings, parse_seconds,
+               replace_copies: bool = False) -> BuildReport:
         timings = {"parse": parse_seconds}
         previous_hashes = self.previous.manifest.documents if self.previous else {}
         unchanged_files = self.loader.unchanged_files
@@ -166,9 +177,13 @@ class IndexBuilder:
         changed = sum(1 for d in loaded if previous_hashes.get(d.key, d.content_hash) != d.content_hash)
         loaded_keys = {d.key for d in loaded}
         previous_paths = self.previous.document_paths() if self.previous else {}
+        copied_hashes = ({d.content_hash for d in loaded} | {previous_hashes[key] for key, path in previous_paths.items()
+                                                            if path in unchanged_files}
+                         if replace_copies else set())
         removed = [key for key, path in previous_paths.items()
                    if key not in loaded_keys and path not in unchanged_files
-                   and prune_under is not None and _should_prune(path, prune_under)]
+                   and ((prune_under is not None and _should_prune(path, prune_under))
+                        or previous_hashes[key] in copied_hashes)]
         files = self._file_digests(loaded, previous_paths, removed)
         if self.previous and not (added or changed or removed) and self._same_layout(files):
             return BuildReport(

@@ -88,12 +88,12 @@ class QA:
         which nothing changed reads five file digests and writes nothing)."""
         index_dir = default_index_dir()
         try:
-            IndexBuilder(index_dir, progress=progress, backend=backend)([BUNDLED_CORPUS], prune=True)
+            IndexBuilder(index_dir, progress=progress, backend=backend)([BUNDLED_CORPUS], prune=True, replace_copies=True)
         except BuildInProgress:
             if current_version(index_dir) is None:
                 raise
         except IndexStoreError:  # an old format or a damaged default index: it is ours to remake
-            IndexBuilder(index_dir, progress=progress, backend=backend, rebuild=True)([BUNDLED_CORPUS], prune=True)
+            IndexBuilder(index_dir, progress=progress, backend=backend, rebuild=True)([BUNDLED_CORPUS], prune=True, replace_copies=True)
         return cls.open(index_dir, mode=mode, backend=backend)
 
     def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> list[Hit]:

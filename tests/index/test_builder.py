@@ -105,6 +105,22 @@ def test_deleted_file_is_kept_without_prune_and_removed_with_it(warm_index, seed
         assert hit.citation.source != "004_46bcc2b04fd1ba2f.txt"
 
 
+def test_a_copy_of_the_corpus_elsewhere_replaces_it_only_when_asked(warm_index, seed_corpus_copy, embedder, tmp_path):
+    moved = tmp_path / "second-checkout"
+    shutil.copytree(seed_corpus_copy, moved)
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "note.txt").write_text("Quarterly plan\n\nThe team ships the parser in March.")
+    build(warm_index, own, embedder)
+    doubled = build(warm_index, moved, embedder)
+    assert (doubled.documents, doubled.embedded) == (11, 0)
+
+    replaced = IndexBuilder(warm_index, progress=False, embedder=embedder)([seed_corpus_copy], replace_copies=True)
+    assert (replaced.documents, replaced.removed_documents, replaced.embedded) == (6, 5, 0)
+    paths = set(IndexStore.open(warm_index).document_paths().values())
+    assert {str(own / "note.txt")} | {str(p) for p in seed_corpus_copy.iterdir()} == paths
+
+
 def test_incremental_result_equals_a_fresh_build(warm_index, seed_corpus_copy, embedder, tmp_path):
     (seed_corpus_copy / "004_46bcc2b04fd1ba2f.txt").unlink()
     edited = seed_corpus_copy / "000_a9af21b14b31e59d.txt"
