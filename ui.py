@@ -54,7 +54,9 @@ mark {background: #fde68a; padding: 1px 2px; border-radius: 3px;}
 .card .num {background: #4f46e5; color: white; border-radius: 999px; min-width: 24px; height: 24px; display: inline-flex;
             align-items: center; justify-content: center; font-size: 13px; font-weight: 600;}
 .card .title {font-weight: 600; color: #111827; flex: 1;}
-.card .score {font-size: 12px; color: #6b7280; font-variant-numeric: tabular-nums;}
+.card .source {font-size: 12px; color: #6b7280;}
+.answer-box b.short, .card b.short {color: #312e81; background: #c7d2fe; border-radius: 3px; padding: 0 2px;}
+.answer-box.none {border-color: #e5e7eb; background: #f9fafb;} .answer-box.none .label {color: #6b7280;}
 .card .meta {font-size: 13px; color: #64748b; margin: 4px 0 8px 34px;}
 .card .text {font-size: 14px; line-height: 1.55; color: #1f2937; margin-left: 34px; white-space: pre-wrap;}
 .message {border-radius: 10px; padding: 12px 14px; border: 1px solid #fecaca; background: #fef2f2; color: #991b1b;}
@@ -80,24 +82,37 @@ def _citation_line(source: str, section: str, url: str, start: int, end: int, pu
     return " · ".join(parts)
 
 
+def _with_short_in_bold(text: str, offset: int, answer: Answer) -> str:
+    """``text`` (which starts at ``offset`` in the answer's document) with the short answer in bold."""
+    short = answer.short_citation
+    if short is None or not (offset <= short.start and short.end <= offset + len(text)):
+        return _escape(text)
+    start, end = short.start - offset, short.end - offset
+    return f"{_escape(text[:start])}<b class=\"short\">{_escape(text[start:end])}</b>{_escape(text[end:])}"
+
+
 def _highlighted(hit: Hit, answer: Answer) -> str:
     cited = answer.answer_citation
     text = hit.passage.text
     if cited and cited.doc_id == hit.passage.doc_id and hit.passage.start <= cited.start and cited.end <= hit.passage.end:
         start, end = cited.start - hit.passage.start, cited.end - hit.passage.start
-        return f"{_escape(text[:start])}<mark>{_escape(text[start:end])}</mark>{_escape(text[end:])}"
+        return (f"{_escape(text[:start])}<mark>{_with_short_in_bold(text[start:end], cited.start, answer)}</mark>"
+                f"{_escape(text[end:])}")
     return _escape(text)
 
 
 def answer_html(answer: Answer) -> str:
     if not answer.hits:
         return message_html("Nothing in the index matches this question.", "info")
+    if not answer.answered:
+        return ('<div class="answer-box none" id="answer-box"><div class="label">No direct answer</div>'
+                '<div class="sentence">No passage answers this directly; closest passages:</div></div>')
     cited = answer.answer_citation
     home = next((h for h in answer.hits if cited and h.passage.doc_id == cited.doc_id
                  and h.passage.start <= cited.start and cited.end <= h.passage.end), answer.hits[0])
     citation = _citation_line(cited.source, cited.section, cited.url, cited.start, cited.end, cited.published) if cited else ""
     return (f'<div class="answer-box" id="answer-box"><div class="label">Answer · from passage {home.rank}</div>'
-            f'<div class="sentence">{_escape(answer.answer)}</div>'
+            f'<div class="sentence">{_with_short_in_bold(answer.answer, cited.start, answer)}</div>'
             f'<div class="context">{_highlighted(home, answer)}</div>'
             f'<div class="cite">{citation}</div></div>')
 
@@ -108,7 +123,7 @@ def cards_html(answer: Answer) -> str:
         c = hit.citation
         cards.append(
             f'<div class="card" data-source="{_escape(c.source)}"><div class="card-head"><span class="num">{hit.rank}</span>'
-            f'<span class="title">{_escape(c.title)}</span><span class="score">score {hit.score:.4f}</span></div>'
+            f'<span class="title">{_escape(c.title)}</span><span class="source">{_escape(c.source)}</span></div>'
             f'<div class="meta">{_citation_line(c.source, c.section, c.url, c.start, c.end, c.published)}</div>'
             f'<div class="text">{_highlighted(hit, answer)}</div></div>')
     return "".join(cards)

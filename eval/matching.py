@@ -35,6 +35,20 @@ def answer_in(text: str, answer: str) -> bool:
     return bool(needle) and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", normalize(text)) is not None
 
 
+def same_answer(span: str, answers) -> bool:
+    """Whether ``span`` equals one of ``answers`` after ``normalize``, with punctuation and the
+    articles a, an and the removed (SQuAD's exact match).
+
+    >>> same_answer("the Corwin Amendment.", ["Corwin Amendment"]), same_answer("US$68.4 billion", ["68.4 billion"])
+    (True, False)
+    """
+    def squash(text: str) -> str:
+        words = re.sub(r"[^\w\s]", " ", normalize(text).replace(",", "").replace(".", "")).split()
+        return " ".join(word for word in words if word not in ("a", "an", "the"))
+
+    return any(squash(span) == squash(answer) for answer in answers)
+
+
 def evidence_spans(text: str, evidence: str) -> list[tuple[int, int]]:
     """Every ``(start, end)`` of ``evidence`` in ``text``, a whitespace run matching any whitespace run."""
     pattern = r"\s+".join(re.escape(word) for word in evidence.split())

@@ -33,7 +33,7 @@ from qa.api import QA
 from qa.retriever import MODES
 from eval import BENCH
 from eval.matching import evidence_spans
-from eval.runner import EvalReport, answer_accuracy, compare_modes, passage_ranker
+from eval.runner import EvalReport, answer_scores, compare_modes, passage_ranker
 
 QUESTIONS = Path(__file__).parent / "data" / "questions.jsonl"
 SPLITS = ("dev", "test")
@@ -136,8 +136,9 @@ def run_question_eval(split: str = "test", index_dir: Path | None = None, bench:
                       progress: bool = True, backend: str = AUTO, answer_modes=None,
                       embedder: Embedder | None = None) -> EvalReport:
     """Score ``modes`` on one split: Success@1/5/10, MRR@10 and nDCG@10 over its answerable
-    questions, next to the random-ranking floor, and answer accuracy (the answer sentence holds an
-    accepted answer) for each of ``answer_modes`` (default: ``modes``)."""
+    questions, next to the random-ranking floor; and for each of ``answer_modes`` (default:
+    ``modes``) how ``ask`` answers (``eval.runner.answer_scores``): answer accuracy, short-answer
+    exact match, and the share of the split's unanswerable questions declined."""
     qa = open_questions_index(index_dir, bench, backend, progress, embedder)
     questions = load_questions(split)
     answerable = [q for q in questions if q.answerable]
@@ -145,7 +146,7 @@ def run_question_eval(split: str = "test", index_dir: Path | None = None, bench:
                 "backend": qa.store.manifest.embedding.get("backend"), "query_backend": qa.embedder.backend,
                 "chunking": qa.store.manifest.chunking, "passages": qa.store.count_passages(),
                 "fusion": {"dense_weight": qa.retriever.weights[0], "bm25_weight": qa.retriever.weights[1]},
-                "unanswerable questions (not scored here)": len(questions) - len(answerable)}
+                "unanswerable questions (scored by answers only)": len(questions) - len(answerable)}
     report = compare_modes(f"questions {split}", passage_ranker(qa), {q.qid: q.question for q in answerable},
                            question_qrels(answerable, qa.store), modes, depth=10,
                            candidates=[passage_id for passage_id, _ in qa.store.row_labels()],
@@ -157,5 +158,5 @@ def run_question_eval(split: str = "test", index_dir: Path | None = None, bench:
             hits = [result.per_query[qid]["Success@5"] for qid in chosen]
             extra[f"{result.mode} Success@5, {label} ({len(hits)})"] = sum(hits) / max(1, len(hits))
     for mode in modes if answer_modes is None else answer_modes:
-        extra[f"answer accuracy ({mode}, k=5)"] = answer_accuracy(qa, answerable, mode=mode)
+        extra.update(answer_scores(qa, answerable, [q.question for q in questions if not q.answerable], mode=mode))
     return replace(report, extra=extra)

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from qa.api import QA
 
 from eval.metrics import Qrels, evaluate, latency_percentiles, random_floor, success_curve
-from eval.matching import answer_in
+from eval.matching import answer_in, same_answer
 
 RankFunction = Callable[[str, str, int], list[str]]
 
@@ -76,7 +76,29 @@ def passage_ranker(qa: "QA") -> RankFunction:
     return rank
 
 
-def answer_accuracy(qa: "QA", questions: Sequence[KnownAnswer], k: int = 5, mode: str | None = None) -> float:
-    """Share of ``questions`` whose extracted answer sentence holds an accepted answer as whole words."""
-    correct = sum(any(answer_in(qa.ask(q.question, k=k, mode=mode).answer, a) for a in q.answers) for q in questions)
-    return correct / max(1, len(questions))
+def answer_scores(qa: "QA", questions: Sequence[KnownAnswer], unanswerable: Sequence[str] = (), k: int = 5,
+                  mode: str | None = None) -> dict[str, float]:
+    """How ``qa.ask`` answers, over one pass of the questions, as ``{name: share}``:
+
+    - ``answer accuracy``: the answer sentence holds an accepted answer as whole words (a
+      "nothing found" counts as a miss);
+    - ``short answer exact``: the short answer equals an accepted answer after ``same_answer``'s
+      normalisation; ``... where the sentence holds one`` scores only those sentences;
+    - ``unanswerable declined``: questions in ``unanswerable`` answered "nothing found".
+    """
+    mode_name = mode or qa.retriever.mode
+    correct = exact = exact_in_correct = 0
+    for question in questions:
+        answer = qa.ask(question.question, k=k, mode=mode)
+        holds = answer.answered and any(answer_in(answer.answer, a) for a in question.answers)
+        is_exact = answer.short is not None and same_answer(answer.short, question.answers)
+        correct += holds
+        exact += is_exact
+        exact_in_correct += holds and is_exact
+    scores = {f"answer accuracy ({mode_name}, k={k})": correct / max(1, len(questions)),
+              f"short answer exact ({mode_name})": exact / max(1, len(questions)),
+              f"short answer exact where the sentence holds one ({mode_name}, {correct})": exact_in_correct / max(1, correct)}
+    if unanswerable:
+        declined = sum(not qa.ask(question, k=k, mode=mode).answered for question in unanswerable)
+        scores[f"unanswerable declined ({mode_name}, {len(unanswerable)})"] = declined / len(unanswerable)
+    return scores

@@ -15,7 +15,7 @@ from qa.api import QA
 from qa.retriever import MODES
 from eval.matching import answer_in
 from eval.questions import load_records
-from eval.runner import EvalReport, answer_accuracy, compare_modes, passage_ranker
+from eval.runner import EvalReport, answer_scores, compare_modes, passage_ranker
 
 SEED_QUESTIONS = Path(__file__).parent / "data" / "seeds.jsonl"
 
@@ -61,4 +61,4 @@ def run_seed_eval(index_dir: Path | None = None, modes=MODES, progress: bool = T
     report = compare_modes("seed questions", passage_ranker(qa), {q.qid: q.question for q in questions},
                            seed_qrels(questions, qa.store), modes, depth=10, candidates=candidates,
                            settings=settings, progress=progress)
-    return replace(report, extra={f"answer accuracy ({qa.retriever.mode}, k=5)": answer_accuracy(qa, questions)})
+    return replace(report, extra=answer_scores(qa, questions))

@@ -2,7 +2,8 @@
 
 The fusion weight is chosen on two dev sets at once: the question set's **dev** split (passages of
 the bench wikitext and news corpora) and SciFact **train** (809 queries; its test split is only
-reported). The answer-scoring weights are chosen on the question set's dev split. The test splits
+reported). The answer-scoring weights, and the score below which ``ask`` says nothing answers, are
+chosen on the question set's dev split. The test splits
 never take part: they are scored afterwards, once, with ``python -m eval questions --split test``
 and ``python -m eval beir ../shared/bench/scifact``.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from index.backends import AUTO
-from qa.answer import OVERLAP_WEIGHT, RANK_PENALTY, AnswerWeights
+from qa.answer import KIND_WEIGHT, MIN_SCORE, OVERLAP_WEIGHT, RANK_PENALTY, AnswerWeights
 from qa.retriever import BM25_WEIGHT, DENSE_WEIGHT, Retriever
 from eval import BENCH
 from eval.beir import document_ranker, load_beir, open_beir_index
@@ -29,6 +30,11 @@ from eval.runner import passage_ranker
 DENSE_WEIGHTS = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 3.0)
 OVERLAP_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
 RANK_PENALTIES = (0.0, 0.005, 0.01, 0.02, 0.04, 0.08)
+KIND_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
+# The nothing-found threshold may cost at most this share of the dev questions their correct answer:
+# plausible unanswerable questions score like answerable ones (README, "Answers"), so a threshold
+# that caught most of them would turn away many answerable ones.
+MAX_ANSWERS_LOST = 0.02
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,15 @@ class FusionTrial:
 class AnswerTrial:
     overlap: float
     rank_penalty: float
+    kind: float
     questions_dev_accuracy: float
+
+
+@dataclass(frozen=True)
+class ThresholdTrial:
+    min_score: float
+    answerable_correct: float       # share of dev answerable questions answered with an accepted answer
+    unanswerable_declined: float    # share of dev unanswerable questions answered "nothing found"
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,8 @@ class Tuning:
     answer: tuple[AnswerTrial, ...]
     best_fusion: FusionTrial
     best_answer: AnswerTrial
+    thresholds: tuple[ThresholdTrial, ...]
+    best_threshold: ThresholdTrial
     settings: dict
 
 
@@ -86,21 +102,44 @@ def tune(bench: Path = BENCH, backend: str = AUTO, progress: bool = True) -> Tun
     best_fusion = _best(fusion, lambda t: t.objective, lambda t: t.dense_weight == DENSE_WEIGHT)
 
     qa.retriever.weights = (best_fusion.dense_weight, BM25_WEIGHT)
-    vectors = qa.embedder([q.question for q in dev])
+    unanswerable = [q for q in load_questions("dev") if not q.answerable]
+    asked = dev + unanswerable
+    vectors = qa.embedder([q.question for q in asked])
     candidates = [qa.extract_answer.candidates(q.question, qa.retriever(q.question, 5, question_vector=vector), vector)
-                  for q, vector in zip(dev, tqdm(vectors, desc="answer candidates", disable=not progress))]
+                  for q, vector in zip(asked, tqdm(vectors, desc="answer candidates", disable=not progress))]
     answer = []
-    for overlap, penalty in itertools.product(OVERLAP_WEIGHTS, RANK_PENALTIES):
-        weights = AnswerWeights(overlap=overlap, rank_penalty=penalty)
+    for overlap, penalty, kind in itertools.product(OVERLAP_WEIGHTS, RANK_PENALTIES, KIND_WEIGHTS):
+        weights = AnswerWeights(overlap=overlap, rank_penalty=penalty, kind=kind)
         correct = sum(bool(found) and any(answer_in(max(found, key=weights.score).text, a) for a in q.answers)
                       for q, found in zip(dev, candidates))
-        answer.append(AnswerTrial(overlap, penalty, correct / len(dev)))
+        answer.append(AnswerTrial(overlap, penalty, kind, correct / len(dev)))
     best_answer = _best(answer, lambda t: t.questions_dev_accuracy,
-                        lambda t: (t.overlap, t.rank_penalty) == (OVERLAP_WEIGHT, RANK_PENALTY))
+                        lambda t: (t.overlap, t.rank_penalty, t.kind) == (OVERLAP_WEIGHT, RANK_PENALTY, KIND_WEIGHT))
+    weights = AnswerWeights(best_answer.overlap, best_answer.rank_penalty, best_answer.kind)
+    thresholds = _threshold_trials(weights, dev, unanswerable, candidates)
+    affordable = [t for t in thresholds if t.answerable_correct >= best_answer.questions_dev_accuracy - MAX_ANSWERS_LOST]
+    # Among equals the lowest threshold: it turns away the fewest answerable questions elsewhere.
+    best_threshold = max(affordable, key=lambda t: (t.unanswerable_declined, -t.min_score))
     settings = {"questions_index": str(qa.store.root), "questions_dev": len(dev), "scifact_train": len(scifact.queries),
-                "backend": qa.embedder.backend, "bm25_weight": BM25_WEIGHT,
-                "current": {"dense_weight": DENSE_WEIGHT, "overlap": OVERLAP_WEIGHT, "rank_penalty": RANK_PENALTY}}
-    return Tuning(tuple(fusion), tuple(answer), best_fusion, best_answer, settings)
+                "questions_dev_unanswerable": len(unanswerable), "backend": qa.embedder.backend,
+                "bm25_weight": BM25_WEIGHT, "max_answers_lost": MAX_ANSWERS_LOST,
+                "current": {"dense_weight": DENSE_WEIGHT, "overlap": OVERLAP_WEIGHT, "rank_penalty": RANK_PENALTY,
+                            "kind": KIND_WEIGHT, "min_score": MIN_SCORE}}
+    return Tuning(tuple(fusion), tuple(answer), best_fusion, best_answer, thresholds, best_threshold, settings)
+
+
+def _threshold_trials(weights: AnswerWeights, answerable, unanswerable, candidates) -> tuple[ThresholdTrial, ...]:
+    """Each distinct best-sentence score as a nothing-found threshold, with what it keeps and declines."""
+    best = [max(found, key=weights.score) if found else None for found in candidates]
+    scores = [weights.score(chosen) if chosen else float("-inf") for chosen in best]
+    correct = [chosen is not None and any(answer_in(chosen.text, a) for a in q.answers)
+               for q, chosen in zip(answerable, best)]
+    trials = []
+    for threshold in sorted({round(score, 3) for score in scores if score > float("-inf")}):
+        kept = sum(ok and score >= threshold for ok, score in zip(correct, scores))
+        declined = sum(score < threshold for score in scores[len(answerable):])
+        trials.append(ThresholdTrial(threshold, kept / len(answerable), declined / max(1, len(unanswerable))))
+    return tuple(trials)
 
 
 def print_tuning(tuning: Tuning, path: Path) -> None:
@@ -111,12 +150,24 @@ def print_tuning(tuning: Tuning, path: Path) -> None:
         print(f"{trial.dense_weight:12.2f}  {trial.questions_dev_ndcg10:13.3f}  {trial.scifact_train_ndcg10:13.3f}"
               f"  {trial.objective:.3f}{mark}")
     print(f"\nanswer weights: answer accuracy on questions dev (hybrid, dense weight {tuning.best_fusion.dense_weight})")
-    print("overlap \\ rank penalty  " + "  ".join(f"{p:6.3f}" for p in RANK_PENALTIES))
-    by_cell = {(t.overlap, t.rank_penalty): t.questions_dev_accuracy for t in tuning.answer}
-    for overlap in OVERLAP_WEIGHTS:
-        print(f"{overlap:22.2f}  " + "  ".join(f"{by_cell[overlap, p]:6.3f}" for p in RANK_PENALTIES))
     best = tuning.best_answer
-    print(f"chosen: overlap {best.overlap}, rank penalty {best.rank_penalty} ({best.questions_dev_accuracy:.3f})")
+    by_cell = {(t.overlap, t.rank_penalty, t.kind): t.questions_dev_accuracy for t in tuning.answer}
+    for kind in KIND_WEIGHTS:
+        print(f"kind weight {kind}")
+        print("overlap \\ rank penalty  " + "  ".join(f"{p:6.3f}" for p in RANK_PENALTIES))
+        for overlap in OVERLAP_WEIGHTS:
+            print(f"{overlap:22.2f}  " + "  ".join(f"{by_cell[overlap, p, kind]:6.3f}" for p in RANK_PENALTIES))
+    print(f"chosen: overlap {best.overlap}, rank penalty {best.rank_penalty}, kind {best.kind} "
+          f"({best.questions_dev_accuracy:.3f})")
+    print(f"\nnothing-found threshold: the most dev unanswerable questions declined for at most "
+          f"{MAX_ANSWERS_LOST:.0%} of dev answer accuracy, and the lowest such")
+    print("min score  answerable correct  unanswerable declined")
+    first_of_each = {}
+    for trial in tuning.thresholds:            # the lowest threshold for each share declined
+        first_of_each.setdefault(trial.unanswerable_declined, trial)
+    for trial in sorted({*first_of_each.values(), tuning.best_threshold}, key=lambda t: t.min_score):
+        mark = "  <- chosen" if trial == tuning.best_threshold else ""
+        print(f"{trial.min_score:9.3f}  {trial.answerable_correct:18.3f}  {trial.unanswerable_declined:21.3f}{mark}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(asdict(tuning), indent=2))
     print(f"report: {path}")

@@ -11,7 +11,7 @@ from index.builder import BuildInProgress, IndexBuilder
 from index.embedder import Embedder, docqa_cache
 from index.store import IndexMismatch, IndexStore, IndexStoreError, current_version
 from ingest import BUNDLED_CORPUS
-from qa.answer import AnswerExtractor
+from qa.answer import NO_ANSWER, AnswerExtractor
 from qa.retriever import DEFAULT_MODE, Retriever, check_k, check_mode, check_question
 from qa.types import Answer, Hit
 
@@ -106,8 +106,12 @@ class QA:
         # One encoding of the question serves retrieval and the choice of answer sentence.
         vector = self.embedder([question])[0]
         hits = self.retriever(question, k, mode, question_vector=vector)
-        sentence, citation = self.extract_answer(question, hits, self.store.reference_urls, question_vector=vector)
-        return Answer(question=question, mode=mode, hits=tuple(hits), answer=sentence, answer_citation=citation)
+        chosen = self.extract_answer(question, hits, self.store.reference_urls, question_vector=vector)
+        if not chosen.answered:
+            return Answer(question=question, mode=mode, hits=tuple(hits), answer=NO_ANSWER, answer_citation=None,
+                          answered=False)
+        return Answer(question=question, mode=mode, hits=tuple(hits), answer=chosen.sentence,
+                      answer_citation=chosen.citation, short=chosen.short, short_citation=chosen.short_citation)
 
     def stats(self) -> IndexStats:
         manifest = self.store.manifest

@@ -239,15 +239,22 @@ def _ask(args) -> int:
 
 
 def format_answer(answer) -> str:
+    """The answer for a terminal: the short answer (or the sentence) on the first line, then the
+    sentence and where it is, then the passages by rank and source."""
     lines = []
-    if answer.answer_citation:
+    if not answer.answered:
+        lines += ["No passage answers this directly; closest passages:", ""]
+    elif answer.answer_citation:
         c = answer.answer_citation
-        lines.append(f"Answer: {answer.answer}")
+        lines.append(f"Answer: {answer.short or answer.answer}")
+        if answer.short:
+            s = answer.short_citation
+            lines.append(f"        (chars {s.start}-{s.end}) in: {answer.answer}")
         lines.append(f"        ({c.source}, {c.section or 'lead'}, chars {c.start}-{c.end}{', ' + c.url if c.url else ''})")
         lines.append("")
     for hit in answer.hits:
         c = hit.citation
-        lines.append(f"[{hit.rank}] {c.title} — {c.section or 'lead'}   score {hit.score:.4f}")
+        lines.append(f"[{hit.rank}] {c.title} — {c.section or 'lead'}")
         lines.append(f"    source: {c.source}, chars {c.start}-{c.end}" + (f", published {c.published[:10]}" if c.published else ""))
         if c.url:
             lines.append(f"    url: {c.url}")

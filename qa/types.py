@@ -30,11 +30,31 @@ class Hit:
 
 @dataclass(frozen=True)
 class Answer:
+    """What ``QA.ask`` returns.
+
+    Attributes:
+        question: the question, as asked.
+        mode: the retrieval mode used (hybrid, dense or bm25).
+        hits: the top passages, best first, each with its citation.
+        answer: the sentence of the top passages that answers the question; where none scores
+            high enough, ``NO_ANSWER`` ("No passage answers this directly.") and ``answered``
+            is False, while ``hits`` still hold the closest passages.
+        answer_citation: where ``answer`` lies in its document (None when not answered).
+        short: the exact words that answer inside ``answer``: a date, number, person or place
+            when the question asks for one, else the clause with what the question lacks; None
+            when no span of that kind is in the sentence, rather than a guess.
+        short_citation: where ``short`` lies in its document's cleaned text.
+        answered: whether ``answer`` answers, or nothing scored high enough.
+    """
+
     question: str
     mode: str
     hits: tuple[Hit, ...]
     answer: str
     answer_citation: Citation | None
+    short: str | None = None
+    short_citation: Citation | None = None
+    answered: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -28,8 +28,15 @@ def app(seed_index_copy, embedder):
 
 def test_answer_is_highlighted_in_its_passage_and_cards_cite_sources(app):
     answer_html, cards_html = app.ask("Who founded SenseTime?", 5, "hybrid")
-    assert "<mark>" in answer_html and "Tang Xiao&#x27;ou" in answer_html + cards_html
+    assert "<mark>" in answer_html and '<b class="short">Tang Xiao&#x27;ou</b>' in answer_html
     assert cards_html.count('class="card"') == 5 and f'data-source="{WIKI_SEED}"' in cards_html
+    assert "score" not in cards_html, "cards show rank and source, not raw fusion scores"
+
+
+def test_a_question_nothing_answers_says_so_above_the_closest_passages(app):
+    answer_html, cards_html = app.ask("How do I bake sourdough bread?", 5, "hybrid")
+    assert "No passage answers this directly; closest passages:" in answer_html and "<mark>" not in answer_html
+    assert cards_html.count('class="card"') == 5 and "<mark>" not in cards_html
 
 
 def test_empty_question_gives_a_message_not_a_traceback(app):
@@ -181,13 +188,21 @@ def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index_copy, e
             page.locator("#question textarea").fill("Who founded SenseTime?")
             page.locator("#ask").click()
             page.locator("#answer-box").wait_for(timeout=60_000)
-            answer_text = page.locator("#answer").inner_text()
             cards = page.locator("#passages .card")
-            assert "Tang Xiao'ou" in answer_text + page.locator("#passages").inner_text()
+            assert page.locator("#answer .sentence b.short").inner_text() == "Tang Xiao'ou"
+            assert page.locator("#answer .context mark b.short").inner_text() == "Tang Xiao'ou"
+            assert page.locator("#answer b.short").first.evaluate("b => getComputedStyle(b).fontWeight") == "700"
             assert WIKI_SEED in page.locator("#answer .cite").inner_text()
             assert cards.count() == 5 and cards.first.get_attribute("data-source") == WIKI_SEED
+            assert "score" not in page.locator("#passages").inner_text()
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "ui.png"), full_page=True)
+
+            page.locator("#question textarea").fill("How do I bake sourdough bread?")
+            page.locator("#ask").click()
+            page.get_by_text("No passage answers this directly; closest passages:").wait_for(timeout=60_000)
+            assert page.locator("#answer mark").count() == 0 and cards.count() == 5
+            page.screenshot(path=str(ARTIFACTS / "ui-nothing-found.png"), full_page=True)
 
             page.locator("#question textarea").fill("")
             page.locator("#ask").click()

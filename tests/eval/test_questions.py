@@ -14,10 +14,12 @@ from qa import QA
 from support import bench_path
 
 # Measured once on the test split, after the weights were chosen on the dev splits (README,
-# "Retrieval quality"): 45, 47 and 43 of the 140 answerable questions had no relevant passage in the
-# top 5, and 76 answer sentences held no accepted answer. Each gate allows 3 more (about 2%).
+# "Retrieval quality" and "Answers"): 45, 47 and 43 of the 140 answerable questions had no relevant
+# passage in the top 5; 73 answer sentences (hybrid) held no accepted answer and 96 short answers
+# matched none exactly. Each gate allows 3 more (about 2%).
 MAX_MISSES_AT_5 = {"hybrid": 48, "dense": 50, "bm25": 46}
-MAX_ANSWER_MISSES = 79
+MAX_ANSWER_MISSES = 76
+MAX_SHORT_ANSWER_MISSES = 99
 
 
 def test_the_set_is_large_split_by_document_and_mixed():
@@ -91,3 +93,5 @@ def test_test_split_misses_stay_within_the_gates(embedder):
         assert result.metrics["Success@5"] > report.floor["Success@5"] + 0.5
     accuracy = report.extra["answer accuracy (hybrid, k=5)"]
     assert round((1 - accuracy) * report.queries) <= MAX_ANSWER_MISSES, accuracy
+    exact = report.extra["short answer exact (hybrid)"]
+    assert round((1 - exact) * report.queries) <= MAX_SHORT_ANSWER_MISSES, exact

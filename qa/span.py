@@ -1,0 +1,326 @@
+"""The short answer inside an answer sentence: the date, number, name or place the question asks
+for, or else the shortest clause that carries what the question lacks.
+
+>>> find = ShortAnswerFinder()
+>>> find("When was SenseTime founded?", "SenseTime was founded in October 2014 by Tang Xiao'ou.")
+ShortSpan(start=25, end=37, text='October 2014', kind='date')
+>>> find("Who founded SenseTime?", "SenseTime was founded in October 2014 by Tang Xiao'ou.").text
+"Tang Xiao'ou"
+>>> find("How much did it raise?", "It raised about $600 million in 2018.").text
+'about $600 million'
+>>> find("Where was it founded?", "It grew fast.") is None      # no place to point at: no guess
+True
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from dataclasses import dataclass, field
+from typing import Iterator
+
+KINDS = ("date", "number", "person", "place", "clause")
+TYPED_KINDS = frozenset(KINDS[:4])
+
+_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+          r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?")
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_YEAR = r"\d{3,4}(?:\s?(?:BC|BCE|AD|CE)\b)?"
+_ONE_DATE = (rf"(?:{_DAY}\s{_MONTH},?\s{_YEAR}|{_MONTH}\s{_DAY},?\s{_YEAR}|{_MONTH}\s{_YEAR}|{_MONTH}\s{_DAY}\b"
+             rf"|{_DAY}\s{_MONTH}|\d{{1,2}}(?:st|nd|rd|th)[- ]century(?:\s(?:BC|BCE|AD))?"
+             rf"|(?:[Ee]arly|[Mm]id|[Mm]iddle|[Ll]ate)[- ](?:\d{{4}}s?|\d{{1,2}}(?:st|nd|rd|th)[- ]century|[A-Z][a-z]+)|\d{{3,4}}s|{_YEAR}|{_MONTH})")
+_DATE = re.compile(rf"(?<![\w$€£.,]){_ONE_DATE}(?:\s?(?:and|to|until|through|–|-)\s?{_ONE_DATE})?(?![\w%])")
+_YEAR_ONLY = re.compile(r"\d{4}")
+
+_SPELLED = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+            r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+            r"hundred|a dozen|dozens|a few)(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?")
+_DIGITS = r"(?:US)?[$€£¥]?\s?\d+(?:[,.]\d+)*"
+_SCALE = r"(?:\s(?:hundred|thousand|million|billion|trillion))?"
+_UNIT = (r"(?:\s?%|\s(?:percent|per\scent|square\s(?:kilometres|kilometers|miles|metres|meters)|km2|km²|km|kilometres|"
+         r"kilometers|metres|meters|m|cm|mm|miles|mph|feet|ft|inches|kg|kilograms|grams|tonnes|tons|pounds|lb|"
+         r"seconds|minutes|hours|days|weeks|months|years|decades|centuries|degrees|°C|°F|acres|hectares|"
+         r"dollars|euros|light-years|AU)\b)?")
+_QUALIFIER = (r"(?:(?:about|around|approximately|roughly|nearly|almost|over|more\sthan|less\sthan|fewer\sthan|"
+              r"at\sleast|some|under|below|above|just\sover|just\sunder|only)\s)?")
+_ONE_NUMBER = rf"(?:{_DIGITS}|{_SPELLED}){_SCALE}{_UNIT}"
+_NUMBER = re.compile(rf"(?<![\w.,]){_QUALIFIER}{_ONE_NUMBER}(?:,?\s(?:and\s)?{_ONE_NUMBER}(?<=[a-z]))*(?![\w])",
+                     re.IGNORECASE)
+
+_NAME_WORD = r"(?:[A-Z][\w'’.-]*[\w.]|[A-Z])"
+_CONNECTOR = r"(?:of|de|da|dos|das|do|del|della|di|du|van|von|der|den|la|le|al|bin|ibn|d'|y|the|and|&|to|for|in|on)"
+_NAME = re.compile(rf"(?<![\w'’]){_NAME_WORD}(?:\s(?:{_CONNECTOR}\s){{0,2}}{_NAME_WORD})*")
+# Capitalised words that open sentences or name months and days rather than people or places.
+_NOT_NAMES = frozenset("""
+a an the i in on at of for from to by with as and but or if it its he she his her they their them this that these
+those there then when where while after before during since until which who what why how however also although
+some many most one two first last next later early late today yesterday january february march april may june july
+august september october november december monday tuesday wednesday thursday friday saturday sunday
+""".split())
+_TITLES = frozenset("""president vice-president king queen prince princess emperor empress sir dame dr doctor mr mrs ms
+professor prof general colonel captain saint pope lord lady senator governor judge justice director chairman""".split())
+_LABEL = re.compile(r"^[A-Z][\w ]{0,30}?:\s")           # an infobox line: "Capital: Juneau."
+_QUOTED = re.compile(r"[\"“]([^\"“”]{2,80})[\"”]")
+_NAME_QUESTION = re.compile(r"\bstands? for\b|^\W*(?:(?:in|on|at|for|from|to|by|with|of|into)\s)?(?:which|what)\s(?!(?:is|are|was|were|does|do|did|"
+                            r"has|have|had|can|could|will|would|kind|type|sort)\b)\w+", re.IGNORECASE)
+_PLACE_BEFORE = re.compile(r"\b(?:in|at|on|from|near|of|to|into|across|outside|inside|capital|city|town)\s(?:the\s)?$",
+                           re.IGNORECASE)
+
+_WORD = re.compile(r"[\w'’]+")
+_CLAUSE_CUT = re.compile(r"\s*(?:[,;:()\[\]]|\s[–—-]\s|\s(?:because|which|who|that|where|when|while|although|"
+                         r"but|and|so|as|since)\s)\s*")
+_FUNCTION = frozenset("""
+a an the of to in on at by for from with as and or but is are was were be been being it its this that these those
+has have had do does did can could will would may might shall should not no so such than then there their they
+he she his her him we our you your i what which who whom whose when where why how
+""".split())
+
+
+@dataclass(frozen=True)
+class ShortSpan:
+    """The short answer: ``start``/``end`` index the sentence it was found in."""
+
+    start: int
+    end: int
+    text: str
+    kind: str
+    overlap: int = field(default=0, repr=False, compare=False)   # question words in its clause
+
+
+def answer_kind(question: str) -> str:
+    """The kind of answer ``question`` asks for: one of ``KINDS``.
+
+    >>> [answer_kind(q) for q in ("In which century did it form?", "Into how many books were they compiled?",
+    ...                           "Which engineer told him it was safe?", "On which campus is the office?",
+    ...                           "What does ATO stand for?")]
+    ['date', 'number', 'person', 'place', 'clause']
+    """
+    lowered = " " + " ".join(_WORD.findall(question.lower().replace("’", "'"))) + " "
+    # "When" asks for a date where it opens the question; later it opens a clause ("... when he enrolled").
+    if re.match(r" (?:(?:since|until|till|from) )?when ", lowered) or re.search(
+            r" (?:what|which) (?:year|date|dates|century|time|decade|day|month|era|period) ", lowered):
+        return "date"
+    if re.search(r" how (?:many|much|long|old|big|large|small|tall|high|far|deep|wide|fast|heavy|often) |"
+                 rf" what (?:(?:is|was|are|were) )?(?:the )?(?:\w+ )?(?:{_QUANTITY_NOUNS}) ", lowered):
+        return "number"
+    if re.match(r" (?:(?:to|by|with|for|of|from) )?(?:who|whom|whose) ", lowered) or re.search(
+            rf" (?:which|what) {_ADJECTIVES}(?:{_PERSON_NOUNS})s? ", lowered):
+        return "person"
+    if re.search(rf" where | (?:which|what) {_ADJECTIVES}(?:{_PLACE_NOUNS})(?:s|es)? ", lowered):
+        return "place"
+    return "clause"
+
+
+_QUANTITY_NOUNS = ("share|percentage|percent|proportion|fraction|population|number|amount|altitude|length|size|area|"
+                   "height|depth|speed|age|distance|temperature|price|cost|ph|value|worth|total|count")
+# Up to three words between "which" and its noun, none of them a verb: "which Soviet textile plant employee".
+_ADJECTIVES = r"(?:(?!(?:is|was|are|were|do|does|did|has|have|had|can|could|will|would) )\w+ ){0,3}"
+_PERSON_NOUNS = ("person|man|woman|engineer|astronaut|cosmonaut|staffer|employee|president|king|queen|emperor|"
+                 "writer|author|poet|scientist|philosopher|leader|director|developer|officer|designer|player|"
+                 "actor|actress|singer|composer|painter|artist|general|politician|minister|chancellor|founder|"
+                 "inventor|explorer|mathematician|physicist|chemist|biologist|historian|teacher|student|pope|"
+                 "saint|prophet|ruler|governor|senator|judge|lawyer|manager|executive|member|researcher")
+_PLACE_NOUNS = ("town|city|country|nation|state|campus|island|region|river|peak|mountain|continent|place|county|"
+                "province|capital|village|port|lake|sea|ocean|territory|district|street|building|university|cities|"
+                "countries|counties")
+
+
+class ShortAnswerFinder:
+    """Find the short answer to a question inside one sentence, or None when no span fits.
+
+    >>> ShortAnswerFinder()("What is an appellate court commonly called?",
+    ...                     "An appellate court, commonly called an appeals court, hears appeals.").text
+    'appeals court'
+
+    The question's kind (``answer_kind``) chooses the finder: dates, numbers (with their qualifier
+    and unit, "about 250,000", "50 meters"), capitalised names (people, preferring full names;
+    places, preferring those after "in", "at", "from"...), or else a quoted phrase, a name where
+    the question asks "which ..." or "stands for", or the clause that shares words with the
+    question, less those words. Candidates the question already names are not answers, nor are
+    names from the document's title. Among the rest, the one nearest the words the sentence shares
+    with the question wins, since the answer usually sits beside what the question mentions. In an
+    infobox line ("Capital: Juneau.") the label is never the answer.
+
+    Parameters of ``__call__``:
+        question: the question asked.
+        sentence: the answer sentence.
+        title: the title of the sentence's document; its names are not the answer.
+        kind: the kind of answer asked for, where the caller already knows it (``answer_kind``).
+    """
+
+    def __call__(self, question: str, sentence: str, title: str = "", kind: str | None = None) -> ShortSpan | None:
+        kind = kind or answer_kind(question)
+        asked = _stems(question)
+        # A front-matter title is often the sentence itself: its words are then the answer's too.
+        known = asked if kind in ("date", "number") or _stems(sentence) <= _stems(title) else asked | _stems(title)
+        label = _LABEL.match(sentence)
+        value_start = label.end() if label else 0
+        candidates = [span for span in map(lambda span: _without_named_ends(span, known),
+                                           self.candidates(kind, question, sentence[value_start:]))
+                      if not _named_already(span.text, known, kind)]
+        if label and not candidates and kind != "date" and kind != "number":
+            value = _infobox_value(sentence[value_start:])
+            candidates = [value] if value and not _named_already(value.text, known, kind) else []
+        if not candidates:
+            return None
+        anchors = [m.start() - value_start for m in _WORD.finditer(sentence) if _stem(m.group()) in asked]
+        best = min(candidates, key=lambda span: _preference(span, kind, question, anchors))
+        return ShortSpan(best.start + value_start, best.end + value_start, best.text, best.kind)
+
+    def candidates(self, kind: str, question: str, sentence: str) -> Iterator[ShortSpan]:
+        """Every span of ``sentence`` of the ``kind`` asked for, in order."""
+        if kind == "date":
+            yield from _matches(_DATE, sentence, kind)
+        elif kind == "number":
+            year_asked = "year" in question.lower()
+            for span in _matches(_NUMBER, sentence, kind):
+                if year_asked or not _YEAR_ONLY.fullmatch(span.text):
+                    yield span
+        elif kind in ("person", "place"):
+            for span in _names(sentence, kind):
+                if kind == "person" or _PLACE_BEFORE.search(sentence[:span.start]) or not sentence[:span.start].strip():
+                    yield span
+        else:
+            yield from _matches(_QUOTED, sentence, "quote", group=1)
+            if _NAME_QUESTION.search(question):
+                yield from _names(sentence, "name")
+            yield from _clauses(question, sentence)
+
+
+def _preference(span: ShortSpan, kind: str, question: str, anchors: list[int]) -> tuple:
+    """Sort key: a lower one is a likelier answer."""
+    if kind == "number" and re.search(r"share|percent|proportion|fraction", question, re.IGNORECASE):
+        return (not re.search(r"%|percent|per cent", span.text), _distance(span, anchors))
+    if kind == "person":
+        return (" " not in span.text, _distance(span, anchors))
+    if kind == "clause":
+        tier = {"quote": 0, "name": 1}.get(span.kind, 2)
+        return (tier, _distance(span, anchors) if tier < 2 else 0, -span.overlap, len(span.text.split()))
+    return (_distance(span, anchors),)
+
+
+_ORGANISATION_WORDS = frozenset("""
+academy agency alliance association authority bank board bureau center centre church city club college commission
+committee company corporation council county court department district division foundation fund group
+hospital inc institute intelligence journal league ltd ministry museum network office organization organisation
+park party press program programme project quest republic school service services society state studio
+system team union university
+""".split())
+
+
+def answers_the_kind(span: ShortSpan | None) -> bool:
+    """Whether ``span`` is of the kind a date, number, person or place question asks for; for a
+    person, a name of two to four capitalised words that names no organisation ("Tang Xiao'ou",
+    not "Global Artificial Intelligence Academic Alliance")."""
+    if span is None or span.kind not in TYPED_KINDS:
+        return False
+    if span.kind != "person":
+        return True
+    words = span.text.split()
+    return (2 <= len(words) <= 4 and not any(word.lower().strip(".,'’") in _ORGANISATION_WORDS for word in words)
+            and not any(len(word) > 1 and word.isupper() for word in words))
+
+
+def _matches(pattern: re.Pattern, sentence: str, kind: str, group: int = 0) -> Iterator[ShortSpan]:
+    for match in pattern.finditer(sentence):
+        text = match.group(group).strip()
+        if text:
+            start = match.start(group) + match.group(group).index(text)
+            yield ShortSpan(start, start + len(text), text, kind)
+
+
+def _infobox_value(value: str) -> ShortSpan | None:
+    """The value of an infobox line, up to its first bracket or field break."""
+    text = re.split(r"\s\(|;|\.\s|\.$", value.strip(), maxsplit=1)[0].strip()
+    start = value.find(text)
+    return ShortSpan(start, start + len(text), text, "clause") if text and start >= 0 else None
+
+
+def _names(sentence: str, kind: str) -> Iterator[ShortSpan]:
+    for match in _NAME.finditer(sentence):
+        words = match.group().split()
+        while words and (words[0].lower().strip(".") in _NOT_NAMES or words[0].lower() in _TITLES):
+            words.pop(0)
+        if kind == "person":
+            # "Charles Pinckney of South Carolina": a full name ends where a connector follows it.
+            cut = next((i for i, word in enumerate(words) if i >= 2 and word in ("of", "from", "in", "for", "and", "to", "&")), None)
+            words = words[:cut]
+        while words and (words[-1].lower() in _NOT_NAMES or re.fullmatch(_CONNECTOR, words[-1])):
+            words.pop()
+        if words:
+            words[-1] = re.sub(r"['’]s?$", "", words[-1])
+            if words[-1].endswith(".") and "." not in words[-1][:-1] and len(words[-1]) > 2:
+                words[-1] = words[-1][:-1]   # a full stop, not an abbreviation's ("D.C.")
+        text = " ".join(words)
+        if not text:
+            continue
+        start = sentence.find(text, match.start())
+        if start >= 0:
+            yield ShortSpan(start, start + len(text), text, kind)
+
+
+def _clauses(question: str, sentence: str) -> Iterator[ShortSpan]:
+    """Each clause less the question's words and the function words at its ends, with how many of
+    the question's words it had: "commonly called an appeals court" answers "What is an appellate
+    court commonly called?" with "an appeals court"."""
+    asked = _stems(question)
+    position = 0
+    for piece in _CLAUSE_CUT.split(sentence):
+        start = sentence.find(piece, position) if piece else position
+        position = start + len(piece)
+        words = list(re.finditer(r"[\w'’$%.-]*\w%?", piece))
+        overlap = sum(_stem(w.group()) in asked for w in words)
+        while words and (_stem(words[0].group()) in asked or words[0].group().lower() in _FUNCTION):
+            words.pop(0)
+        # A tail that opens with a function word and repeats the question ("... is the one true
+        # adversary") is the question's part, not the answer's.
+        tail = next((i for i in range(1, len(words)) if words[i].group().lower() in _FUNCTION
+                     and all(_stem(w.group()) in asked or w.group().lower() in _FUNCTION for w in words[i:])), None)
+        words = words[:tail]
+        while words and words[-1].group().lower() in _FUNCTION:
+            words.pop()
+        if not any(w.group().lower() not in _FUNCTION for w in words):
+            continue
+        begin, end = start + words[0].start(), start + words[-1].end()
+        yield ShortSpan(begin, end, sentence[begin:end], "clause", overlap)
+
+
+def _named_already(text: str, known: set[str], kind: str) -> bool:
+    words = [w for w in _WORD.findall(text) if w.lower() not in _FUNCTION]
+    if kind in ("date", "number"):
+        numerals = [w for w in words if any(c.isdigit() for c in w) or re.fullmatch(_SPELLED, w.lower())]
+        return bool(numerals) and all(_stem(w) in known for w in numerals)
+    return not words or all(_stem(w) in known for w in words)
+
+
+def _without_named_ends(span: ShortSpan, known: set[str]) -> ShortSpan:
+    """A name less the parts the question already names: "Jerome Lee of the Centers for Medicare"
+    asked "Which agency does Jerome Lee work for?" is "Centers for Medicare"."""
+    if span.kind not in ("person", "place", "name"):
+        return span
+    parts = re.split(r"(\s(?:of|from)(?:\sthe)?\s)", span.text)
+    if len(parts) < 3:
+        return span
+    first, last = 0, len(parts) - 1
+    while first < last and _named_already(parts[first], known, span.kind):
+        first += 2
+    while last > first and _named_already(parts[last], known, span.kind):
+        last -= 2
+    offset = sum(len(part) for part in parts[:first])
+    text = "".join(parts[first:last + 1])
+    return ShortSpan(span.start + offset, span.start + offset + len(text), text, span.kind)
+
+
+def _distance(span: ShortSpan, anchors: list[int]) -> int:
+    if not anchors:
+        return span.start
+    return min(abs(anchor - span.start) if anchor < span.start else abs(anchor - span.end) for anchor in anchors)
+
+
+def _stem(word: str) -> str:
+    # Five-letter prefixes, as the sentence scorer uses: "founders" meets "founded".
+    return word.lower().replace("’", "'")[:5]
+
+
+@lru_cache(maxsize=4096)
+def _stems(text: str) -> frozenset[str]:
+    return frozenset(_stem(w) for w in _WORD.findall(text) if w.lower() not in _FUNCTION)

@@ -1,0 +1,107 @@
+"""The short answer: each kind found in real sentences of the bench documents with exact offsets,
+None rather than a guess, and the answer's short span cited into the document's cleaned text."""
+import json
+
+import pytest
+
+from eval.matching import same_answer
+from index import IndexStore
+from qa import QA
+from qa.answer import NO_ANSWER
+from qa.cli import main as cli
+from qa.span import ShortAnswerFinder, answer_kind
+
+find = ShortAnswerFinder()
+
+# (question, title of the sentence's document, the sentence as the document's cleaned text has it,
+# the short answer, its kind): sentences from the bench wikitext dump and 18F posts.
+REAL_SENTENCES = [
+    ("When were the Articles of Confederation ratified?", "Articles of Confederation",
+     "Date ratified: March 1, 1781.", "March 1, 1781", "date"),
+    ("When did Federalist leave beta?", "New Federalist platform lets agencies quickly launch websites",
+     "_Summer 2017 Update: Federalist left beta in June 2017 and is currently seeking new customers.",
+     "June 2017", "date"),
+    ("What was the population of Andorra estimated at in 2014?", "Andorra",
+     "The population of Andorra is estimated at 85,458 (2014).", "85,458", "number"),
+    ("How many termites can one aardwolf eat during a single night?", "Aardwolf",
+     "It eats insects, mainly termites – one aardwolf can eat about 250,000 termites during a single night, "
+     "using its long, sticky tongue to capture them.", "about 250,000", "number"),
+    ("Into how many books were Aristotle's logical works compiled?", "Aristotle",
+     "The logical works of Aristotle were compiled into six books in about the early 1st century CE:", "six", "number"),
+    ("Which Soviet textile-plant employee was the earliest female to leave Earth?", "Astronaut",
+     "Valentina Tereshkova, a Russian factory worker, was the first woman in space, as well as the first civilian "
+     "among the Soviet cosmonaut or NASA astronaut corps to make a spaceflight.", "Valentina Tereshkova", "person"),
+    ("Who was the deputy to the 16th president during his first term?", "Abraham Lincoln",
+     "Vicepresident: Hannibal Hamlin (1861–1865) Andrew Johnson (1865).", "Hannibal Hamlin", "person"),
+    ("Where was Arthur Schopenhauer born?", "Arthur Schopenhauer", "Birthplace: Danzig (Gdańsk).", "Danzig", "place"),
+    ("Which town is the seat of government of the Pyrenean co-principality?", "Andorra",
+     "Capital: Andorra la Vella.", "Andorra la Vella", "place"),
+    ("What is an appellate court commonly called?", "Appellate court",
+     "An appellate court, commonly called an appeals court, court of appeals (American English), appeal court "
+     "(British English), court of second instance or second instance court, is any court of law that is empowered "
+     "to hear an appeal of a trial court or other lower tribunal.", "appeals court", "clause"),
+    ("Which agency does Jerome Lee work for?",
+     "Building product management capacity in government part 2 – Interview with a product manager",
+     "For this post, we chatted with Jerome Lee of the Centers for Medicare & Medicaid Services about his experience "
+     "as a product manager on our current project.", "Centers for Medicare & Medicaid Services", "name"),
+]
+
+
+@pytest.mark.parametrize("question, title, sentence, expected, kind", REAL_SENTENCES,
+                         ids=[row[4] + ":" + row[3] for row in REAL_SENTENCES])
+def test_each_kind_of_answer_is_found_with_exact_offsets(question, title, sentence, expected, kind):
+    span = find(question, sentence, title)
+    assert (span.text, span.kind) == (expected, kind)
+    assert sentence[span.start:span.end] == expected
+
+
+def test_the_question_decides_the_kind_asked_for():
+    assert [answer_kind(q) for q, *_ in REAL_SENTENCES] == [
+        "date", "date", "number", "number", "number", "person", "person", "place", "place", "clause", "clause"]
+    assert answer_kind("How old was he when he joined the Academy?") == "number", "a later 'when' opens a clause"
+
+
+def test_no_span_of_the_kind_asked_for_is_none_not_a_guess():
+    assert find("When was SenseTime founded?", "SenseTime is a Chinese artificial intelligence company.") is None
+    assert find("Who leads the office?", "the office is led by its director.") is None
+    # What the question already names is not its answer.
+    assert find("How many stages follow the first of eleven?", "The first of eleven stages is arraignment.") is None
+
+
+def test_exact_match_normalises_case_punctuation_and_articles():
+    assert same_answer("The Corwin Amendment.", ["Corwin Amendment"]) and same_answer("85,458", ["85458"])
+    assert not same_answer("Corwin", ["Corwin Amendment"])
+
+
+def test_ask_cites_the_short_answer_inside_its_sentence_in_the_documents_text(seed_index, embedder):
+    qa = QA(IndexStore.open(seed_index), embedder)
+    texts = {d.doc_id: d.text for d in qa.store.documents()}
+    answer = qa.ask("When was SenseTime founded?")
+    short, sentence = answer.short_citation, answer.answer_citation
+    assert answer.answered and answer.short == "October 2014"
+    assert texts[short.doc_id][short.start:short.end] == answer.short
+    assert sentence.start <= short.start < short.end <= sentence.end and short.doc_id == sentence.doc_id
+
+
+def test_an_off_topic_question_is_answered_nothing_found_with_the_closest_passages(seed_index, embedder, capsys):
+    qa = QA(IndexStore.open(seed_index), embedder)
+    for question in ("How do I bake sourdough bread?", "What is the boiling point of mercury?"):
+        answer = qa.ask(question)
+        assert not answer.answered and answer.answer == NO_ANSWER, question
+        assert answer.answer_citation is None and answer.short is None and len(answer.hits) == 5
+    assert cli(["ask", "How do I bake sourdough bread?", "--index", str(seed_index)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("No passage answers this directly; closest passages:\n") and "\n[1] " in out
+
+
+def test_cli_puts_the_short_answer_first_and_json_carries_its_span(seed_index, capsys):
+    assert cli(["ask", "When was SenseTime founded?", "--index", str(seed_index)]) == 0
+    first, second = capsys.readouterr().out.splitlines()[:2]
+    assert first == "Answer: October 2014" and "in: " in second
+    assert "score" not in first + second
+    assert cli(["ask", "When was SenseTime founded?", "--index", str(seed_index), "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["answered"] is True and answer["short"] == "October 2014"
+    short = answer["short_citation"]
+    assert short["end"] - short["start"] == len("October 2014")
+    assert answer["answer_citation"]["start"] <= short["start"] and short["end"] <= answer["answer_citation"]["end"]
