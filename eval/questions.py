@@ -32,7 +32,9 @@ from index.store import IndexStore
 from qa.api import QA
 from qa.retriever import MODES
 from eval import BENCH
-from eval.matching import evidence_spans
+from eval.matching import answer_in, evidence_spans, same_answer
+from ingest.sentences import split_sentences
+from qa.span import ShortAnswerFinder
 from eval.runner import EvalReport, answer_scores, compare_modes, passage_ranker
 
 QUESTIONS = Path(__file__).parent / "data" / "questions.jsonl"
@@ -110,6 +112,24 @@ def question_qrels(questions: list[Question], store: IndexStore) -> dict[str, di
     return qrels
 
 
+def short_answers_on_evidence(questions: list[Question], store: IndexStore) -> float:
+    """The share of answerable ``questions`` whose short answer, found in the sentence that holds
+    their evidence and an accepted answer, equals an accepted answer (``same_answer``): the span
+    finder scored apart from the choice of sentence."""
+    documents = {document.source: document for document in store.documents()}
+    find, exact, answerable = ShortAnswerFinder(), 0, [q for q in questions if q.answerable]
+    for question in answerable:
+        document = documents[question.source]
+        start, end = evidence_spans(document.text, question.evidence)[0]
+        sentences = [document.text[s.start:s.end] for s in split_sentences(document.text, max(0, start - 2000),
+                                                                              min(len(document.text), end + 2000))
+                     if s.start < end and start < s.end]
+        sentence = next((s for s in sentences if any(answer_in(s, a) for a in question.answers)), " ".join(sentences))
+        short = find(question.question, sentence, document.title)
+        exact += short is not None and same_answer(short.text, question.answers)
+    return exact / max(1, len(answerable))
+
+
 def default_questions_index_dir(model: str = DEFAULT_MODEL, backend: str = AUTO) -> Path:
     """``docqa_cache()/questions/<model>-<backend>``: one index per backend, as for BEIR."""
     return docqa_cache() / "questions" / f"{model_slug(model)}-{choose_backend(backend)}"
@@ -159,4 +179,5 @@ def run_question_eval(split: str = "test", index_dir: Path | None = None, bench:
             extra[f"{result.mode} Success@5, {label} ({len(hits)})"] = sum(hits) / max(1, len(hits))
     for mode in modes if answer_modes is None else answer_modes:
         extra.update(answer_scores(qa, answerable, [q.question for q in questions if not q.answerable], mode=mode))
+    extra["short answer exact in the evidence sentence"] = short_answers_on_evidence(answerable, qa.store)
     return replace(report, extra=extra)
