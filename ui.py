@@ -27,7 +27,7 @@ from ingest.types import IngestWarning
 from ingest.urls import safe_url
 from qa.api import CONCURRENT_QUESTIONS, QA, default_index_dir
 from qa.retriever import DEFAULT_MODE, MODES, QuestionError
-from qa.types import Answer, Hit
+from qa.types import Answer, Citation, Hit
 
 DEFAULT_MAX_UPLOAD_MB = 100
 
@@ -72,11 +72,12 @@ def message_html(text: str, kind: str = "error") -> str:
     return f'<div class="message {kind}">{_escape(text)}</div>'
 
 
-def _citation_line(source: str, section: str, url: str, start: int, end: int, published: str = "") -> str:
-    parts = [f"<b>{_escape(source)}</b>", _escape(section or "lead section"), f"chars {start}–{end}"]
-    if published:
-        parts.append(_escape(published[:10]))
-    url = safe_url(url)
+def _citation_line(cited: Citation) -> str:
+    parts = [f"<b>{_escape(cited.source)}</b>"] + ([f"page {cited.page}"] if cited.page is not None else [])
+    parts += [_escape(cited.section or "lead section"), f"chars {cited.start}–{cited.end}"]
+    if cited.published:
+        parts.append(_escape(cited.published[:10]))
+    url = safe_url(cited.url)
     if url:
         parts.append(f'<a href="{_escape(url)}" target="_blank" rel="noopener noreferrer">{_escape(url[:70])}{"…" if len(url) > 70 else ""}</a>')
     return " · ".join(parts)
@@ -110,7 +111,7 @@ def answer_html(answer: Answer) -> str:
     cited = answer.answer_citation
     home = next((h for h in answer.hits if cited and h.passage.doc_id == cited.doc_id
                  and h.passage.start <= cited.start and cited.end <= h.passage.end), answer.hits[0])
-    citation = _citation_line(cited.source, cited.section, cited.url, cited.start, cited.end, cited.published) if cited else ""
+    citation = _citation_line(cited) if cited else ""
     return (f'<div class="answer-box" id="answer-box"><div class="label">Answer · from passage {home.rank}</div>'
             f'<div class="sentence">{_with_short_in_bold(answer.answer, cited.start, answer)}</div>'
             f'<div class="context">{_highlighted(home, answer)}</div>'
@@ -124,7 +125,7 @@ def cards_html(answer: Answer) -> str:
         cards.append(
             f'<div class="card" data-source="{_escape(c.source)}"><div class="card-head"><span class="num">{hit.rank}</span>'
             f'<span class="title">{_escape(c.title)}</span><span class="source">{_escape(c.source)}</span></div>'
-            f'<div class="meta">{_citation_line(c.source, c.section, c.url, c.start, c.end, c.published)}</div>'
+            f'<div class="meta">{_citation_line(c)}</div>'
             f'<div class="text">{_highlighted(hit, answer)}</div></div>')
     return "".join(cards)
 

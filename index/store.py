@@ -47,7 +47,9 @@ from ingest.reader import file_digest
 from ingest.types import Document, Passage, Span, labels_overlapping
 
 # 2: documents keep file path and page apart; the manifest carries row counts and a vectors checksum.
-FORMAT_VERSION = 2
+# 3: PDF pages (documents.pages, passages.page). Version 2 is still read: it has no PDFs.
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (2, 3)
 _CURRENT = "CURRENT"
 MARKER = ".docqa-index"
 _VERSION_NAME = re.compile(r"^v-\d{8}T\d{6}-[0-9a-f]{8}$")
@@ -112,9 +114,9 @@ class Manifest:
             raise IndexCorrupt(f"{path} is not valid JSON ({type(error).__name__}); {_rebuild_hint(root)}") from None
         if not isinstance(data, dict) or not data:
             raise IndexCorrupt(f"{path} holds no manifest (found {json.dumps(data)[:20]}); {_rebuild_hint(root)}")
-        if data.get("format_version") != FORMAT_VERSION:
+        if data.get("format_version") not in READABLE_VERSIONS:
             raise IndexMismatch(
-                f"{path.parent} has index format {data.get('format_version')}, this docqa reads {FORMAT_VERSION}; "
+                f"{path.parent} has index format {data.get('format_version')}, this docqa reads {' and '.join(map(str, READABLE_VERSIONS))}; "
                 f"{_rebuild_hint(root)} (unchanged passages reuse their cached embeddings)")
         missing = [name for name in ("model", "dimension", "chunking", "embedding", "dense_index")
                    if name not in data]
@@ -141,10 +143,10 @@ _SCHEMA = """
 CREATE TABLE documents (
     doc_id TEXT PRIMARY KEY, key TEXT UNIQUE NOT NULL, path TEXT NOT NULL, page TEXT NOT NULL,
     source TEXT, title TEXT, format TEXT,
-    url TEXT, published TEXT, content_hash TEXT, text TEXT, sections TEXT, refs TEXT);
+    url TEXT, published TEXT, content_hash TEXT, text TEXT, sections TEXT, refs TEXT, pages TEXT);
 CREATE TABLE passages (
     row INTEGER PRIMARY KEY, passage_id TEXT UNIQUE NOT NULL, doc_id TEXT NOT NULL REFERENCES documents,
-    ordinal INTEGER, start INTEGER, end INTEGER, section TEXT, urls TEXT, embed_key TEXT);
+    ordinal INTEGER, start INTEGER, end INTEGER, section TEXT, urls TEXT, embed_key TEXT, page INTEGER);
 CREATE INDEX passages_by_doc ON passages(doc_id);
 """
 
@@ -410,7 +412,7 @@ def _document(record: sqlite3.Row) -> Document:
         doc_id=record["doc_id"], path=record["path"], page=record["page"], source=record["source"], title=record["title"],
         text=record["text"], format=record["format"], content_hash=record["content_hash"],
         url=record["url"], published=record["published"],
-        sections=_spans(record["sections"]), refs=_spans(record["refs"]),
+        sections=_spans(record["sections"]), refs=_spans(record["refs"]), pages=_spans(_column(record, "pages", "[]")),
     )
 
 
@@ -418,8 +420,13 @@ def _passage(record: sqlite3.Row) -> Passage:
     return Passage(
         passage_id=record["passage_id"], doc_id=record["doc_id"], ordinal=record["ordinal"],
         start=record["start"], end=record["end"], text=record["text"], section=record["section"],
-        urls=tuple(json.loads(record["urls"])),
+        urls=tuple(json.loads(record["urls"])), page=_column(record, "page", None),
     )
+
+
+def _column(record: sqlite3.Row, name: str, default):
+    """A column that a version-2 index does not have."""
+    return record[name] if name in record.keys() else default
 
 
 def _stored_passage(record: sqlite3.Row) -> StoredPassage:
@@ -445,12 +452,12 @@ def write_version(root: Path, manifest: Manifest, documents: Sequence[Document],
         db = sqlite3.connect(staging / "passages.sqlite")
         try:
             db.executescript(_SCHEMA)
-            db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", [
+            db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
                 (d.doc_id, d.key, d.path, d.page, d.source, d.title, d.format, d.url, d.published, d.content_hash,
-                 d.text, _spans_json(d.sections), _spans_json(d.refs)) for d in documents])
-            db.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)", [
+                 d.text, _spans_json(d.sections), _spans_json(d.refs), _spans_json(d.pages)) for d in documents])
+            db.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?)", [
                 (row, p.passage_id, p.doc_id, p.ordinal, p.start, p.end, p.section,
-                 json.dumps(list(p.urls)), key) for row, (p, key) in enumerate(passages)])
+                 json.dumps(list(p.urls)), key, p.page) for row, (p, key) in enumerate(passages)])
             db.commit()
         finally:
             db.close()

@@ -21,7 +21,7 @@ class Chunker:
     """Pack whole sentences into passages of at most ``max_tokens``, repeating
     ``overlap_sentences`` at each boundary so no fact is cut from its context.
 
-    Passages never cross a section boundary, and ``passage.text`` is always
+    Passages never cross a section boundary, nor a page's (PDF), and ``passage.text`` is always
     ``document.text[passage.start:passage.end]``.
 
     >>> from ingest.loader import DocumentLoader
@@ -44,7 +44,7 @@ class Chunker:
         return {"max_tokens": self.max_tokens, "overlap_sentences": self.overlap_sentences, "splitter": "sentences-v1"}
 
     def __call__(self, document: Document) -> list[Passage]:
-        regions = document.sections or (Span(0, len(document.text), ""),)
+        regions = _split_at_pages(document.sections or (Span(0, len(document.text), ""),), document.pages)
         sentences_by_region = [(region, self._sentences(document.text, region)) for region in regions]
         passages: list[Passage] = []
         for region, sentences in sentences_by_region:
@@ -58,6 +58,7 @@ class Chunker:
                     text=document.text[start:end],
                     section=region.label,
                     urls=document.urls_between(start, end),
+                    page=document.page_at(start),
                 ))
         return passages
 
@@ -132,3 +133,19 @@ class Chunker:
                 break
             first = max(first + 1, last - self.overlap_sentences)
         return windows
+
+
+def _split_at_pages(regions: Sequence[Span], pages: Sequence[Span]) -> tuple[Span, ...]:
+    """``regions`` cut wherever a page begins, each piece keeping its region's label."""
+    if not pages:
+        return tuple(regions)
+    cuts = sorted(page.start for page in pages)
+    pieces = []
+    for region in regions:
+        start = region.start
+        for cut in cuts:
+            if start < cut < region.end:
+                pieces.append(Span(start, cut, region.label))
+                start = cut
+        pieces.append(Span(start, region.end, region.label))
+    return tuple(pieces)

@@ -8,26 +8,21 @@ import re
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from ingest.frontmatter_doc import FrontMatterError, has_front_matter, parse_front_matter
+from ingest.formats import BY_NAME, NotParsed, ParsedDocument, format_of_bytes, format_of_text
+from ingest.formats.wikitext import is_redirect
 from ingest.mediawiki_dump import DEFAULT_MAX_DUMP_BYTES, DumpTruncated, is_mediawiki_dump, iter_dump_pages
-from ingest.reader import DEFAULT_MAX_BYTES, UnreadableFile, file_digest, read_text
-from ingest.textbuilder import TextBuilder
+from ingest.reader import DEFAULT_MAX_BYTES, UnreadableFile, decode_text, file_digest, read_bytes
 from ingest.types import Document, IngestWarning, document_key
-from ingest.wikitext import WikitextRenderer, is_redirect
 
 log = logging.getLogger("docqa.ingest")
 
-_WIKI_MARKERS = re.compile(r"\[\[[^\]\n]+\]\]|\{\{[^}\n]*|^=={1,5}[^=\n]+=+\s*$|'''[^'\n]+'''|<ref[ >]", re.M)
-_WIKI_MIN_MARKERS = 3
-_JEKYLL_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})-")
+_DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-")
 
 
 def detect_format(text: str) -> str:
-    """``frontmatter``, ``wikitext`` or ``text``, judged from the content alone."""
-    if has_front_matter(text):
-        return "frontmatter"
-    markers = _WIKI_MARKERS.findall(text[:20000])
-    return "wikitext" if len(markers) >= _WIKI_MIN_MARKERS else "text"
+    """The text format ``text`` is in (``frontmatter``, ``wikitext``, ``markdown``, ``html`` or
+    ``text``), judged from the content alone."""
+    return format_of_text(text).name
 
 
 def document_id(path: str, content_hash: str) -> str:
@@ -94,6 +89,8 @@ class DocumentLoader:
     >>> sorted({d.format for d in docs})
     ['frontmatter', 'text', 'wikitext']
 
+    The formats and their parsers are ``ingest.formats.FORMATS``.
+
     Given the digests of files read before (``known_files``, path -> sha256), a file whose bytes
     are unchanged is not parsed again: it is listed in ``unchanged_files`` instead.
 
@@ -112,7 +109,6 @@ class DocumentLoader:
         self.max_bytes = max_bytes
         self.max_dump_bytes = max_dump_bytes
         self.known_files = known_files or {}
-        self.render_wikitext = WikitextRenderer()
         self.warnings: list[IngestWarning] = []
         self.file_digests: dict[str, str] = {}
         self.unchanged_files: set[str] = set()
@@ -150,10 +146,16 @@ class DocumentLoader:
             if dump:
                 yield from self._load_dump(path)
                 return
-        raw = read_text(path, self.max_bytes)
-        if raw.warning:
-            self._warn(path, raw.warning)
-        document = self.parse(raw.text, str(path), path.name, raw.content_hash)
+        data = read_bytes(path, self.max_bytes)
+        content_hash = hashlib.sha256(data).hexdigest()
+        binary = format_of_bytes(data)
+        if binary is not None:
+            document = self._document(binary.name, binary.parse, data, str(path), path.name, content_hash)
+        else:
+            raw = decode_text(data)
+            if raw.warning:
+                self._warn(path, raw.warning)
+            document = self.parse(raw.text, str(path), path.name, content_hash)
         if document is not None:
             yield document
 
@@ -182,49 +184,31 @@ class DocumentLoader:
 
     def parse(self, text: str, path: str, source: str, content_hash: str,
               fmt: str | None = None, title: str = "", page: str = "") -> Document | None:
-        fmt = fmt or detect_format(text)
-        url = published = ""
-        sections = refs = ()
-        if fmt == "frontmatter":
-            try:
-                parsed = parse_front_matter(text)
-                title, url, published, clean, sections = (
-                    parsed.title, parsed.url, parsed.published, parsed.text, parsed.sections)
-                # Jekyll posts often keep their date only in the file name (2014-03-19-hello.md).
-                dated = _JEKYLL_DATE.match(Path(source).name)
-                if not published and dated:
-                    published = dated[1]
-            except FrontMatterError as error:
-                self._warn(path, f"front matter does not parse ({error}); indexed as plain text")
-                fmt, text = "text", _strip_front_matter_block(text)
-        if fmt == "wikitext":
-            rendered = self.render_wikitext(text)
-            if rendered.warning:
-                self._warn(document_key(path, page), rendered.warning)
-            clean, sections, refs = rendered.text, rendered.sections, rendered.refs
-            title = title or rendered.title or Path(source).stem
-        if fmt == "text":
-            builder = TextBuilder()
-            builder.write(text)
-            clean = builder.build()[0]
-            title = title or _first_line(clean)
-        if not clean.strip():
-            self._warn(path, "skipped: no text left after cleaning")
+        """A document from decoded text, in ``fmt`` or the format its content shows."""
+        chosen = BY_NAME[fmt] if fmt else format_of_text(text)
+        return self._document(chosen.name, chosen.parse, text, path, source, content_hash, title, page)
+
+    def _document(self, fmt: str, parse, content: bytes | str, path: str, source: str, content_hash: str,
+                  title: str = "", page: str = "") -> Document | None:
+        key = document_key(path, page)
+        try:
+            parsed: ParsedDocument = parse(content)
+        except NotParsed as reason:
+            self._warn(key, str(reason))
             return None
+        if parsed.warning:
+            self._warn(key, parsed.warning)
+        if not parsed.text.strip():
+            self._warn(key, "skipped: no text left after cleaning")
+            return None
+        published = parsed.published
+        # Jekyll posts and many notes keep their date only in the file name (2014-03-19-hello.md).
+        dated = _DATED_NAME.match(Path(source).name)
+        if not published and dated:
+            published = dated[1]
         return Document(
-            doc_id=document_id(document_key(path, page), content_hash), path=path, page=page, source=source, title=title or source,
-            text=clean, format=fmt, content_hash=content_hash, url=url, published=published,
-            sections=tuple(sections), refs=tuple(refs),
+            doc_id=document_id(key, content_hash), path=path, page=page, source=source,
+            title=title or parsed.title or Path(source).stem or source, text=parsed.text, format=parsed.format or fmt,
+            content_hash=content_hash, url=parsed.url, published=published, sections=parsed.sections,
+            refs=parsed.refs, pages=parsed.pages,
         )
-
-
-def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()[:200]
-    return ""
-
-
-def _strip_front_matter_block(text: str) -> str:
-    closing = re.search(r"^(---|\.\.\.)\s*$", text[3:], re.M)
-    return text[3 + closing.end():] if closing else text

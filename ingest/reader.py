@@ -30,6 +30,11 @@ def file_digest(path: Path) -> str:
 
 
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> RawText:
+    return decode_text(read_bytes(path, max_bytes))
+
+
+def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """A file's bytes, or ``UnreadableFile`` with the reason: too big, not readable, a folder."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -39,7 +44,7 @@ def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> RawText:
         raise UnreadableFile("skipped: cannot read: permission denied") from None
     except IsADirectoryError:
         raise UnreadableFile("skipped: a folder, not a file") from None
-    return decode_text(data)
+    return data
 
 
 def decode_text(data: bytes) -> RawText:

@@ -24,6 +24,7 @@ class TextBuilder:
     _pending_newlines: int = 0
     _headings: list[tuple[int, int, str]] = field(default_factory=list)
     _ref_marks: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
+    _open_headings: list[tuple[int, str]] = field(default_factory=list)
 
     def write(self, text: str) -> None:
         for piece in _WHITESPACE_RUNS.split(text):
@@ -57,6 +58,21 @@ class TextBuilder:
             heading_start = self.length - len(heading.strip())
             self._pending_newlines = 1
         self._headings.append((heading_start, self.length, path))
+
+    def heading(self, level: int, title: str) -> None:
+        """Open a section for a heading of ``level`` (1 the highest): its path is the titles of
+        the open headings above it and its own (``History > 2018``); the title is written as a line."""
+        self.close_headings(level)
+        self._open_headings.append((level, title))
+        self.start_section(self.section_path(), heading=title)
+
+    def close_headings(self, level: int) -> None:
+        """Close the open headings at ``level`` and below, without opening a section."""
+        while self._open_headings and self._open_headings[-1][0] >= level:
+            self._open_headings.pop()
+
+    def section_path(self) -> str:
+        return " > ".join(title for _, title in self._open_headings)
 
     def add_reference(self, urls: tuple[str, ...]) -> None:
         """Attach ``urls`` to the sentence that ends where the text currently ends."""

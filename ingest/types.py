@@ -21,7 +21,8 @@ class Document:
     ``path`` is the file it came from and ``page`` the page inside that file (a dump's article
     title), empty for single-document files; ``key`` joins the two into the document's identity.
     ``sections`` carries the section path of each region (``History > 2018``),
-    ``refs`` the URL of each reference and the sentence span it supports.
+    ``refs`` the URL of each reference and the sentence span it supports, ``pages`` each page's
+    region labelled with its number (PDF).
     """
 
     doc_id: str
@@ -36,6 +37,7 @@ class Document:
     sections: tuple[Span, ...] = ()
     refs: tuple[Span, ...] = ()
     page: str = ""
+    pages: tuple[Span, ...] = ()
 
     @property
     def key(self) -> str:
@@ -46,6 +48,13 @@ class Document:
             if section.start <= offset < section.end:
                 return section.label
         return ""
+
+    def page_at(self, offset: int) -> int | None:
+        """The number of the (PDF) page ``offset`` falls on, or None for a document without pages."""
+        for span in self.pages:
+            if span.start <= offset < span.end:
+                return int(span.label)
+        return None
 
     def urls_between(self, start: int, end: int) -> tuple[str, ...]:
         """Reference URLs whose supported sentence overlaps ``[start, end)``, in order, once each."""
@@ -73,6 +82,7 @@ class Passage:
     text: str
     section: str = ""
     urls: tuple[str, ...] = field(default=())
+    page: int | None = None      # the PDF page it is on (passages never cross a page)
 
 
 @dataclass(frozen=True)

@@ -246,21 +246,25 @@ def format_answer(answer) -> str:
         lines += ["No passage answers this directly; closest passages:", ""]
     elif answer.answer_citation:
         c = answer.answer_citation
-        lines.append(f"Answer: {answer.short or answer.answer}")
+        lines.append(f"Answer: {' '.join((answer.short or answer.answer).split())}")
         if answer.short:
             s = answer.short_citation
-            lines.append(f"        (chars {s.start}-{s.end}) in: {answer.answer}")
-        lines.append(f"        ({c.source}, {c.section or 'lead'}, chars {c.start}-{c.end}{', ' + c.url if c.url else ''})")
+            lines.append(f"        (chars {s.start}-{s.end}) in: {' '.join(answer.answer.split())}")
+        lines.append(f"        ({_where(c)}, {c.section or 'lead'}, chars {c.start}-{c.end}{', ' + c.url if c.url else ''})")
         lines.append("")
     for hit in answer.hits:
         c = hit.citation
         lines.append(f"[{hit.rank}] {c.title} — {c.section or 'lead'}")
-        lines.append(f"    source: {c.source}, chars {c.start}-{c.end}" + (f", published {c.published[:10]}" if c.published else ""))
+        lines.append(f"    source: {_where(c)}, chars {c.start}-{c.end}" + (f", published {c.published[:10]}" if c.published else ""))
         if c.url:
             lines.append(f"    url: {c.url}")
         lines.extend(textwrap.wrap(hit.passage.text, width=100, initial_indent="    ", subsequent_indent="    "))
         lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def _where(citation) -> str:
+    return f"{citation.source}, page {citation.page}" if citation.page is not None else citation.source
 
 
 def _stats(args) -> int:

@@ -122,6 +122,6 @@ def _hit(rank: int, score: float, stored: StoredPassage) -> Hit:
     citation = Citation(
         source=stored.source, title=stored.title, section=passage.section,
         url=safe_url(stored.url) or safe_url(passage.urls[0] if passage.urls else ""),
-        start=passage.start, end=passage.end, doc_id=passage.doc_id, published=stored.published,
+        start=passage.start, end=passage.end, doc_id=passage.doc_id, published=stored.published, page=passage.page,
     )
     return Hit(rank=rank, score=score, passage=passage, citation=citation)

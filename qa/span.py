@@ -22,7 +22,7 @@ KINDS = ("date", "number", "person", "place", "clause")
 TYPED_KINDS = frozenset(KINDS[:4])
 
 _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-          r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?")
+          r"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)")
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _YEAR = r"\d{3,4}(?:\s?(?:BC|BCE|AD|CE)\b)?"
 _ONE_DATE = (rf"(?:{_DAY}\s{_MONTH},?\s{_YEAR}|{_MONTH}\s{_DAY},?\s{_YEAR}|{_MONTH}\s{_YEAR}|{_MONTH}\s{_DAY}\b"

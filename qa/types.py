@@ -18,6 +18,7 @@ class Citation:
     end: int
     doc_id: str
     published: str = ""
+    page: int | None = None      # the PDF page the cited text is on
 
 
 @dataclass(frozen=True)

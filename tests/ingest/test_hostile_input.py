@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingest.chunker import Chunker
-from ingest.frontmatter_doc import parse_front_matter
+from ingest.formats.frontmatter import parse_front_matter
 from ingest.loader import DocumentLoader
 from support import REPO
 

@@ -3,46 +3,31 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 
 import frontmatter
 import yaml
 
+from ingest.formats import markdown, text as plain_text
+from ingest.formats.base import Format, ParsedDocument
 from ingest.textbuilder import TextBuilder
-from ingest.types import Span
 from ingest.urls import safe_url
 
 _URL_KEYS = ("originalUrl", "original_url", "canonical_url", "url", "webUrl", "link", "permalink", "tumblr_url")
 _DATE_KEYS = ("publishedDateTime", "published_at", "date", "pubDate", "published")
 _SUMMARY_KEYS = ("excerpt", "description", "summary", "abstract")
 
-_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_HTML_BREAK = re.compile(r"<br\s*/?>", re.I)
-_HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
-_LIQUID = re.compile(r"{%.*?%}|{{.*?}}", re.S)
-_EMPHASIS = re.compile(r"\*\*|__")
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_JEKYLL_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})-")
 
 
 class FrontMatterError(Exception):
     """The YAML block at the top of the file does not parse."""
 
 
-@dataclass(frozen=True)
-class FrontMatterDocument:
-    title: str
-    url: str
-    published: str
-    text: str
-    sections: tuple[Span, ...]
-
-
 def has_front_matter(text: str) -> bool:
     return text.startswith("---") and text[3:4] in ("\n", "\r")
 
 
-def parse_front_matter(text: str) -> FrontMatterDocument:
+def parse_front_matter(text: str) -> ParsedDocument:
     """Title, summary and body become the text; title, URL and date become citation metadata.
 
     >>> doc = parse_front_matter('---\\ntitle: "Hi"\\nexcerpt: Short.\\n---\\n')
@@ -72,35 +57,29 @@ def parse_front_matter(text: str) -> FrontMatterDocument:
     if summary and summary[:80] not in body:
         out.write(summary)
         out.paragraph_break()
-    write_markdown(out, body)
+    markdown.write_markdown(out, body)
     text, sections, _ = out.build()
     url = next((url for url in (safe_url(_as_text(meta.get(k))) for k in _URL_KEYS) if url.startswith("http")), "")
     published = next((_as_date(meta[k]) for k in _DATE_KEYS if _as_date(meta.get(k))), "")
-    return FrontMatterDocument(title, url, published, text, sections)
+    return ParsedDocument(text, title, sections, url=url, published=published)
 
 
-def write_markdown(out: TextBuilder, markdown: str) -> None:
-    """Write Markdown as plain text; ``#`` headings become section paths."""
-    markdown = _LIQUID.sub("", markdown)
-    stack: list[tuple[int, str]] = []
-    for line in markdown.splitlines():
-        heading = _HEADING.match(line)
-        if heading:
-            level, title = len(heading.group(1)), _clean_inline(heading.group(2))
-            while stack and stack[-1][0] >= level:
-                stack.pop()
-            stack.append((level, title))
-            out.start_section(" > ".join(t for _, t in stack), heading=title)
-            continue
-        out.write(_clean_inline(line) + "\n")
+def parse(text: str) -> ParsedDocument:
+    """Front matter and body; where the YAML does not parse, the body as plain text, with a warning."""
+    try:
+        return parse_front_matter(text)
+    except FrontMatterError as error:
+        fallback = plain_text.parse(_strip_front_matter_block(text))
+        return ParsedDocument(fallback.text, fallback.title, format="text",
+                              warning=f"front matter does not parse ({error}); indexed as plain text")
 
 
-def _clean_inline(line: str) -> str:
-    line = _MD_IMAGE.sub("", line)
-    line = _MD_LINK.sub(r"\1", line)
-    line = _HTML_BREAK.sub("\n", line)
-    line = _HTML_TAG.sub("", line)
-    return _EMPHASIS.sub("", line)
+def _strip_front_matter_block(text: str) -> str:
+    closing = re.search(r"^(---|\.\.\.)\s*$", text[3:], re.M)
+    return text[3 + closing.end():] if closing else text
+
+
+FORMAT = Format("frontmatter", lambda text: has_front_matter(text), parse)
 
 
 def _as_text(value) -> str:

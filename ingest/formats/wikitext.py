@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
 
 import mwparserfromhell
 from mwparserfromhell.nodes import (
@@ -11,8 +10,8 @@ from mwparserfromhell.nodes import (
 )
 from mwparserfromhell.wikicode import Wikicode
 
+from ingest.formats.base import Format, ParsedDocument
 from ingest.textbuilder import TextBuilder
-from ingest.types import Span
 from ingest.urls import safe_url
 
 # Sections that hold boilerplate (citations, link lists), not prose worth answering from.
@@ -52,15 +51,6 @@ _LITERAL_TEMPLATES = {
 }
 _CHINESE_PARAMS = [("s", "simplified"), ("t", "traditional"), ("c", "Chinese"), ("p", "pinyin"),
                    ("j", "Jyutping"), ("y", "Yale"), ("l", "literally")]
-
-
-@dataclass(frozen=True)
-class RenderedWikitext:
-    title: str
-    text: str
-    sections: tuple[Span, ...]
-    refs: tuple[Span, ...]
-    warning: str = ""
 
 
 # Openers and closers whose unclosed openers make mwparserfromhell backtrack over the rest of the
@@ -116,7 +106,7 @@ class WikitextRenderer:
     'SenseTime (商汤科技) is an AI company.'
     """
 
-    def __call__(self, wikitext: str) -> RenderedWikitext:
+    def __call__(self, wikitext: str) -> ParsedDocument:
         wikitext, unclosed = defuse_unclosed_markup(wikitext)
         warning = f"{unclosed} unclosed {{{{, [[, [http or <ref> markers were removed before parsing" if unclosed else ""
         code = mwparserfromhell.parse(wikitext)
@@ -124,7 +114,6 @@ class WikitextRenderer:
         out = TextBuilder()
         inline = _Inline(named_refs, out)
         facts: list[str] = []
-        stack: list[tuple[int, str]] = []
         skip_below: int | None = None
         for node in code.nodes:
             if isinstance(node, Heading):
@@ -133,13 +122,11 @@ class WikitextRenderer:
                     continue
                 skip_below = None
                 title = _Inline(named_refs, None).render(node.title).strip()
-                while stack and stack[-1][0] >= level:
-                    stack.pop()
                 if title.lower() in DROPPED_SECTIONS:
+                    out.close_headings(level)
                     skip_below = level
                     continue
-                stack.append((level, title))
-                out.start_section(" > ".join(t for _, t in stack), heading=title)
+                out.heading(level, title)
                 continue
             if skip_below is not None:
                 continue
@@ -151,13 +138,13 @@ class WikitextRenderer:
                 out.write(". ".join(facts) + ".")
                 out.paragraph_break()
                 facts = []
-                out.start_section(" > ".join(t for _, t in stack))
+                out.start_section(out.section_path())
             out.write(inline.render_node(node))
         if facts:
             out.start_section(_FACTS_SECTION)
             out.write(". ".join(facts) + ".")
         text, sections, refs = out.build()
-        return RenderedWikitext(_title_of(code), text, sections, refs, warning)
+        return ParsedDocument(text, _title_of(code), sections, refs, warning=warning)
 
 
 def _title_of(code: Wikicode) -> str:
@@ -388,3 +375,14 @@ def _named_reference_urls(code: Wikicode) -> dict[str, tuple[str, ...]]:
             if urls:
                 named[str(tag.get("name").value).strip()] = urls
     return named
+
+
+_WIKI_MARKERS = re.compile(r"\[\[[^\]\n]+\]\]|\{\{[^}\n]*|^=={1,5}[^=\n]+=+\s*$|'''[^'\n]+'''|<ref[ >]", re.M)
+_WIKI_MIN_MARKERS = 3
+
+
+def looks_like_wikitext(text: str) -> bool:
+    return len(_WIKI_MARKERS.findall(text[:20000])) >= _WIKI_MIN_MARKERS
+
+
+FORMAT = Format("wikitext", looks_like_wikitext, WikitextRenderer())

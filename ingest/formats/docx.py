@@ -1,0 +1,58 @@
+"""Word documents (python-docx): paragraphs and tables in order, Heading styles as section paths,
+and the core properties' title and date."""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import docx
+from docx.table import Table
+
+from ingest.formats.base import Format, NotParsed, ParsedDocument
+from ingest.textbuilder import TextBuilder
+
+_HEADING_STYLE = re.compile(r"^Heading (\d)$")
+
+
+def looks_like_docx(data: bytes) -> bool:
+    if not data.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        return "word/document.xml" in zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except zipfile.BadZipFile:
+        return False
+
+
+def parse(data: bytes) -> ParsedDocument:
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as error:  # python-docx raises several kinds for a damaged package
+        raise NotParsed(f"skipped: not a readable Word file ({type(error).__name__})") from None
+    out = TextBuilder()
+    first_heading = ""
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            for row in block.rows:
+                out.write(" | ".join(" ".join(cell.text.split()) for cell in row.cells))
+                out.write("\n")
+            out.paragraph_break()
+            continue
+        style = block.style.name if block.style is not None else ""
+        text = block.text.strip()
+        heading = _HEADING_STYLE.match(style)
+        if text and (heading or style == "Title"):
+            out.heading(int(heading[1]) if heading else 1, " ".join(text.split()))
+            first_heading = first_heading or " ".join(text.split())
+        elif text:
+            out.write(text)
+            out.paragraph_break()
+    text, sections, _ = out.build()
+    properties = document.core_properties
+    title = " ".join((properties.title or "").split()) or first_heading or next(
+        (line.strip() for line in text.splitlines() if line.strip()), "")
+    date = properties.created or properties.modified
+    return ParsedDocument(text, title[:200], sections, published=date.date().isoformat() if date else "")
+
+
+FORMAT = Format("docx", looks_like_docx, parse, binary=True)
