@@ -8,28 +8,20 @@ from __future__ import annotations
 import argparse
 import html
 import os
-import shutil
 import sys
-import threading
-import uuid
-from collections import Counter
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from index.backends import AUTO, CHOICES, BackendUnavailable
-from index.builder import IndexBuilder
 from index.embedder import ModelUnavailable
-from index.store import IndexStore, IndexStoreError
-from ingest.types import IngestWarning
+from index.store import IndexStoreError
 from ingest.urls import safe_url
 from qa.api import CONCURRENT_QUESTIONS, QA, default_index_dir
+from qa.library import DEFAULT_MAX_UPLOAD_MB, DocumentLibrary
 from qa.retriever import DEFAULT_MODE, MODES, QuestionError
 from qa.types import Answer, Citation, Hit
 
-DEFAULT_MAX_UPLOAD_MB = 100
 
 try:
     import gradio as gr
@@ -131,114 +123,53 @@ def cards_html(answer: Answer) -> str:
 
 
 class DocQAApp:
-    """The state behind the page: one open index, swapped for a new version after an upload.
+    """The page's handlers over one ``DocumentLibrary`` (the live index, its uploads and removals).
 
-    Questions run concurrently; each holds the index version it started on, and a replaced
-    version is closed once its last question is done.
+    Parameters:
+        index_dir: the index folder.
+        qa: the ``QA`` open on it.
+        max_upload_mb: larger uploads are refused.
     """
 
     def __init__(self, index_dir: Path, qa: QA, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB):
-        self.index_dir = index_dir
-        self.qa = qa
-        self.max_upload_mb = max_upload_mb
-        self.max_upload_bytes = int(max_upload_mb * 1024 * 1024)
-        self._build_lock = threading.Lock()
-        self._swap_lock = threading.Lock()
-        self._in_flight: Counter[int] = Counter()
+        self.library = DocumentLibrary(index_dir, qa, max_upload_mb)
+        self.index_dir = self.library.index_dir
+
+    @property
+    def qa(self) -> QA:
+        return self.library.qa
 
     def stats_markdown(self) -> str:
-        with self._current() as qa:
-            s = qa.stats()
+        s = self.library.stats()
         return (f"**{s.documents}** documents · **{s.passages}** passages · model `{s.model}` "
                 f"({s.dimension}-d, {s.dense_index}, embedded by `{s.backend}`) · `{s.path}`")
 
-    @contextmanager
-    def _current(self) -> Iterator[QA]:
-        """The live index for one request; a version swapped out meanwhile closes when its last request ends."""
-        with self._swap_lock:
-            qa = self.qa
-            self._in_flight[id(qa)] += 1
-        try:
-            yield qa
-        finally:
-            with self._swap_lock:
-                self._in_flight[id(qa)] -= 1
-                if qa is not self.qa and self._in_flight[id(qa)] <= 0:
-                    del self._in_flight[id(qa)]
-                    qa.close()
-
-    def _swap(self, new: QA) -> None:
-        with self._swap_lock:
-            old, self.qa = self.qa, new
-            if self._in_flight[id(old)] <= 0:
-                self._in_flight.pop(id(old), None)
-                old.close()
-
     def ask(self, question: str, k: int, mode: str) -> tuple[str, str]:
-        with self._current() as qa:
-            try:
-                answer = qa.ask(question or "", k=int(k), mode=mode)
-            except QuestionError as error:
-                return message_html(str(error)), ""
-            except Exception as error:  # the page must show a message, never a traceback
-                return message_html(f"Something went wrong answering this question: {error}"), ""
+        try:
+            answer = self.library.ask(question or "", k=int(k), mode=mode)
+        except QuestionError as error:
+            return message_html(str(error)), ""
+        except Exception as error:  # the page must show a message, never a traceback
+            return message_html(f"Something went wrong answering this question: {error}"), ""
         return answer_html(answer), cards_html(answer)
 
     def add_documents(self, files, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str]:
         if not files:
             return message_html("Choose one or more files to add first."), self.stats_markdown()
-        sources = [Path(getattr(file, "name", file)) for file in files]
-        refused: list[IngestWarning] = []
-        accepted: list[Path] = []
-        for source in sources:
-            size = source.stat().st_size if source.exists() else 0
-            if size > self.max_upload_bytes:
-                refused.append(IngestWarning(source.name, f"{size / 1024 ** 2:.1f} MB is over the "
-                                                          f"{self.max_upload_mb:g} MB upload limit"))
-                _remove_quietly(source)
-            else:
-                accepted.append(source)
-        # Each upload gets a folder of its own: a second "report.pdf" never replaces the first,
-        # and the name shown in citations stays the one the user chose.
-        batch = self.index_dir / "uploads" / uuid.uuid4().hex[:12]
-        copied = []
-        if accepted:
-            batch.mkdir(parents=True)
-            for source in accepted:
-                target = batch / source.name
-                shutil.copyfile(source, target)
-                copied.append((source, target))
-        report = None
-        if copied:
-            with self._build_lock:
-                builder = None
-                try:
-                    builder = IndexBuilder(self.index_dir, progress=True, embedder=self.qa.embedder)
-                    report = builder([target for _, target in copied])
-                except (IndexStoreError, ModelUnavailable, ValueError) as error:
-                    reasons = "; ".join(w.reason for w in builder.loader.warnings) if builder else ""
-                    shutil.rmtree(batch, ignore_errors=True)
-                    for source, _ in copied:
-                        _remove_quietly(source)
-                    lines = [f"Nothing was added: {error}" + (f" ({reasons})" if reasons else "")]
-                    lines += [f"Skipped {w.path}: {w.reason}" for w in refused]
-                    return "".join(message_html(line) for line in lines), self.stats_markdown()
-                self._swap(QA(IndexStore.open(self.index_dir), self.qa.embedder))
-            skipped = {Path(w.path).resolve() for w in report.warnings if w.reason.startswith("skipped")}
-            for source, target in copied:
-                if target.resolve() in skipped:
-                    target.unlink(missing_ok=True)
-                    _remove_quietly(source)
-            if batch.exists() and not any(batch.iterdir()):
-                batch.rmdir()
-            refused += [IngestWarning(Path(w.path).name, w.reason) for w in report.warnings]
-        if report:
-            lines = [f"Added {report.added_documents} and updated {report.changed_documents} document(s): "
+        report = self.library.add_files([Path(getattr(file, "name", file)) for file in files], progress=True)
+        for source in report.refused_files:
+            _remove_quietly(source)
+        skipped = [f"Skipped {w.path}: {w.reason}" for w in report.refused]
+        if report.error:
+            lines = [f"Nothing was added: {report.error}"] + skipped
+            return "".join(message_html(line) for line in lines), self.stats_markdown()
+        if report.added or report.changed or report.embedded:
+            lines = [f"Added {report.added} and updated {report.changed} document(s): "
                      f"{report.embedded} new passages embedded."]
         else:
             lines = ["Nothing was added."]
-        lines += [f"Skipped {w.path}: {w.reason}" for w in refused]
-        kind = "info" if report and (report.added_documents or report.changed_documents) else "error"
+        lines += skipped
+        kind = "info" if report.added or report.changed else "error"
         return "".join(message_html(line, kind if i == 0 else "error") for i, line in enumerate(lines)), self.stats_markdown()
 
 
@@ -290,7 +221,7 @@ def serve(index_dir: str | Path | None = None, host: str = "127.0.0.1", port: in
         return 2
     app = DocQAApp(Path(index_dir) if index_dir else default_index_dir(), qa, max_upload_mb)
     build_app(app).launch(server_name=host, server_port=port, share=bool(share), css=CSS, theme=gr.themes.Soft(),
-                          footer_links=[], show_error=False, max_file_size=app.max_upload_bytes)
+                          footer_links=[], show_error=False, max_file_size=app.library.max_upload_bytes)
     return 0
 
 

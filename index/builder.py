@@ -9,7 +9,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Collection, Iterable, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -21,7 +21,7 @@ from index.embedder import DEFAULT_MODEL, Embedder
 from index.lexical import LexicalIndex
 from index.sentence_vectors import COUNTS_FILE, SentenceVectors, passage_sentence_spans
 from index.store import (
-    DiskFull, IndexMismatch, IndexStore, IndexStoreError, Manifest, claim_index_folder, current_version,
+    DiskFull, IndexMismatch, IndexNotFound, IndexStore, IndexStoreError, Manifest, claim_index_folder, current_version,
     is_disk_full, write_version,
 )
 from ingest.chunker import Chunker
@@ -168,8 +168,23 @@ class IndexBuilder:
         """Whether the previous version's passages were cut as this build would cut them."""
         return self.previous is not None and self.previous.manifest.chunking == self.chunker.settings
 
+    def remove(self, doc_ids: Collection[str]) -> BuildReport:
+        """Write a version without the documents ``doc_ids`` (their passages' embeddings stay cached).
+
+        Raises ``KeyError`` naming an id the index does not hold, and ``NothingToIndex`` when
+        they are all the documents it has.
+        """
+        with self._exclusive(), self._previous_version():
+            if self.previous is None:
+                raise IndexNotFound(f"{self.index_dir} holds no index yet")
+            keys = self.previous.document_keys(doc_ids)
+            missing = set(doc_ids) - set(keys)
+            if missing:
+                raise KeyError(sorted(missing)[0])
+            return self._build([], None, (), 0.0, drop=set(keys.values()))
+
     def _build(self, loaded: list[Document], prune_under, warnings, parse_seconds,
-               replace_copies: bool = False) -> BuildReport:
+               replace_copies: bool = False, drop: Collection[str] = ()) -> BuildReport:
         timings = {"parse": parse_seconds}
         previous_hashes = self.previous.manifest.documents if self.previous else {}
         unchanged_files = self.loader.unchanged_files
@@ -183,7 +198,7 @@ class IndexBuilder:
         removed = [key for key, path in previous_paths.items()
                    if key not in loaded_keys and path not in unchanged_files
                    and ((prune_under is not None and _should_prune(path, prune_under))
-                        or previous_hashes[key] in copied_hashes)]
+                        or previous_hashes[key] in copied_hashes or key in drop)]
         files = self._file_digests(loaded, previous_paths, removed)
         if self.previous and not (added or changed or removed) and self._same_layout(files):
             return BuildReport(

@@ -36,7 +36,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Collection, Sequence
 
 import numpy as np
 
@@ -126,6 +126,19 @@ class Manifest:
             return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
         except TypeError as error:
             raise IndexCorrupt(f"{path} is malformed ({error}); {_rebuild_hint(root)}") from None
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    """What a list of an index's documents shows: no text."""
+
+    doc_id: str
+    title: str
+    source: str
+    format: str
+    published: str
+    passages: int
+    path: str
 
 
 @dataclass(frozen=True)
@@ -393,6 +406,27 @@ class IndexStore:
         """``(passage_id, document source)`` of every row, in row order: maps search rows to ids cheaply."""
         query = "SELECT p.passage_id, d.source FROM passages p JOIN documents d USING (doc_id) ORDER BY p.row"
         return [(r[0], r[1]) for r in self._query(query)]
+
+    def document_keys(self, doc_ids: Collection[str]) -> dict[str, str]:
+        """``{doc_id: key}`` for those of ``doc_ids`` the index holds."""
+        found = {}
+        for record in self._query("SELECT doc_id, key FROM documents"):
+            if record["doc_id"] in doc_ids:
+                found[record["doc_id"]] = record["key"]
+        return found
+
+    def document_summaries(self) -> list[DocumentSummary]:
+        """Every document's id, title, source, format, date and passage count, without its text."""
+        records = self._query("""SELECT d.doc_id, d.title, d.source, d.format, d.published, d.path,
+                                        COUNT(p.row) AS passages
+                                 FROM documents d LEFT JOIN passages p USING (doc_id)
+                                 GROUP BY d.doc_id ORDER BY d.title COLLATE NOCASE, d.source""")
+        return [DocumentSummary(r["doc_id"], r["title"], r["source"], r["format"], r["published"], r["passages"], r["path"])
+                for r in records]
+
+    def document(self, doc_id: str) -> Document | None:
+        records = self._query("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))
+        return _document(records[0]) if records else None
 
     def document_paths(self) -> dict[str, str]:
         """Each document's key and the file it came from, without reading any text."""

@@ -162,6 +162,17 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("--allow-download", action="store_true", help=download_help)
     stats.set_defaults(run=_stats, backend=AUTO)
 
+    serve = commands.add_parser("serve", help="serve the REST API (FastAPI; docs at /docs)")
+    serve.add_argument("--index", default=None, help="index folder (default: the bundled corpus index)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s, this machine only; "
+                                                         "any other needs an API key)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--api-key", default=None, help="key every request must send as X-API-Key (also: $DOCQA_API_KEY)")
+    serve.add_argument("--max-upload-mb", type=float, default=100, help="larger uploads are refused (default: %(default)s)")
+    serve.add_argument("--allow-download", action="store_true", help=download_help)
+    serve.add_argument("--backend", choices=CHOICES, default=AUTO, help="embedding backend (default: %(default)s)")
+    serve.set_defaults(run=_serve)
+
     ui = commands.add_parser("ui", help="open the web UI (same as: python ui.py)")
     ui.add_argument("--index", default=None)
     ui.add_argument("--port", type=int, default=7860)
@@ -169,6 +180,25 @@ def _parser() -> argparse.ArgumentParser:
     ui.add_argument("--backend", choices=CHOICES, default=AUTO, help="embedding backend (default: %(default)s)")
     ui.set_defaults(run=_ui)
     return parser
+
+
+def _serve(args) -> int:
+    import os
+
+    from qa.server import API_KEY_ENV, is_loopback
+
+    api_key = args.api_key or os.environ.get(API_KEY_ENV)
+    if not is_loopback(args.host) and not api_key:   # refused before the model or the index loads
+        raise ValueError(f"binding {args.host} makes the API reachable from other machines: give it a key "
+                         f"with --api-key or ${API_KEY_ENV}, or bind 127.0.0.1")
+    from qa.api import default_index_dir
+    from qa.library import DocumentLibrary
+    from qa.server import serve
+
+    library = DocumentLibrary(args.index or default_index_dir(), _open(args), args.max_upload_mb)
+    print(f"docqa API on http://{args.host}:{args.port} (OpenAPI docs at /docs); Ctrl-C stops it", flush=True)
+    serve(library, args.host, args.port, api_key)
+    return 0
 
 
 def _ui(args) -> int:
