@@ -47,8 +47,8 @@ class DocumentLibrary:
     >>> folder = tempfile.mkdtemp()
     >>> _ = shutil.copytree(default_qa().store.root, folder, dirs_exist_ok=True)
     >>> library = DocumentLibrary(folder, QA(IndexStore.open(folder), default_qa().embedder))
-    >>> [d.source for d in library.documents()][:2]
-    ['004_46bcc2b04fd1ba2f.txt', '000_a9af21b14b31e59d.txt']
+    >>> sorted(d.format for d in library.documents())
+    ['frontmatter', 'frontmatter', 'text', 'text', 'wikitext']
     >>> library.ask("When was SenseTime founded?").short
     'October 2014'
 
