@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import html
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from index.embedder import ModelUnavailable
 from index.store import IndexStoreError
 from ingest.urls import safe_url
 from qa.api import CONCURRENT_QUESTIONS, QA, default_index_dir
-from qa.library import DEFAULT_MAX_UPLOAD_MB, DocumentLibrary
+from qa.library import DEFAULT_MAX_UPLOAD_MB, DocumentLibrary, NothingToIndex
 from qa.retriever import DEFAULT_MODE, MODES, QuestionError
 from qa.types import Answer, Citation, Hit
 
@@ -53,7 +54,30 @@ mark {background: #fde68a; padding: 1px 2px; border-radius: 3px;}
 .card .text {font-size: 14px; line-height: 1.55; color: #1f2937; margin-left: 34px; white-space: pre-wrap;}
 .message {border-radius: 10px; padding: 12px 14px; border: 1px solid #fecaca; background: #fef2f2; color: #991b1b;}
 .message.info {border-color: #bbf7d0; background: #f0fdf4; color: #166534;}
+.source-view {border: 1px solid #e5e7eb; border-radius: 12px; padding: 14px 16px; background: #fff;}
+.source-view .source-head {font-size: 13px; color: #475569; margin-bottom: 8px;}
+.source-view .source-text {max-height: 420px; overflow-y: auto; white-space: pre-wrap; font-size: 14px; line-height: 1.55;}
+.hidden-control {display: none !important;}
+button.open-source {background: none; border: none; padding: 0; color: #4338ca; cursor: pointer; text-decoration: underline;}
+.doc-row {border-bottom: 1px solid #f1f5f9; align-items: center;}
 """
+
+# Clicking a citation's source asks the server for the document view: the hidden textbox carries
+# "doc_id:start:end" and the hidden button sends it (Gradio events start from its own components).
+SOURCE_VIEW_JS = """
+<script>
+document.addEventListener("click", (event) => {
+  const link = event.target.closest(".open-source");
+  if (!link) return;
+  event.preventDefault();
+  const box = document.querySelector("#source-request textarea, #source-request input");
+  box.value = `${link.dataset.doc}:${link.dataset.start}:${link.dataset.end}`;
+  box.dispatchEvent(new Event("input", {bubbles: true}));
+  setTimeout(() => document.querySelector("#source-open").click(), 50);
+});
+</script>
+"""
+SCROLL_TO_SPAN_JS = "() => { const m = document.querySelector('#source-view mark'); if (m) m.scrollIntoView({block: 'center'}); }"
 
 
 def _escape(text: str) -> str:
@@ -65,7 +89,10 @@ def message_html(text: str, kind: str = "error") -> str:
 
 
 def _citation_line(cited: Citation) -> str:
-    parts = [f"<b>{_escape(cited.source)}</b>"] + ([f"page {cited.page}"] if cited.page is not None else [])
+    # The source opens the whole document at the cited span (SOURCE_VIEW_JS turns the click into a request).
+    source = (f'<button type="button" class="open-source" data-doc="{_escape(cited.doc_id)}" data-start="{cited.start}" '
+              f'data-end="{cited.end}" title="Show it in its document"><b>{_escape(cited.source)}</b></button>')
+    parts = [source] + ([f"page {cited.page}"] if cited.page is not None else [])
     parts += [_escape(cited.section or "lead section"), f"chars {cited.start}–{cited.end}"]
     if cited.published:
         parts.append(_escape(cited.published[:10]))
@@ -173,6 +200,40 @@ class DocQAApp:
         return "".join(message_html(line, kind if i == 0 else "error") for i, line in enumerate(lines)), self.stats_markdown()
 
 
+    def source_html(self, request: str) -> str:
+        """The whole cleaned document of a citation, its span marked (``request``: "doc_id:start:end")."""
+        doc_id, _, span = (request or "").partition(":")
+        start, _, end = span.partition(":")
+        document = self.library.document(doc_id)
+        if document is None or not (start.isdigit() and end.isdigit()):
+            return message_html("That document is no longer in the index.")
+        start, end = int(start), int(end)
+        if not 0 <= start <= end <= len(document.text):
+            return message_html("That span is not in the document.")
+        page = document.page_at(start)
+        head = [f"<b>{_escape(document.title)}</b>", _escape(document.source)]
+        head += [f"page {page}"] if page is not None else []
+        head += [_escape(document.section_at(start) or "lead section"), f"chars {start}–{end}"]
+        text = document.text
+        return (f'<div class="source-view"><div class="source-head">{" · ".join(head)}</div>'
+                f'<div class="source-text">{_escape(text[:start])}<mark>{_escape(text[start:end])}</mark>'
+                f'{_escape(text[end:])}</div></div>')
+
+    def documents(self) -> list:
+        return self.library.documents()
+
+    def remove_document(self, doc_id: str) -> tuple[str, str]:
+        try:
+            removed = self.library.remove(doc_id)
+        except KeyError:
+            return message_html("That document is no longer in the index."), self.stats_markdown()
+        except NothingToIndex:
+            return message_html("It is the index's last document; an index cannot be empty."), self.stats_markdown()
+        except IndexStoreError as error:
+            return message_html(f"Nothing was removed: {error}"), self.stats_markdown()
+        return message_html(f"Removed {removed.source}: the index no longer holds it.", "info"), self.stats_markdown()
+
+
 def _remove_quietly(path: Path) -> None:
     """Delete a file Gradio saved for an upload we refused, so it does not linger in its temp folder."""
     try:
@@ -185,27 +246,53 @@ def build_app(app: DocQAApp) -> "gr.Blocks":
     with gr.Blocks(title="docqa", analytics_enabled=False) as demo:
         gr.Markdown("# docqa\nAsk your documents. Every answer comes with the passage and the place it came from.",
                     elem_id="title")
-        with gr.Row(equal_height=True):
-            question = gr.Textbox(label="Question", placeholder="e.g. Who founded SenseTime?", elem_id="question",
-                                  scale=5, autofocus=True, max_lines=2)
-            ask = gr.Button("Ask", variant="primary", elem_id="ask", scale=1, min_width=100)
-        with gr.Row():
-            k = gr.Slider(1, 20, value=5, step=1, label="Passages (k)", elem_id="k")
-            mode = gr.Radio(list(MODES), value=DEFAULT_MODE, label="Retrieval", elem_id="mode")
-        gr.Examples(EXAMPLES, inputs=question)
-        answer = gr.HTML(elem_id="answer")
-        passages = gr.HTML(elem_id="passages")
-        with gr.Accordion("Index and documents", open=False):
+        with gr.Tab("Ask", elem_id="ask-tab"):
+            with gr.Row(equal_height=True):
+                question = gr.Textbox(label="Question", placeholder="e.g. Who founded SenseTime?", elem_id="question",
+                                      scale=5, autofocus=True, max_lines=2)
+                ask = gr.Button("Ask", variant="primary", elem_id="ask", scale=1, min_width=100)
+            with gr.Row():
+                k = gr.Slider(1, 20, value=5, step=1, label="Passages (k)", elem_id="k")
+                mode = gr.Radio(list(MODES), value=DEFAULT_MODE, label="Retrieval", elem_id="mode")
+            gr.Examples(EXAMPLES, inputs=question)
+            answer = gr.HTML(elem_id="answer")
+            source_view = gr.HTML(elem_id="source-view")
+            passages = gr.HTML(elem_id="passages")
+            source_request = gr.Textbox(elem_id="source-request", elem_classes="hidden-control", show_label=False)
+            source_open = gr.Button("Show source", elem_id="source-open", elem_classes="hidden-control")
+        with gr.Tab("Documents", elem_id="documents-tab"):
             stats = gr.Markdown(app.stats_markdown(), elem_id="stats")
-            files = gr.File(label="Add documents (wikitext, Markdown with front matter, plain text)",
+            files = gr.File(label="Add documents (PDF, web pages, Word, Markdown, wikitext, plain text)",
                             file_count="multiple", elem_id="upload")
             add = gr.Button("Add to index", elem_id="add")
-            upload_status = gr.HTML(elem_id="upload-status")
+            status = gr.HTML(elem_id="upload-status")
+            listed = gr.State(0)
+
+            @gr.render(inputs=listed)
+            def document_rows(_version):
+                documents = app.documents()
+                gr.Markdown(f"{len(documents)} documents: title · source · format · passages · date", elem_id="doc-count")
+                for document in documents:
+                    with gr.Row(elem_classes="doc-row"):
+                        gr.Markdown(f"**{_markdown_text(document.title)}** · {_markdown_text(document.source)} · "
+                                    f"{document.format} · {document.passages} passages · {document.published[:10] or '—'}",
+                                    elem_classes="doc-line")
+                        remove = gr.Button("Remove", size="sm", scale=0, min_width=90, elem_classes="remove-doc")
+                        remove.click(lambda version, doc_id=document.doc_id: (*app.remove_document(doc_id), version + 1),
+                                     inputs=listed, outputs=[status, stats, listed])
+
         for trigger in (ask.click, question.submit):
             trigger(app.ask, inputs=[question, k, mode], outputs=[answer, passages],
                     concurrency_limit=CONCURRENT_QUESTIONS, concurrency_id="ask")
-        add.click(app.add_documents, inputs=[files], outputs=[upload_status, stats])
+        source_open.click(app.source_html, inputs=source_request, outputs=source_view).then(None, js=SCROLL_TO_SPAN_JS)
+        add.click(lambda chosen, version: (*app.add_documents(chosen), version + 1),
+                  inputs=[files, listed], outputs=[status, stats, listed])
     return demo
+
+
+def _markdown_text(text: str) -> str:
+    """Text shown in Markdown as itself: no markup, links or HTML from a document's title."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", " ".join(text.split()))
 
 
 def serve(index_dir: str | Path | None = None, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
@@ -221,6 +308,7 @@ def serve(index_dir: str | Path | None = None, host: str = "127.0.0.1", port: in
         return 2
     app = DocQAApp(Path(index_dir) if index_dir else default_index_dir(), qa, max_upload_mb)
     build_app(app).launch(server_name=host, server_port=port, share=bool(share), css=CSS, theme=gr.themes.Soft(),
+                          head=SOURCE_VIEW_JS,
                           footer_links=[], show_error=False, max_file_size=app.library.max_upload_bytes)
     return 0
 

@@ -132,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     index = commands.add_parser("index", help="build or update an index from files and folders")
-    index.add_argument("paths", nargs="*", metavar="PATH", help="files or folders: wikitext, front matter Markdown, text, MediaWiki XML dumps")
+    index.add_argument("paths", nargs="*", metavar="PATH", help="files or folders: PDF, web pages, Word, Markdown (with or without front matter), wikitext, plain text, MediaWiki XML dumps")
     index.add_argument("--index", default=str(default_index_dir()), help="index folder (default: %(default)s)")
     index.add_argument("--model", default=None, help=f"sentence-transformers model (default: the index's, else {DEFAULT_MODEL})")
     index.add_argument("--max-tokens", type=int, default=200, help="passage size in model tokens (default: %(default)s)")

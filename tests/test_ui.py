@@ -15,7 +15,7 @@ from dataclasses import replace
 import ui
 from index import IndexBuilder, IndexStore
 from qa import QA
-from support import REPO, WIKI_SEED
+from support import REPO, WIKI_SEED, make_pdf
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -31,6 +31,26 @@ def test_answer_is_highlighted_in_its_passage_and_cards_cite_sources(app):
     assert "<mark>" in answer_html and '<b class="short">Tang Xiao&#x27;ou</b>' in answer_html
     assert cards_html.count('class="card"') == 5 and f'data-source="{WIKI_SEED}"' in cards_html
     assert "score" not in cards_html, "cards show rank and source, not raw fusion scores"
+
+
+def test_a_citation_opens_its_whole_document_with_the_span_marked(app):
+    answer_html, _ = app.ask("When was SenseTime founded?", 5, "hybrid")
+    assert 'class="open-source"' in answer_html
+    cited = app.qa.ask("When was SenseTime founded?").answer_citation
+    view = app.source_html(f"{cited.doc_id}:{cited.start}:{cited.end}")
+    assert "<mark>Founded: October 2014.</mark>" in view and "page " not in view and "Infobox" in view
+    assert "no longer in the index" in app.source_html("nope:1:2")
+    assert "not in the document" in app.source_html(f"{cited.doc_id}:5:999999999")
+
+
+def test_documents_are_listed_and_removed(app, tmp_path):
+    app.add_documents([str(_upload(tmp_path, "g1", "kyoto.txt", "Kyoto office\n\nSenseTime opened a Kyoto office."))])
+    listed = {d.source: d for d in app.documents()}
+    assert len(listed) == 6 and listed["kyoto.txt"].format == "text" and listed["kyoto.txt"].passages == 1
+    status, stats = app.remove_document(listed["kyoto.txt"].doc_id)
+    assert "Removed kyoto.txt" in status and "**5** documents" in stats
+    assert "kyoto.txt" not in {d.source for d in app.documents()}
+    assert "no longer in the index" in app.remove_document(listed["kyoto.txt"].doc_id)[0]
 
 
 def test_a_question_nothing_answers_says_so_above_the_closest_passages(app):
@@ -162,7 +182,7 @@ def _hostile_index(index_dir, embedder):
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
-def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index_copy, embedder):
+def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index_copy, embedder, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     index_dir = _hostile_index(seed_index_copy, embedder)
     port = _free_port()
@@ -219,6 +239,32 @@ def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index_copy, e
             page.wait_for_timeout(500)
             assert dialogs == [] and page.locator("#passages script").count() == 0
             page.screenshot(path=str(ARTIFACTS / "ui-hostile.png"), full_page=True)
+
+            # A PDF uploaded in the documents tab, asked about, shown in its document, then removed.
+            page.get_by_role("tab", name="Documents").click()
+            page.locator("#upload input[type=file]").set_input_files(str(make_pdf(tmp_path / "kestrel-survey.pdf")))
+            page.locator("#add").click()
+            page.get_by_text("Added 1").wait_for(timeout=120_000)
+            row = page.locator(".doc-row", has_text="kestrel-survey.pdf")
+            row.wait_for(timeout=30_000)
+            assert "pdf" in row.inner_text() and "passages" in row.inner_text()
+            page.get_by_role("tab", name="Ask").click()
+            page.locator("#question textarea").fill("How many nesting pairs did the Kestrel survey count?")
+            page.locator("#ask").click()
+            page.locator("#answer .cite", has_text="page 3").wait_for(timeout=60_000)
+            assert page.locator("#answer .sentence b.short").inner_text() == "412"
+            page.locator("#answer .open-source").click()
+            page.locator("#source-view mark").wait_for(timeout=30_000)
+            assert "412 nesting pairs" in page.locator("#source-view mark").inner_text()
+            head = page.locator("#source-view .source-head").inner_text()
+            assert "kestrel-survey.pdf" in head and "page 3" in head and "Results" in head
+            assert "Introduction" in page.locator("#source-view .source-text").inner_text(), "the whole document"
+            page.screenshot(path=str(ARTIFACTS / "ui-source-view.png"), full_page=True)
+            page.get_by_role("tab", name="Documents").click()
+            row.get_by_role("button", name="Remove").click()
+            page.get_by_text("Removed kestrel-survey.pdf").wait_for(timeout=120_000)
+            page.locator(".doc-row", has_text="kestrel-survey.pdf").wait_for(state="detached", timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "ui-documents.png"), full_page=True)
             browser.close()
     finally:
         server.terminate()
