@@ -20,6 +20,15 @@ def bench_path(*parts: str) -> Path:
     return path
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def restore_sigint() -> None:
     """For ``Popen(preexec_fn=...)``: the child gets Ctrl-C as from a terminal. A shell that starts
     the test run in the background (``pytest &``) leaves SIGINT ignored, children inherit that, and

@@ -1,7 +1,6 @@
 """The Gradio app: handlers in-process, and the real page driven in headless Chromium."""
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from dataclasses import replace
 import ui
 from index import IndexBuilder, IndexStore
 from qa import QA
-from support import REPO, WIKI_SEED, make_pdf
+from support import REPO, WIKI_SEED, free_port, make_pdf
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -153,12 +152,6 @@ def test_dangerous_link_schemes_are_never_rendered_as_links(app):
     assert 'href="https://' in ui.cards_html(answer) or 'href="http://' in ui.cards_html(answer)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 HOSTILE_WIKITEXT = (
     "'''Zorblatt Institute''' is a research lab in [[Oslo]] founded in 1987 by Ingrid Vale."
     "<ref>{{cite web |url=javascript:alert('ref') |title=x}}</ref>\n"
@@ -185,7 +178,7 @@ def _hostile_index(index_dir, embedder):
 def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index_copy, embedder, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     index_dir = _hostile_index(seed_index_copy, embedder)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "ui.py", "--index", str(index_dir), "--port", str(port)], cwd=REPO,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}/"

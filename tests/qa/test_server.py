@@ -1,7 +1,6 @@
 """The REST API: in-process with FastAPI's TestClient, and once as a real uvicorn process."""
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from qa import QA
 from qa.cli import main as cli
 from qa.library import DocumentLibrary
 from qa.server import create_app
-from support import REPO, make_pdf, restore_sigint
+from support import REPO, free_port, make_pdf, restore_sigint
 
 
 @pytest.fixture
@@ -83,14 +82,8 @@ def test_binding_another_address_without_a_key_refuses_to_start(capsys, monkeypa
     assert time.perf_counter() - started < 5, "refused before the model loads"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_a_real_uvicorn_process_answers_lists_uploads_and_deletes(seed_index_copy, tmp_path):
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--index", str(seed_index_copy), "--port", str(port)],
                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=restore_sigint,
                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
