@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ingest.formats.base import ParsedDocument
 from ingest.sentences import split_sentences
 from ingest.types import Span
 
@@ -79,8 +80,13 @@ class TextBuilder:
         if urls:
             self._ref_marks.append((self.length, urls))
 
-    def build(self) -> tuple[str, tuple[Span, ...], tuple[Span, ...]]:
-        text = "".join(self.parts)
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def build(self, **metadata) -> ParsedDocument:
+        """The text with its sections and references, and ``metadata`` (title, url, ...)."""
+        text = self.text
         sections = []
         for index, (_, start, path) in enumerate(self._headings):
             end = self._headings[index + 1][0] if index + 1 < len(self._headings) else len(text)
@@ -88,7 +94,7 @@ class TextBuilder:
                 sections.append(Span(start, end, path))
         if self._headings and self._headings[0][0] > 0:
             sections.insert(0, Span(0, self._headings[0][0], ""))
-        return text, tuple(sections), self._resolve_references(text)
+        return ParsedDocument(text, sections=tuple(sections), refs=self._resolve_references(text), **metadata)
 
     def _resolve_references(self, text: str) -> tuple[Span, ...]:
         if not self._ref_marks:

@@ -10,6 +10,7 @@ import docx
 from docx.table import Table
 
 from ingest.formats.base import Format, NotParsed, ParsedDocument
+from ingest.formats.text import first_line as _first_line
 from ingest.textbuilder import TextBuilder
 
 _HEADING_STYLE = re.compile(r"^Heading (\d)$")
@@ -47,12 +48,10 @@ def parse(data: bytes) -> ParsedDocument:
         elif text:
             out.write(text)
             out.paragraph_break()
-    text, sections, _ = out.build()
     properties = document.core_properties
-    title = " ".join((properties.title or "").split()) or first_heading or next(
-        (line.strip() for line in text.splitlines() if line.strip()), "")
+    title = " ".join((properties.title or "").split()) or first_heading or _first_line(out.text)
     date = properties.created or properties.modified
-    return ParsedDocument(text, title[:200], sections, published=date.date().isoformat() if date else "")
+    return out.build(title=title[:200], published=date.date().isoformat() if date else "")
 
 
 FORMAT = Format("docx", looks_like_docx, parse, binary=True)

@@ -58,10 +58,9 @@ def parse_front_matter(text: str) -> ParsedDocument:
         out.write(summary)
         out.paragraph_break()
     markdown.write_markdown(out, body)
-    text, sections, _ = out.build()
     url = next((url for url in (safe_url(_as_text(meta.get(k))) for k in _URL_KEYS) if url.startswith("http")), "")
     published = next((_as_date(meta[k]) for k in _DATE_KEYS if _as_date(meta.get(k))), "")
-    return ParsedDocument(text, title, sections, url=url, published=published)
+    return out.build(title=title, url=url, published=published)
 
 
 def parse(text: str) -> ParsedDocument:

@@ -54,8 +54,7 @@ def parse(page: str) -> ParsedDocument:
         raise NotParsed("skipped: a web page with no body")
     out = TextBuilder()
     _write(root, out)
-    text, sections, _ = out.build()
-    return ParsedDocument(text, title[:200], sections, url=url, published=published)
+    return out.build(title=title[:200], url=url, published=published)
 
 
 def _write(node, out: TextBuilder) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ingest.formats.base import Format, ParsedDocument
+from ingest.formats.text import first_line
 from ingest.textbuilder import TextBuilder
 
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
@@ -44,10 +45,8 @@ def parse(text: str) -> ParsedDocument:
     """
     out = TextBuilder()
     write_markdown(out, text)
-    clean, sections, _ = out.build()
     heading = next((match for match in map(_HEADING.match, text.splitlines()) if match), None)
-    title = _clean_inline(heading.group(2)) if heading else next((line.strip() for line in clean.splitlines() if line.strip()), "")
-    return ParsedDocument(clean, title[:200], sections)
+    return out.build(title=(_clean_inline(heading.group(2)) if heading else first_line(out.text))[:200])
 
 
 def _clean_inline(line: str) -> str:

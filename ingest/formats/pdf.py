@@ -57,7 +57,7 @@ def _page_text(pdf, index: int) -> str:
         page.close()
     builder = TextBuilder()
     builder.write(text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", ""))
-    return builder.build()[0]
+    return builder.text
 
 
 def _join_pages(page_texts: list[str]) -> tuple[str, tuple[Span, ...]]:

@@ -8,9 +8,12 @@ from ingest.textbuilder import TextBuilder
 def parse(text: str) -> ParsedDocument:
     builder = TextBuilder()
     builder.write(text)
-    clean = builder.build()[0]
-    title = next((line.strip()[:200] for line in clean.splitlines() if line.strip()), "")
-    return ParsedDocument(clean, title)
+    return builder.build(title=first_line(builder.text))
+
+
+def first_line(text: str) -> str:
+    """The first non-blank line, as a title (at most 200 characters)."""
+    return next((line.strip()[:200] for line in text.splitlines() if line.strip()), "")
 
 
 FORMAT = Format("text", lambda text: True, parse)

@@ -143,8 +143,7 @@ class WikitextRenderer:
         if facts:
             out.start_section(_FACTS_SECTION)
             out.write(". ".join(facts) + ".")
-        text, sections, refs = out.build()
-        return ParsedDocument(text, _title_of(code), sections, refs, warning=warning)
+        return out.build(title=_title_of(code), warning=warning)
 
 
 def _title_of(code: Wikicode) -> str:

@@ -36,11 +36,26 @@ def test_manifest_records_model_dimension_chunking_version_and_document_hashes(s
     manifest = json.loads((store.version / "manifest.json").read_text())
     assert manifest["model"] == "all-MiniLM-L6-v2" and manifest["dimension"] == 384
     assert manifest["chunking"]["max_tokens"] == 200 and manifest["chunking"]["overlap_sentences"] == 1
-    assert manifest["format_version"] == 2 and manifest["dense_index"] == "flat"
+    assert manifest["format_version"] == 3 and manifest["dense_index"] == "flat"
     assert len(manifest["documents"]) == 5 and all(len(h) == 64 for h in manifest["documents"].values())
     assert manifest["passages"] == store.count_passages() == len(store.dense) > 5
     assert sorted(p.name for p in store.version.iterdir()) == [
         "bm25", "dense.faiss", "manifest.json", "passages.sqlite", "sentence_counts.npy", "sentences.npy"]
+
+
+def test_an_index_of_format_2_without_page_columns_is_still_read(seed_index_copy, embedder):
+    import sqlite3
+
+    version = IndexStore.open(seed_index_copy).version
+    manifest = json.loads((version / "manifest.json").read_text())
+    (version / "manifest.json").write_text(json.dumps({**manifest, "format_version": 2}))
+    db = sqlite3.connect(version / "passages.sqlite")
+    db.execute("ALTER TABLE documents DROP COLUMN pages")
+    db.execute("ALTER TABLE passages DROP COLUMN page")
+    db.commit()
+    db.close()
+    answer = QA(IndexStore.open(seed_index_copy), embedder).ask("When was SenseTime founded?")
+    assert answer.short == "October 2014" and answer.answer_citation.page is None
 
 
 def test_second_build_of_an_unchanged_corpus_embeds_nothing(warm_index, seed_corpus_copy, embedder):
