@@ -19,6 +19,7 @@ _BOILERPLATE_NAMES = re.compile(r"(^|[-_ ])(nav|navbar|menu|breadcrumbs?|sidebar
 _BLOCKS = {"p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr", "blockquote",
            "pre", "figure", "figcaption", "address", "details", "summary", "hr", "body"}
 _CELLS = {"td", "th"}
+_NEVER_REMOVED = {"html", "head", "body", "main", "article"}
 _HEADINGS = {f"h{level}": level for level in range(1, 7)}
 _HTML_START = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S)
 
@@ -46,6 +47,9 @@ def parse(page: str) -> ParsedDocument:
     for node in tree.css(_BOILERPLATE):
         node.decompose()
     for node in tree.css("[class], [id]"):
+        # The page's frame and its content element keep whatever their classes say ("sidebar-visible").
+        if node.tag in _NEVER_REMOVED or node.parent is None:
+            continue
         if _BOILERPLATE_NAMES.search(f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"):
             node.decompose()
     articles = tree.css("article")

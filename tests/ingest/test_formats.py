@@ -90,3 +90,12 @@ def test_a_zip_that_is_not_a_word_file_is_still_refused_as_binary(tmp_path):
     assert format_of_bytes(archive.read_bytes()) is None
     documents, warnings = load_one(archive)
     assert documents == [] and "binary file" in warnings[0].reason
+
+
+def test_a_page_whose_frame_has_a_boilerplate_like_class_keeps_its_content():
+    from ingest.formats import html
+
+    page = ('<html class="light sidebar-visible"><body class="menu-open"><nav id="sidebar">Chapters</nav>'
+            '<main class="content"><h1>Ownership</h1><p>Each value has an owner.</p></main></body></html>')
+    document = html.parse(page)
+    assert "Each value has an owner." in document.text and "Chapters" not in document.text
