@@ -183,14 +183,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args) -> int:
-    import os
+    from qa.server import checked_key
 
-    from qa.server import API_KEY_ENV, is_loopback
-
-    api_key = args.api_key or os.environ.get(API_KEY_ENV)
-    if not is_loopback(args.host) and not api_key:   # refused before the model or the index loads
-        raise ValueError(f"binding {args.host} makes the API reachable from other machines: give it a key "
-                         f"with --api-key or ${API_KEY_ENV}, or bind 127.0.0.1")
+    api_key = checked_key(args.host, args.api_key)   # refused before the model or the index loads
     from qa.api import default_index_dir
     from qa.library import DocumentLibrary
     from qa.server import serve

@@ -24,8 +24,10 @@ UPLOADS = "uploads"
 
 @dataclass(frozen=True)
 class UploadReport:
-    """What adding files did. ``refused`` names each file not indexed (by the name it was given)
-    and why; ``error`` says why nothing at all was added."""
+    """What adding files did: documents added and changed, passages embedded; ``refused`` names
+    each file not indexed (by the name it was given) and why, and ``refused_files`` are those of
+    the given paths, which a caller may delete (the UI removes Gradio's temporary copies);
+    ``error`` says why nothing at all was added."""
 
     added: int
     changed: int

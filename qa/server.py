@@ -144,13 +144,19 @@ def _save_within(upload: UploadFile, target: Path, limit: int) -> bool:
     return True
 
 
-def serve(library: DocumentLibrary, host: str = "127.0.0.1", port: int = 8000, api_key: str | None = None) -> None:
-    """Run the API with uvicorn until interrupted. A non-loopback ``host`` without a key is refused
-    (``ValueError``) before anything binds."""
+def checked_key(host: str, api_key: str | None = None) -> str | None:
+    """The key the API will require (``api_key``, else ``$DOCQA_API_KEY``); ``ValueError`` when
+    ``host`` is not a loopback address and there is none."""
     api_key = api_key or os.environ.get(API_KEY_ENV) or None
     if not is_loopback(host) and not api_key:
         raise ValueError(f"binding {host} makes the API reachable from other machines: give it a key "
                          f"with --api-key or ${API_KEY_ENV}, or bind 127.0.0.1")
+    return api_key
+
+
+def serve(library: DocumentLibrary, host: str = "127.0.0.1", port: int = 8000, api_key: str | None = None) -> None:
+    """Run the API with uvicorn until interrupted; refused (``checked_key``) before anything binds."""
+    api_key = checked_key(host, api_key)
     import uvicorn
 
     uvicorn.run(create_app(library, api_key), host=host, port=port, log_level="warning")
