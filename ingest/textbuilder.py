@@ -17,6 +17,33 @@ _WHITESPACE_RUNS = re.compile(r"(\s+)")
 _NO_SPACE_BEFORE = set(",.;:!?)]}%")
 
 
+class HeadingPath:
+    """The open headings at one point of a document, as a section path (``History > 2018``).
+
+    >>> path = HeadingPath()
+    >>> path.enter(1, "History"), path.enter(2, "2018"), path.enter(2, "2019"), path.enter(1, "Products")
+    ('History', 'History > 2018', 'History > 2019', 'Products')
+    """
+
+    def __init__(self):
+        self._open: list[tuple[int, str]] = []
+
+    def enter(self, level: int, title: str) -> str:
+        """Open a heading of ``level`` (1 the highest) under the open ones above it; its path."""
+        self.close(level)
+        self._open.append((level, title))
+        return self.path
+
+    def close(self, level: int) -> None:
+        """Close the open headings at ``level`` and below."""
+        while self._open and self._open[-1][0] >= level:
+            self._open.pop()
+
+    @property
+    def path(self) -> str:
+        return " > ".join(title for _, title in self._open)
+
+
 @dataclass
 class TextBuilder:
     parts: list[str] = field(default_factory=list)
@@ -25,7 +52,7 @@ class TextBuilder:
     _pending_newlines: int = 0
     _headings: list[tuple[int, int, str]] = field(default_factory=list)
     _ref_marks: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
-    _open_headings: list[tuple[int, str]] = field(default_factory=list)
+    _headings_open: HeadingPath = field(default_factory=HeadingPath)
 
     def write(self, text: str) -> None:
         for piece in _WHITESPACE_RUNS.split(text):
@@ -63,17 +90,14 @@ class TextBuilder:
     def heading(self, level: int, title: str) -> None:
         """Open a section for a heading of ``level`` (1 the highest): its path is the titles of
         the open headings above it and its own (``History > 2018``); the title is written as a line."""
-        self.close_headings(level)
-        self._open_headings.append((level, title))
-        self.start_section(self.section_path(), heading=title)
+        self.start_section(self._headings_open.enter(level, title), heading=title)
 
     def close_headings(self, level: int) -> None:
         """Close the open headings at ``level`` and below, without opening a section."""
-        while self._open_headings and self._open_headings[-1][0] >= level:
-            self._open_headings.pop()
+        self._headings_open.close(level)
 
     def section_path(self) -> str:
-        return " > ".join(title for _, title in self._open_headings)
+        return self._headings_open.path
 
     def add_reference(self, urls: tuple[str, ...]) -> None:
         """Attach ``urls`` to the sentence that ends where the text currently ends."""

@@ -8,7 +8,7 @@ import re
 import pypdfium2 as pdfium
 
 from ingest.formats.base import Format, NotParsed, ParsedDocument
-from ingest.textbuilder import TextBuilder
+from ingest.textbuilder import HeadingPath, TextBuilder
 from ingest.types import Span
 
 PAGE_BREAK = "\n\n"
@@ -93,7 +93,7 @@ def _sections(text: str, pages: tuple[Span, ...], bookmarks: list[tuple[int, str
     if not bookmarks:
         return ()
     page_start = {int(span.label) - 1: span for span in pages}
-    starts, open_titles = [], []
+    starts, open_headings = [], HeadingPath()
     for level, title, index in bookmarks:
         page = page_start.get(index)
         if page is None:
@@ -102,10 +102,7 @@ def _sections(text: str, pages: tuple[Span, ...], bookmarks: list[tuple[int, str
         offset = found if found >= 0 else page.start
         if starts and offset < starts[-1][0]:
             offset = starts[-1][0]
-        while open_titles and open_titles[-1][0] >= level:
-            open_titles.pop()
-        open_titles.append((level, title))
-        starts.append((offset, " > ".join(t for _, t in open_titles)))
+        starts.append((offset, open_headings.enter(level, title)))
     sections = []
     if starts and starts[0][0] > 0:
         sections.append(Span(0, starts[0][0], ""))
