@@ -113,3 +113,17 @@ def test_a_real_uvicorn_process_answers_lists_uploads_and_deletes(seed_index_cop
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_the_last_document_cannot_be_deleted(tmp_path, embedder):
+    from index.builder import IndexBuilder
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "note.txt").write_text("Pond log\n\nThe pond was dredged in May.")
+    IndexBuilder(tmp_path / "index", progress=False, embedder=embedder)([tmp_path / "docs"])
+    library = DocumentLibrary(tmp_path / "index", QA(IndexStore.open(tmp_path / "index"), embedder))
+    client = TestClient(create_app(library))
+    (only,) = client.get("/documents").json()
+    response = client.delete(f"/documents/{only['doc_id']}")
+    assert response.status_code == 409 and "last document" in response.json()["detail"]
+    assert len(client.get("/documents").json()) == 1
