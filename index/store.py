@@ -409,11 +409,9 @@ class IndexStore:
 
     def document_keys(self, doc_ids: Collection[str]) -> dict[str, str]:
         """``{doc_id: key}`` for those of ``doc_ids`` the index holds."""
-        found = {}
-        for record in self._query("SELECT doc_id, key FROM documents"):
-            if record["doc_id"] in doc_ids:
-                found[record["doc_id"]] = record["key"]
-        return found
+        ids = list(doc_ids)
+        records = self._query(f"SELECT doc_id, key FROM documents WHERE doc_id IN ({','.join('?' * len(ids))})", ids)
+        return {record["doc_id"]: record["key"] for record in records}
 
     def document_summaries(self) -> list[DocumentSummary]:
         """Every document's id, title, source, format, date and passage count, without its text."""

@@ -86,6 +86,7 @@ class ShortSpan:
     overlap: int = field(default=0, repr=False, compare=False)   # question words in its clause
 
 
+@lru_cache(maxsize=1024)   # the extractor asks it while scoring sentences and again for the chosen one
 def answer_kind(question: str) -> str:
     """The kind of answer ``question`` asks for: one of ``KINDS``.
 
@@ -154,10 +155,9 @@ class ShortAnswerFinder:
         known = asked if kind in ("date", "number") or _stems(sentence) <= _stems(title) else asked | _stems(title)
         label = _LABEL.match(sentence)
         value_start = label.end() if label else 0
-        candidates = [span for span in map(lambda span: _without_named_ends(span, known),
-                                           self.candidates(kind, question, sentence[value_start:]))
-                      if not _named_already(span.text, known, kind)]
-        if label and not candidates and kind != "date" and kind != "number":
+        trimmed = (_without_named_ends(span, known) for span in self.candidates(kind, question, sentence[value_start:]))
+        candidates = [span for span in trimmed if not _named_already(span.text, known, kind)]
+        if label and not candidates and kind not in ("date", "number"):
             value = _infobox_value(sentence[value_start:])
             candidates = [value] if value and not _named_already(value.text, known, kind) else []
         if not candidates:
@@ -261,7 +261,7 @@ def _names(sentence: str, kind: str) -> Iterator[ShortSpan]:
 def _clauses(question: str, sentence: str) -> Iterator[ShortSpan]:
     """Each clause less the question's words and the function words at its ends, with how many of
     the question's words it had: "commonly called an appeals court" answers "What is an appellate
-    court commonly called?" with "an appeals court"."""
+    court commonly called?" with "appeals court"."""
     asked = _stems(question)
     position = 0
     for piece in _CLAUSE_CUT.split(sentence):

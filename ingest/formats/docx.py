@@ -10,7 +10,7 @@ import docx
 from docx.table import Table
 
 from ingest.formats.base import Format, NotParsed, ParsedDocument
-from ingest.formats.text import first_line as _first_line
+from ingest.formats.text import first_line
 from ingest.textbuilder import TextBuilder
 
 _HEADING_STYLE = re.compile(r"^Heading (\d)$")
@@ -49,7 +49,7 @@ def parse(data: bytes) -> ParsedDocument:
             out.write(text)
             out.paragraph_break()
     properties = document.core_properties
-    title = " ".join((properties.title or "").split()) or first_heading or _first_line(out.text)
+    title = " ".join((properties.title or "").split()) or first_heading or first_line(out.text)
     date = properties.created or properties.modified
     return out.build(title=title[:200], published=date.date().isoformat() if date else "")
 

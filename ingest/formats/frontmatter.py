@@ -16,9 +16,6 @@ _URL_KEYS = ("originalUrl", "original_url", "canonical_url", "url", "webUrl", "l
 _DATE_KEYS = ("publishedDateTime", "published_at", "date", "pubDate", "published")
 _SUMMARY_KEYS = ("excerpt", "description", "summary", "abstract")
 
-_JEKYLL_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})-")
-
-
 class FrontMatterError(Exception):
     """The YAML block at the top of the file does not parse."""
 
@@ -78,7 +75,7 @@ def _strip_front_matter_block(text: str) -> str:
     return text[3 + closing.end():] if closing else text
 
 
-FORMAT = Format("frontmatter", lambda text: has_front_matter(text), parse)
+FORMAT = Format("frontmatter", has_front_matter, parse)
 
 
 def _as_text(value) -> str:

@@ -8,6 +8,7 @@ import re
 import pypdfium2 as pdfium
 
 from ingest.formats.base import Format, NotParsed, ParsedDocument
+from ingest.formats.text import first_line
 from ingest.textbuilder import HeadingPath, TextBuilder
 from ingest.types import Span
 
@@ -38,8 +39,7 @@ def parse(data: bytes) -> ParsedDocument:
         pdf.close()
     text, pages = _join_pages(page_texts)
     sections = _sections(text, pages, bookmarks)
-    title = " ".join((metadata.get("Title") or "").split()) or next(
-        (line.strip() for line in text.splitlines() if line.strip()), "")
+    title = " ".join((metadata.get("Title") or "").split()) or first_line(text)
     dated = _PDF_DATE.match(metadata.get("CreationDate") or "")
     published = f"{dated[1]}-{dated[2]}-{dated[3]}" if dated else ""
     return ParsedDocument(text, title[:200], sections, pages=pages, published=published)
