@@ -6,9 +6,6 @@ import io
 import re
 import zipfile
 
-import docx
-from docx.table import Table
-
 from ingest.formats.base import Format, NotParsed, ParsedDocument
 from ingest.formats.text import first_line
 from ingest.textbuilder import TextBuilder
@@ -26,6 +23,9 @@ def looks_like_docx(data: bytes) -> bool:
 
 
 def parse(data: bytes) -> ParsedDocument:
+    import docx                  # here, not at the top: every qa command imports the registry
+    from docx.table import Table
+
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as error:  # python-docx raises several kinds for a damaged package

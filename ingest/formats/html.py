@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from selectolax.lexbor import LexborHTMLParser
-
 from ingest.formats.base import Format, NotParsed, ParsedDocument
 from ingest.textbuilder import TextBuilder
 from ingest.urls import safe_url
@@ -40,6 +38,8 @@ def parse(page: str) -> ParsedDocument:
     >>> [section.label for section in doc.sections]
     ['Day one', 'Day one > Evening']
     """
+    from selectolax.lexbor import LexborHTMLParser   # here, not at the top: every qa command imports the registry
+
     tree = LexborHTMLParser(page)
     title = _text_of(tree.css_first("title")) or _text_of(tree.css_first("h1"))
     url = _canonical_url(tree)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pypdfium2 as pdfium
-
 from ingest.formats.base import Format, NotParsed, ParsedDocument
 from ingest.formats.text import first_line
 from ingest.textbuilder import HeadingPath, TextBuilder
@@ -21,6 +19,8 @@ def looks_like_pdf(data: bytes) -> bool:
 
 
 def parse(data: bytes) -> ParsedDocument:
+    import pypdfium2 as pdfium   # here, not at the top: every qa command imports the registry
+
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as error:
