@@ -153,12 +153,12 @@ class DocQAApp:
     """The page's handlers over one ``DocumentLibrary`` (the live index, its uploads and removals).
 
     Parameters:
-        index_dir: the index folder.
+        index_dir: the index folder, or a vector database's location (``index.stores``).
         qa: the ``QA`` open on it.
         max_upload_mb: larger uploads are refused.
     """
 
-    def __init__(self, index_dir: Path, qa: QA, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB):
+    def __init__(self, index_dir: str | Path, qa: QA, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB):
         self.library = DocumentLibrary(index_dir, qa, max_upload_mb)
         self.index_dir = self.library.index_dir
 
@@ -303,10 +303,10 @@ def serve(index_dir: str | Path | None = None, host: str = "127.0.0.1", port: in
     try:
         qa = (QA.open(index_dir, allow_download=allow_download, backend=backend) if index_dir
               else QA.default(backend=backend))
-    except (IndexStoreError, ModelUnavailable, BackendUnavailable) as error:
+    except (IndexStoreError, ModelUnavailable, BackendUnavailable, ImportError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    app = DocQAApp(Path(index_dir) if index_dir else default_index_dir(), qa, max_upload_mb)
+    app = DocQAApp(index_dir or default_index_dir(), qa, max_upload_mb)
     build_app(app).launch(server_name=host, server_port=port, share=bool(share), css=CSS, theme=gr.themes.Soft(),
                           head=SOURCE_VIEW_JS,
                           footer_links=[], show_error=False, max_file_size=app.library.max_upload_bytes)
@@ -315,7 +315,8 @@ def serve(index_dir: str | Path | None = None, host: str = "127.0.0.1", port: in
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ui.py", description="docqa web UI")
-    parser.add_argument("--index", type=Path, default=None, help="index folder (default: the bundled corpus index)")
+    parser.add_argument("--index", default=None, help="index folder, or qdrant://HOST:6333/COLLECTION or "
+                                                      "qdrant+local:PATH (default: the bundled corpus index)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s, this machine only)")
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--share", action="store_true", help="also open a public Gradio share link (off unless given)")

@@ -27,12 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     questions = commands.add_parser("questions", parents=[common],
                                     help="the split question set over the bench wikitext and news corpora")
     questions.add_argument("--split", choices=SPLITS, default="test", help="tune on dev, report on test (default: %(default)s)")
-    questions.add_argument("--index", type=Path, default=None,
+    questions.add_argument("--index", default=None,
                            help="an index built from the bench corpora, used as it is (default: the eval's own, "
                                 "built or updated first in ~/.cache/docqa/questions)")
     questions.add_argument("--bench", type=Path, default=BENCH, help="the bench data folder (default: %(default)s)")
     seeds = commands.add_parser("seeds", parents=[common], help="the smoke set over the bundled corpus")
-    seeds.add_argument("--index", type=Path, default=None, help="an index of the bundled corpus (default: the default index)")
+    seeds.add_argument("--index", default=None, help="an index of the bundled corpus, a folder or a qdrant location "
+                                                     "(default: the default index)")
     tune = commands.add_parser("tune", parents=[common], help="choose fusion and answer weights on the dev splits")
     tune.add_argument("--bench", type=Path, default=BENCH, help="the bench data folder (default: %(default)s)")
     beir = commands.add_parser("beir", parents=[common], help="a BEIR-format dataset folder, e.g. ../shared/bench/scifact")
@@ -40,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     beir.add_argument("--split", default="test")
     beir.add_argument("--model", default=None)
     beir.add_argument("--max-tokens", type=int, default=512)
+    beir.add_argument("--index", default=None, help="where the dataset's index is built or updated first: a folder, "
+                                                    "or qdrant://HOST:6333/NAME or qdrant+local:PATH (default: the "
+                                                    "eval's own folder in ~/.cache/docqa/beir)")
     beir.add_argument("--dense-weight", type=float, default=DENSE_WEIGHT, help="hybrid fusion weight (default: %(default)s)")
     beir.add_argument("--bm25-weight", type=float, default=BM25_WEIGHT, help="hybrid fusion weight (default: %(default)s)")
     args = parser.parse_args(argv)
@@ -66,9 +70,9 @@ def main(argv: list[str] | None = None) -> int:
 
             report = run_beir(args.path, args.split, args.model or DEFAULT_MODEL, args.max_tokens, args.modes,
                               progress=not args.quiet, dense_weight=args.dense_weight, bm25_weight=args.bm25_weight,
-                              backend=args.backend)
+                              backend=args.backend, index_dir=args.index)
             published = PUBLISHED_NDCG10.get(args.path.name)
-    except (ValueError, OSError, IndexStoreError, ModelUnavailable, BackendUnavailable) as error:
+    except (ValueError, OSError, ImportError, IndexStoreError, ModelUnavailable, BackendUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     stem = report.name.lower().replace(" ", "-")

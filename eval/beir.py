@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.backends import AUTO
-from index.builder import IndexBuilder
 from index.embedder import DEFAULT_MODEL, Embedder, docqa_cache, model_slug
 from index.store import IndexMismatch, IndexStore
+from index.stores import make_builder, open_store
 from ingest.types import Document
 from qa.retriever import BM25_WEIGHT, DENSE_WEIGHT, MODES, RRF_K, Retriever
 from eval.runner import EvalReport, compare_modes
@@ -73,36 +73,42 @@ def default_beir_index_dir(name: str, model: str, max_tokens: int, backend: str)
 
 
 def open_beir_index(dataset: BeirDataset, model: str = DEFAULT_MODEL, max_tokens: int = 512,
-                    index_dir: Path | None = None, progress: bool = True, backend: str = AUTO,
+                    index_dir: str | Path | None = None, progress: bool = True, backend: str = AUTO,
                     embedder: Embedder | None = None) -> tuple[IndexStore, Embedder]:
-    """The dataset's index (built on first use, then reused) and the embedder that made it;
-    ``embedder`` reuses a loaded model of the same name instead of loading one for ``backend``."""
+    """The dataset's index (built on first use, then updated: a no-op when nothing changed) and the
+    embedder that made it; ``index_dir`` is a folder or a vector database's location (default: the
+    eval's own folder). ``embedder`` reuses a loaded model of the same name instead of loading one
+    for ``backend``."""
     if embedder is None or embedder.model_name != model:
         embedder = Embedder(model, backend=backend)
+    own_cache = index_dir is None
     index_dir = index_dir or default_beir_index_dir(dataset.name, model, max_tokens, embedder.backend)
+    options = dict(model_name=model, max_tokens=max_tokens, progress=progress, embedder=embedder)
     try:
-        builder = IndexBuilder(index_dir, model_name=model, max_tokens=max_tokens, progress=progress, embedder=embedder)
-    except IndexMismatch:  # a cache of an older index format: this folder is the eval's own to remake
-        builder = IndexBuilder(index_dir, model_name=model, max_tokens=max_tokens, progress=progress,
-                               embedder=embedder, rebuild=True)
-    builder.build(beir_documents(dataset))
-    return IndexStore.open(index_dir), embedder
+        builder = make_builder(index_dir, **options)
+    except IndexMismatch:
+        if not own_cache:
+            raise
+        builder = make_builder(index_dir, rebuild=True, **options)   # an older format: the eval's own to remake
+    with builder:
+        builder.build(beir_documents(dataset))
+    return open_store(index_dir), embedder
 
 
 def document_ranker(store: IndexStore, retriever: Retriever):
     """``rank(query, mode, depth)`` over document ids: a document ranks where its best passage ranks (MaxP)."""
-    sources = [source for _, source in store.row_labels()]
     passages_per_doc = max(1.0, store.count_passages() / max(1, store.count_documents()))
 
     def rank(query: str, mode: str, depth: int) -> list[str]:
-        rows = retriever.rank_rows([query], int(depth * passages_per_doc) + 10, mode)[0]
-        return list(dict.fromkeys(sources[row] for row, _ in rows))[:depth]
+        rows = [row for row, _ in retriever.rank_rows([query], int(depth * passages_per_doc) + 10, mode)[0]]
+        labels = store.labels(rows)
+        return list(dict.fromkeys(labels[row][1] for row in rows))[:depth]
 
     return rank
 
 
 def run_beir(folder: str | Path, split: str = "test", model: str = DEFAULT_MODEL, max_tokens: int = 512,
-             modes=MODES, index_dir: Path | None = None, progress: bool = True,
+             modes=MODES, index_dir: str | Path | None = None, progress: bool = True,
              dense_weight: float = DENSE_WEIGHT, bm25_weight: float = BM25_WEIGHT, backend: str = AUTO,
              embedder: Embedder | None = None) -> EvalReport:
     """One passage per document by default (``max_tokens=512``; the model reads its first 256
@@ -110,11 +116,14 @@ def run_beir(folder: str | Path, split: str = "test", model: str = DEFAULT_MODEL
     passages and queries alike (``auto``: chosen by the CPU); ``embedder`` reuses a loaded model."""
     dataset = load_beir(folder, split)
     store, embedder = open_beir_index(dataset, model, max_tokens, index_dir, progress, backend, embedder)
-    retriever = Retriever(store, embedder, dense_weight=dense_weight, bm25_weight=bm25_weight)
-    settings = {"dataset": str(folder), "split": split, "model": model, "max_tokens": max_tokens,
-                "backend": embedder.backend, "precision": embedder.precision,
-                "passages": store.count_passages(), "documents": store.count_documents(),
-                "fusion": {"method": "rrf", "k": RRF_K, "dense_weight": dense_weight, "bm25_weight": bm25_weight}}
-    return compare_modes(f"BEIR {dataset.name}", document_ranker(store, retriever), dataset.queries, dataset.qrels,
-                         modes, depth=100, candidates=list(dataset.corpus), success_at=(), recall_at=(100,),
-                         curve_depth=100, settings=settings, progress=progress)
+    try:
+        retriever = Retriever(store, embedder, dense_weight=dense_weight, bm25_weight=bm25_weight)
+        settings = {"dataset": str(folder), "split": split, "model": model, "max_tokens": max_tokens,
+                    "backend": embedder.backend, "precision": embedder.precision, "index": store.location,
+                    "passages": store.count_passages(), "documents": store.count_documents(),
+                    "fusion": {"method": "rrf", "k": RRF_K, "dense_weight": dense_weight, "bm25_weight": bm25_weight}}
+        return compare_modes(f"BEIR {dataset.name}", document_ranker(store, retriever), dataset.queries, dataset.qrels,
+                             modes, depth=100, candidates=list(dataset.corpus), success_at=(), recall_at=(100,),
+                             curve_depth=100, settings=settings, progress=progress)
+    finally:
+        store.close()

@@ -29,6 +29,7 @@ from index.backends import AUTO, choose_backend
 from index.builder import IndexBuilder
 from index.embedder import DEFAULT_MODEL, Embedder, docqa_cache, model_slug
 from index.store import IndexStore
+from index.stores import open_store
 from qa.api import QA
 from qa.retriever import MODES
 from eval import BENCH
@@ -103,7 +104,7 @@ def question_qrels(questions: list[Question], store: IndexStore) -> dict[str, di
     for question in (q for q in questions if q.answerable):
         document = documents.get(question.source)
         if document is None:
-            raise ValueError(f"{question.qid}: {store.root} holds no document {question.source!r}")
+            raise ValueError(f"{question.qid}: {store.location} holds no document {question.source!r}")
         spans = evidence_spans(document.text, question.evidence)
         if not spans:
             raise ValueError(f"{question.qid}: the evidence {question.evidence[:60]!r} is not in {question.source!r}")
@@ -141,7 +142,7 @@ def open_questions_index(index_dir: Path | None = None, bench: Path = BENCH, bac
     opened as it is; without it the eval's own cached index is built, or updated (a no-op when
     nothing changed), first. ``embedder`` reuses a loaded model instead of loading one for ``backend``."""
     if index_dir is not None:
-        return QA(IndexStore.open(index_dir), embedder) if embedder else QA.open(index_dir, backend=backend)
+        return QA(open_store(index_dir), embedder) if embedder else QA.open(index_dir, backend=backend)
     folders = [bench / corpus for corpus in CORPORA]
     missing = [str(folder) for folder in folders if not folder.exists()]
     if missing:
@@ -159,10 +160,14 @@ def run_question_eval(split: str = "test", index_dir: Path | None = None, bench:
     questions, next to the random-ranking floor; and for each of ``answer_modes`` (default:
     ``modes``) how ``ask`` answers (``eval.runner.answer_scores``): answer accuracy, short-answer
     exact match, and the share of the split's unanswerable questions declined."""
-    qa = open_questions_index(index_dir, bench, backend, progress, embedder)
+    with open_questions_index(index_dir, bench, backend, progress, embedder) as qa:
+        return _question_report(qa, split, modes, progress, answer_modes)
+
+
+def _question_report(qa: QA, split: str, modes, progress: bool, answer_modes) -> EvalReport:
     questions = load_questions(split)
     answerable = [q for q in questions if q.answerable]
-    settings = {"split": split, "index": str(qa.store.root), "model": qa.store.manifest.model,
+    settings = {"split": split, "index": qa.store.location, "model": qa.store.manifest.model,
                 "backend": qa.store.manifest.embedding.get("backend"), "query_backend": qa.embedder.backend,
                 "chunking": qa.store.manifest.chunking, "passages": qa.store.count_passages(),
                 "fusion": {"dense_weight": qa.retriever.weights[0], "bm25_weight": qa.retriever.weights[1]},

@@ -68,10 +68,10 @@ def compare_modes(name: str, rank: RankFunction, queries: Mapping[str, str], qre
 
 def passage_ranker(qa: "QA") -> RankFunction:
     """Rank passage ids with ``qa``'s retriever, as ``compare_modes`` wants them."""
-    labels = [passage_id for passage_id, _ in qa.store.row_labels()]
-
     def rank(query: str, mode: str, depth: int) -> list[str]:
-        return [labels[row] for row, _ in qa.retriever.rank_rows([query], depth, mode)[0]]
+        rows = [row for row, _ in qa.retriever.rank_rows([query], depth, mode)[0]]
+        labels = qa.store.labels(rows)
+        return [labels[row][0] for row in rows]
 
     return rank
 

@@ -52,10 +52,14 @@ def seed_qrels(questions: list[SeedQuestion], store: IndexStore) -> dict[str, di
 def run_seed_eval(index_dir: Path | None = None, modes=MODES, progress: bool = True, backend: str = AUTO) -> EvalReport:
     """Score ``modes`` on the seed questions; ``index_dir`` is an index of the bundled corpus
     (default: the default index, built or updated first)."""
-    qa = QA.open(index_dir, backend=backend) if index_dir else QA.default(progress=progress, backend=backend)
+    with QA.open(index_dir, backend=backend) if index_dir else QA.default(progress=progress, backend=backend) as qa:
+        return _seed_report(qa, modes, progress)
+
+
+def _seed_report(qa: QA, modes, progress: bool) -> EvalReport:
     questions = load_seed_questions()
     candidates = [passage_id for passage_id, _ in qa.store.row_labels()]
-    settings = {"index": str(qa.store.root), "model": qa.store.manifest.model,
+    settings = {"index": qa.store.location, "model": qa.store.manifest.model,
                 "backend": qa.store.manifest.embedding.get("backend"), "query_backend": qa.embedder.backend,
                 "chunking": qa.store.manifest.chunking, "passages": qa.store.count_passages()}
     report = compare_modes("seed questions", passage_ranker(qa), {q.qid: q.question for q in questions},

@@ -120,7 +120,7 @@ def tune(bench: Path = BENCH, backend: str = AUTO, progress: bool = True) -> Tun
     affordable = [t for t in thresholds if t.answerable_correct >= best_answer.questions_dev_accuracy - MAX_ANSWERS_LOST]
     # Among equals the lowest threshold: it turns away the fewest answerable questions elsewhere.
     best_threshold = max(affordable, key=lambda t: (t.unanswerable_declined, -t.min_score))
-    settings = {"questions_index": str(qa.store.root), "questions_dev": len(dev), "scifact_train": len(scifact.queries),
+    settings = {"questions_index": qa.store.location, "questions_dev": len(dev), "scifact_train": len(scifact.queries),
                 "questions_dev_unanswerable": len(unanswerable), "backend": qa.embedder.backend,
                 "bm25_weight": BM25_WEIGHT, "max_answers_lost": MAX_ANSWERS_LOST,
                 "current": {"dense_weight": DENSE_WEIGHT, "overlap": OVERLAP_WEIGHT, "rank_penalty": RANK_PENALTY,

@@ -59,7 +59,7 @@ class BuildReport:
         timing = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
         if not self.written:
             return (f"{self.documents} documents, {self.passages} passages in {self.index_dir}: "
-                    f"nothing changed, no new version written ({timing})")
+                    f"nothing changed, nothing written ({timing})")
         backend = f" with {self.backend}" if self.embedded else ""
         return (f"{self.documents} documents, {self.passages} passages in {self.index_dir}: "
                 f"{self.added_documents} added, {self.changed_documents} changed, {self.removed_documents} removed; "
@@ -130,6 +130,16 @@ class IndexBuilder:
             loaded = list(tqdm(self.loader(paths), desc="reading", unit=" docs", disable=not self.progress))
             return self._build(loaded, prune_under=roots if prune else None, warnings=tuple(self.loader.warnings),
                                parse_seconds=time.perf_counter() - started, replace_copies=replace_copies)
+
+    def __enter__(self) -> "IndexBuilder":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        """Nothing to release: a build holds its folder's lock only while it runs. (A vector
+        database's builder holds a client, and the two are used alike: ``with make_builder(...)``.)"""
+
+    def close(self) -> None:
+        pass
 
     def _check_model(self, indexed_model: str | None, wanted_model: str | None) -> None:
         if indexed_model and wanted_model and wanted_model != indexed_model:

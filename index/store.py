@@ -41,6 +41,7 @@ from typing import Collection, Sequence
 import numpy as np
 
 from index.dense import DenseIndex
+from index.fusion import CANDIDATES, reciprocal_rank_fusion
 from index.lexical import LexicalIndex
 from index.sentence_vectors import SentenceVectors
 from ingest.reader import file_digest
@@ -349,6 +350,30 @@ class IndexStore:
                                       or sentences.vectors.shape[0] != int(sentences.counts.sum())):
             raise self._corrupt(folder / "sentence_counts.npy", "does not match the passages or sentences.npy")
         return sentences
+
+    @property
+    def location(self) -> str:
+        """Where the index is, as ``--index`` takes it."""
+        return str(self.root)
+
+    def search(self, questions: Sequence[str], question_vectors: np.ndarray | None, k: int, mode: str,
+               weights: tuple[float, float]) -> list[list[tuple[int, float]]]:
+        """The top ``k`` ``(row, score)`` of each question: ``dense`` (needs ``question_vectors``),
+        ``bm25``, or ``hybrid``, which fuses the top ``CANDIDATES`` of both with ``weights``."""
+        depth = max(k, CANDIDATES) if mode == "hybrid" else k
+        dense = self.dense.search(question_vectors, depth) if mode != "bm25" else None
+        lexical = self.lexical.search(questions, depth) if mode != "dense" else None
+        if mode == "dense":
+            return dense
+        if mode == "bm25":
+            return lexical
+        return [reciprocal_rank_fusion((d, b), weights)[:k] for d, b in zip(dense, lexical)]
+
+    def labels(self, rows: Collection[int]) -> dict[int, tuple[str, str]]:
+        """``{row: (passage_id, document source)}`` for search rows, from one read of all rows."""
+        if not hasattr(self, "_labels"):
+            self._labels = self.row_labels()
+        return {row: self._labels[row] for row in rows}
 
     def sentence_vectors(self, passage_id: str) -> np.ndarray | None:
         """The stored sentence vectors of a passage (its ``split_sentences`` in order), or None

@@ -10,6 +10,7 @@ from index.backends import AUTO, backend_for_index
 from index.builder import BuildInProgress, IndexBuilder
 from index.embedder import Embedder, docqa_cache
 from index.store import IndexMismatch, IndexStore, IndexStoreError, current_version
+from index.stores import open_store
 from ingest import BUNDLED_CORPUS
 from qa.answer import NO_ANSWER, AnswerExtractor
 from qa.retriever import DEFAULT_MODE, Retriever, check_k, check_mode, check_question
@@ -56,8 +57,8 @@ class QA:
         embedder = embedder or _query_embedder(store, store.manifest.model)
         if embedder.model_name != store.manifest.model:
             raise IndexMismatch(
-                f"{store.root} was built with {store.manifest.model!r}, not {embedder.model_name!r}; "
-                f"open it with that model or rebuild it: qa index PATH --index {store.root} --rebuild --model {embedder.model_name}")
+                f"{store.location} was built with {store.manifest.model!r}, not {embedder.model_name!r}; "
+                f"open it with that model or rebuild it: qa index PATH --index {store.location} --rebuild --model {embedder.model_name}")
         self.store = store
         self.embedder = embedder
         self.retriever = Retriever(store, embedder, mode)
@@ -66,11 +67,12 @@ class QA:
     @classmethod
     def open(cls, index_dir: str | Path, model: str | None = None, mode: str = DEFAULT_MODE,
              allow_download: bool = False, backend: str = AUTO) -> "QA":
-        """Open an index; its manifest names the model, which loads only from local files unless
-        ``allow_download`` (or ``$DOCQA_ALLOW_DOWNLOAD=1``) lets it come from the hub. Questions are
-        encoded by the backend that made the index's vectors where it runs well here, unless
-        ``backend`` names one."""
-        store = IndexStore.open(index_dir)
+        """Open an index: a folder, or a vector database's location (``qdrant://host:6333/name``,
+        ``qdrant+local:PATH``; see ``index.stores``). Its manifest names the model, which loads only
+        from local files unless ``allow_download`` (or ``$DOCQA_ALLOW_DOWNLOAD=1``) lets it come from
+        the hub. Questions are encoded by the backend that made the index's vectors where it runs
+        well here, unless ``backend`` names one."""
+        store = open_store(index_dir)
         try:
             embedder = _query_embedder(store, model or store.manifest.model, allow_download, backend)
         except Exception:
@@ -117,11 +119,17 @@ class QA:
         manifest = self.store.manifest
         made_by = manifest.embedding.get("vectors_by_backend") or {}
         return IndexStats(self.store.count_documents(), self.store.count_passages(), manifest.model,
-                          manifest.dimension, manifest.dense_index, str(self.store.root),
+                          manifest.dimension, manifest.dense_index, self.store.location,
                           " + ".join(made_by) or manifest.embedding.get("backend", ""), self.embedder.backend)
 
     def close(self) -> None:
         self.store.close()
+
+    def __enter__(self) -> "QA":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _query_embedder(store: IndexStore, model: str, allow_download: bool = False, backend: str = AUTO) -> Embedder:

@@ -133,7 +133,8 @@ def _parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", help="build or update an index from files and folders")
     index.add_argument("paths", nargs="*", metavar="PATH", help="files or folders: PDF, web pages, Word, Markdown (with or without front matter), wikitext, plain text, MediaWiki XML dumps")
-    index.add_argument("--index", default=str(default_index_dir()), help="index folder (default: %(default)s)")
+    index.add_argument("--index", default=str(default_index_dir()),
+                       help="index folder, or qdrant://HOST:6333/COLLECTION or qdrant+local:PATH (default: %(default)s)")
     index.add_argument("--model", default=None, help=f"sentence-transformers model (default: the index's, else {DEFAULT_MODEL})")
     index.add_argument("--max-tokens", type=int, default=200, help="passage size in model tokens (default: %(default)s)")
     index.add_argument("--overlap", type=int, default=1, help="sentences repeated between passages (default: %(default)s)")
@@ -144,13 +145,18 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--repair", action="store_true", help="point CURRENT at the newest intact version, then stop")
     index.add_argument("--allow-download", action="store_true", help=download_help)
     index.add_argument("--backend", choices=CHOICES, default=AUTO, help=backend_help)
+    index.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                       help="parse, chunk and embed with Ray Data: on this machine, or on the cluster at ADDRESS "
+                            "(ray://HOST:10001, or auto); needs a qdrant index and pip install -e '.[scale]'")
+    index.add_argument("--ray-workers", type=int, default=None, metavar="N",
+                       help="embedding actors, one model each (default: one per CPU)")
     index.set_defaults(run=_index)
 
     ask = commands.add_parser("ask", help="answer a question with cited passages")
     ask.add_argument("question")
     ask.add_argument("-k", type=int, default=5, help="passages to return (default: %(default)s)")
     ask.add_argument("--mode", choices=MODES, default=DEFAULT_MODE, help="retrieval mode (default: %(default)s)")
-    ask.add_argument("--index", default=None, help="index folder (default: the bundled SenseTime corpus)")
+    ask.add_argument("--index", default=None, help="index folder or qdrant location (default: the bundled SenseTime corpus)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.add_argument("--allow-download", action="store_true", help=download_help)
     ask.add_argument("--backend", choices=CHOICES, default=AUTO,
@@ -203,23 +209,41 @@ def _ui(args) -> int:
 
 
 def _index(args) -> int:
-    from index.builder import IndexBuilder
     from index.store import repair
+    from index.stores import is_engine, make_builder
 
+    engine = is_engine(args.index)
     if args.repair:
+        if engine:
+            raise ValueError("--repair mends an index folder; a vector database keeps its own state")
         version = repair(args.index)
         print(f"{args.index}/CURRENT now names {version.name}")
         return 0
     if not args.paths:
         raise ValueError("name at least one file or folder to index (or pass --repair)")
-    before = _live_version_name(args.index)
+    if args.ray is not None and not engine:
+        raise ValueError("--ray writes to a vector database: pass --index qdrant://HOST:6333/NAME or "
+                         "--index qdrant+local:PATH (a folder index is built in one process)")
+    if args.ray_workers is not None and args.ray_workers < 1:
+        raise ValueError(f"--ray-workers must be at least 1, not {args.ray_workers}")
+    before = "" if engine else _live_version_name(args.index)
     try:
-        builder = IndexBuilder(args.index, model_name=args.model, max_tokens=args.max_tokens,
-                               overlap_sentences=args.overlap, index_type=args.index_type,
-                               progress=not args.quiet, rebuild=args.rebuild, allow_download=args.allow_download,
-                               backend=args.backend)
-        report = builder(args.paths, prune=args.prune)
+        with make_builder(args.index, model_name=args.model, max_tokens=args.max_tokens,
+                          overlap_sentences=args.overlap, index_type=args.index_type,
+                          progress=not args.quiet, rebuild=args.rebuild, allow_download=args.allow_download,
+                          backend=args.backend) as builder:
+            if args.ray is not None:
+                from index.ray_ingest import ray_index
+
+                report = ray_index(builder, args.paths, None if args.ray == "local" else args.ray, args.ray_workers,
+                                   prune=args.prune)
+            else:
+                report = builder(args.paths, prune=args.prune)
     except KeyboardInterrupt:
+        if engine:
+            print("interrupted; the documents written so far are kept, and one written halfway is written again "
+                  "on the next run", file=sys.stderr)
+            return 130
         after = _live_version_name(args.index)
         if after and after != before:
             print(f"interrupted after the new version {after} went live: the index is updated", file=sys.stderr)

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from index.builder import IndexBuilder, NothingToIndex
-from index.embedder import ModelUnavailable
-from index.store import DocumentSummary, IndexStore, IndexStoreError
+from index.builder import NothingToIndex
+from index.embedder import ModelUnavailable, docqa_cache, model_slug
+from index.store import DocumentSummary, IndexStoreError
+from index.stores import engine_scheme, make_builder, open_store
 from ingest.types import Document, IngestWarning
 from qa.api import QA, IndexStats
 from qa.types import Answer
@@ -37,6 +38,17 @@ class UploadReport:
     error: str = ""
 
 
+def uploads_root(location: str | Path) -> Path:
+    """The folder whose ``uploads/`` keeps an index's uploaded files: the index folder itself, the
+    local mode's folder, or one in the user's cache for a server."""
+    scheme = engine_scheme(location)
+    if scheme is None:
+        return Path(location)
+    if scheme == "qdrant+local":
+        return Path(str(location).partition(":")[2]).expanduser().resolve()
+    return docqa_cache() / "uploads" / model_slug(str(location))
+
+
 class DocumentLibrary:
     """An index folder opened for questions, listing, uploads and removals, all thread-safe.
 
@@ -48,20 +60,23 @@ class DocumentLibrary:
     >>> from qa.api import default_qa
     >>> folder = tempfile.mkdtemp()
     >>> _ = shutil.copytree(default_qa().store.root, folder, dirs_exist_ok=True)
-    >>> library = DocumentLibrary(folder, QA(IndexStore.open(folder), default_qa().embedder))
+    >>> library = DocumentLibrary(folder, QA(open_store(folder), default_qa().embedder))
     >>> sorted(d.format for d in library.documents())
     ['frontmatter', 'frontmatter', 'text', 'text', 'wikitext']
     >>> library.ask("When was SenseTime founded?").short
     'October 2014'
 
     Parameters:
-        index_dir: the index folder; uploads are kept in its ``uploads/`` folder.
+        index_dir: the index folder, or a vector database's location (``index.stores``). Uploads
+            are kept in the folder's ``uploads/`` (for ``qdrant+local:PATH``, in ``PATH/uploads``;
+            for a server, in ``docqa_cache()/uploads/<location>``).
         qa: the ``QA`` open on it (its embedder also embeds uploads).
         max_upload_mb: larger files are refused.
     """
 
     def __init__(self, index_dir: str | Path, qa: QA, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB):
-        self.index_dir = Path(index_dir)
+        self.location = index_dir
+        self.index_dir = uploads_root(index_dir)
         self.qa = qa
         self.max_upload_mb = max_upload_mb
         self.max_upload_bytes = int(max_upload_mb * 1024 * 1024)
@@ -134,14 +149,14 @@ class DocumentLibrary:
         with self._build_lock:
             builder = None
             try:
-                builder = IndexBuilder(self.index_dir, progress=progress, embedder=self.qa.embedder)
-                report = builder([target for _, target in copied])
+                with make_builder(self.location, progress=progress, embedder=self.qa.embedder) as builder:
+                    report = builder([target for _, target in copied])
             except (IndexStoreError, ModelUnavailable, ValueError) as error:
                 reasons = "; ".join(w.reason for w in builder.loader.warnings) if builder else ""
                 shutil.rmtree(batch, ignore_errors=True)
                 return UploadReport(0, 0, 0, tuple(refused), tuple(refused_files) + tuple(s for s, _ in copied),
                                     f"{error}" + (f" ({reasons})" if reasons else ""))
-            self._swap(QA(IndexStore.open(self.index_dir), self.qa.embedder))
+            self._swap(QA(open_store(self.location), self.qa.embedder))
         skipped = {Path(w.path).resolve() for w in report.warnings if w.reason.startswith("skipped")}
         for source, target in copied:
             if target.resolve() in skipped:
@@ -160,8 +175,9 @@ class DocumentLibrary:
             document = self.document(doc_id)
             if document is None:
                 raise KeyError(doc_id)
-            IndexBuilder(self.index_dir, progress=False, embedder=self.qa.embedder).remove([doc_id])
-            self._swap(QA(IndexStore.open(self.index_dir), self.qa.embedder))
+            with make_builder(self.location, progress=False, embedder=self.qa.embedder) as builder:
+                builder.remove([doc_id])
+            self._swap(QA(open_store(self.location), self.qa.embedder))
         uploaded = Path(document.path)
         if uploaded.is_relative_to(self.index_dir.resolve() / UPLOADS) and not document.page:
             uploaded.unlink(missing_ok=True)

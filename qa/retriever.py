@@ -6,18 +6,13 @@ from typing import Sequence
 import numpy as np
 
 from index.embedder import Embedder
+from index.fusion import BM25_WEIGHT, DENSE_WEIGHT, RRF_K, reciprocal_rank_fusion  # noqa: F401 (re-exported)
 from index.store import IndexStore, StoredPassage
 from ingest.urls import safe_url
 from qa.types import Citation, Hit
 
 MODES = ("hybrid", "dense", "bm25")
 DEFAULT_MODE = "hybrid"
-RRF_K = 60
-CANDIDATES = 100
-# Chosen by `python -m eval tune` on the dev splits only (the question set's dev split and SciFact
-# train): the best mean nDCG@10 of 0.25-3.0, 0.693 at 0.7 against 0.690 at the old 0.5; see README.
-DENSE_WEIGHT = 0.7
-BM25_WEIGHT = 1.0
 
 
 # Longer than any real question; a 5 MB "question" once held the UI for 4 minutes.
@@ -43,16 +38,6 @@ def check_k(k: object) -> int:
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise QuestionError(f"k must be a positive int (the number of passages), not {k!r}"[:120])
     return k
-
-
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[tuple[int, float]]], weights: Sequence[float],
-                           k: int = RRF_K) -> list[tuple[int, float]]:
-    """Fuse ranked lists: each row scores ``sum(weight / (k + rank))`` over the lists it appears in."""
-    fused: dict[int, float] = {}
-    for ranking, weight in zip(rankings, weights):
-        for rank, (row, _) in enumerate(ranking, start=1):
-            fused[row] = fused.get(row, 0.0) + weight / (k + rank)
-    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
 class Retriever:
@@ -96,19 +81,13 @@ class Retriever:
 
     def rank_rows(self, questions: Sequence[str], k: int, mode: str | None = None,
                   question_vectors: np.ndarray | None = None) -> list[list[tuple[int, float]]]:
+        """The top ``k`` ``(row, score)`` of each question, rows as the store numbers them."""
         mode = check_mode(mode or self.mode)
         questions = [check_question(question) for question in questions]
         check_k(k)
-        depth = max(k, CANDIDATES) if mode == "hybrid" else k
         if mode != "bm25" and question_vectors is None:
             question_vectors = self.embedder(list(questions))
-        dense = self.store.dense.search(question_vectors, depth) if mode != "bm25" else None
-        lexical = self.store.lexical.search(questions, depth) if mode != "dense" else None
-        if mode == "dense":
-            return [ranking[:k] for ranking in dense]
-        if mode == "bm25":
-            return [ranking[:k] for ranking in lexical]
-        return [reciprocal_rank_fusion((d, b), self.weights)[:k] for d, b in zip(dense, lexical)]
+        return self.store.search(questions, question_vectors, k, mode, self.weights)
 
 
 def check_mode(mode: str) -> str:

@@ -1,6 +1,7 @@
 """What every embedding backend shares."""
 from __future__ import annotations
 
+import os
 from typing import Protocol, Sequence
 
 import numpy as np
@@ -21,6 +22,17 @@ class Encoder(Protocol):
         """The texts' vectors, and for each text one vector per char span of it (its sentences),
         pooled from the same forward pass: the tokens' contextual states, averaged over the span."""
         ...
+
+
+# Threads an encoder may use (unset: all the cores its library sees). A Ray actor given one CPU of a
+# node sets it, so that two actors on one machine do not each spin up a thread per core.
+THREADS_ENV = "DOCQA_EMBED_THREADS"
+
+
+def embed_threads() -> int:
+    """``$DOCQA_EMBED_THREADS`` as a positive int, else 0 (the library's default)."""
+    value = os.environ.get(THREADS_ENV, "")
+    return int(value) if value.isdigit() and int(value) > 0 else 0
 
 
 class BackendUnavailable(RuntimeError):

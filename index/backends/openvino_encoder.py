@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from index.backends.base import BackendUnavailable, Spans, normalized, pool_spans, stripped_with_spans, token_counts
+from index.backends.base import BackendUnavailable, Spans, embed_threads, normalized, pool_spans, stripped_with_spans, token_counts
 from index.backends.cpu import detect_cpu
 
 log = logging.getLogger("docqa.index")
@@ -81,7 +81,8 @@ class OpenVinoEncoder:
         self.model = openvino.Core().compile_model(str(model_file), "CPU", {
             # One request at a time over every core. Two streams of one core each were no faster on
             # a build's 64-passage calls (53.7 against 54.5 passages/s, 3 rounds).
-            "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": hint})
+            "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": hint,
+            **({"INFERENCE_NUM_THREADS": embed_threads()} if embed_threads() else {})})
         runs_bf16 = self.model.get_property("INFERENCE_PRECISION_HINT") == openvino.Type.bf16
         self.precision = "int8" if precision == "int8" else "bf16" if runs_bf16 else "fp32"
         self.input_names = {port.get_any_name() for port in self.model.inputs}

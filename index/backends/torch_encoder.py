@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-from index.backends.base import Spans, normalized, pool_spans, stripped_with_spans
+from index.backends.base import Spans, embed_threads, normalized, pool_spans, stripped_with_spans
 
 
 class TorchEncoder:
@@ -29,10 +29,12 @@ class TorchEncoder:
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
+        import torch
+
+        if embed_threads():
+            torch.set_num_threads(embed_threads())
         self.model = SentenceTransformer(location, device="cpu", local_files_only=local_files_only)
         if precision == "bf16":
-            import torch
-
             self.model.to(torch.bfloat16)
         self.precision = precision
         self.batch_size = batch_size

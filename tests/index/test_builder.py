@@ -82,7 +82,7 @@ def test_a_build_where_nothing_changed_reads_no_file_twice_and_writes_nothing(wa
     assert (report.documents, report.embedded, report.added_documents, report.removed_documents) == (5, 0, 0, 0)
     assert current_version(warm_index) == live and sorted(p.name for p in warm_index.iterdir()) == folder
     assert cli(["index", str(seed_corpus_copy), "--index", str(warm_index)]) == 0
-    assert "nothing changed, no new version written" in capsys.readouterr().out
+    assert "nothing changed, nothing written" in capsys.readouterr().out
     assert current_version(warm_index) == live
 
 

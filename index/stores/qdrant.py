@@ -1,0 +1,748 @@
+"""An index in Qdrant: a server or cluster (``qdrant://host:6333/collection``) or the client's local
+mode (``qdrant+local:PATH``), with the calls of the folder store (``index.store``).
+
+The collection holds one point per passage:
+
+- ``dense``: the passage vector (dot product over normalised vectors, as FAISS);
+- ``bm25``: a sparse vector of the passage's BM25 term weights from the tokeniser, stemmer and stop
+  words of the local bm25s index, with ``Modifier.IDF`` so the engine supplies the IDF over the
+  collection as it stands. A point's value for a term is bm25s's ``tf / (tf + k1 (1 - b + b dl /
+  avgdl))``; ``avgdl`` is fixed at the first build and kept in the manifest, so a later insert
+  never rewrites earlier points;
+- the payload: the text, the citation fields, the embedding cache key and the passage's sentence
+  vectors (float16, base64), so answers need no model pass.
+
+A side collection ``<collection>-documents`` holds one record per document (its text, spans,
+content hash and file digest, and a state). The manifest (model, dimension, chunking, backend,
+BM25 parameters, format version) is the collection's metadata, so a model mismatch is refused
+here as for a folder. Hybrid search is one query: two prefetches (dense and BM25, ``CANDIDATES``
+each) fused by the engine's weighted RRF with the local store's ``k`` and weights.
+
+An update deletes and inserts by ``doc_id``. A document's record says ``writing`` until all its
+points are in, so a build killed midway redoes that document next time instead of keeping half
+of it.
+"""
+from __future__ import annotations
+
+import atexit
+import base64
+import hashlib
+import logging
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Collection, Iterable, Iterator, Sequence
+from urllib.parse import urlsplit
+
+import numpy as np
+
+try:
+    from qdrant_client import QdrantClient, models
+except ImportError as error:
+    raise ImportError("a qdrant:// or qdrant+local: index needs the Qdrant client: pip install -e '.[scale]'") from error
+
+from tqdm.auto import tqdm
+
+from index.backends import AUTO
+from index.builder import EMBED_BATCH, BuildInProgress, BuildReport, NothingToIndex, _should_prune, passage_embedding_text
+from index.cache import embedding_key
+from index.embedder import DEFAULT_MODEL, Embedder
+from index.fusion import CANDIDATES, RRF_K
+from index.lexical import STEMMER_LANGUAGE, STOPWORDS, tokenize
+from index.sentence_vectors import passage_sentence_spans
+from index.store import (
+    FORMAT_VERSION, DocumentSummary, IndexMismatch, IndexNotFound, IndexStoreError, Manifest, NotAnIndex, StoredPassage,
+)
+from ingest.chunker import Chunker
+from ingest.loader import DocumentLoader
+from ingest.reader import DEFAULT_MAX_BYTES
+from ingest.types import Document, IngestWarning, Passage, Span, labels_overlapping
+
+log = logging.getLogger("docqa.index")
+
+DENSE = "dense"
+SPARSE = "bm25"
+MANIFEST_KEY = "docqa"
+LOCAL_COLLECTION = "docqa"
+DOCUMENTS_SUFFIX = "-documents"
+# bm25s's defaults (method "lucene"), whose IDF is the one Qdrant's Modifier.IDF computes.
+BM25_K1 = 1.5
+BM25_B = 0.75
+WRITE_BATCH = 256
+# New passages embedded before their documents are written: a killed build loses at most these.
+GROUP_PASSAGES = 256
+# Payload fields a hit needs; the sentence vectors are fetched with them, for the answer.
+_HIT_FIELDS = ["passage_id", "doc_id", "ordinal", "start", "end", "text", "section", "urls", "page",
+               "title", "source", "url", "published", "sentences"]
+_SUMMARY_FIELDS = ["doc_id", "title", "source", "format", "published", "passages", "path", "state"]
+WRITING, COMPLETE, REMOVING = "writing", "complete", "removing"
+
+
+class EngineUnavailable(IndexStoreError):
+    """The engine cannot be reached or refused the call."""
+
+
+@dataclass(frozen=True)
+class QdrantLocation:
+    """Where a collection is: ``url`` for a server, ``path`` for local mode.
+
+    >>> QdrantLocation.parse("qdrant://db.internal:6333/papers")
+    QdrantLocation(text='qdrant://db.internal:6333/papers', url='http://db.internal:6333', path=None, collection='papers')
+    >>> QdrantLocation.parse("qdrant+local:/tmp/q").collection
+    'docqa'
+    """
+
+    text: str
+    url: str | None
+    path: str | None
+    collection: str
+
+    @classmethod
+    def parse(cls, location: str) -> "QdrantLocation":
+        if location.startswith("qdrant+local:"):
+            path = location[len("qdrant+local:"):]
+            if not path:
+                raise ValueError("qdrant+local: needs a folder: --index qdrant+local:PATH")
+            return cls(location, None, str(Path(path).expanduser().resolve()), LOCAL_COLLECTION)
+        parts = urlsplit(location)
+        collection = parts.path.strip("/")
+        if parts.scheme != "qdrant" or not parts.hostname or not collection or "/" in collection:
+            raise ValueError(f"{location!r} is not a Qdrant location; write qdrant://HOST:6333/COLLECTION "
+                             "or qdrant+local:PATH")
+        return cls(location, f"http://{parts.hostname}:{parts.port or 6333}", None, collection)
+
+    @property
+    def documents_collection(self) -> str:
+        return self.collection + DOCUMENTS_SUFFIX
+
+
+# One client per location in a process: local mode locks its folder, so the UI's store and an
+# upload's builder must share it.
+_clients: dict[str, list] = {}
+_clients_lock = threading.Lock()
+
+
+def _acquire(location: QdrantLocation) -> QdrantClient:
+    with _clients_lock:
+        if location.text in _clients:
+            _clients[location.text][1] += 1
+            return _clients[location.text][0]
+        client = _connect(location)
+        _clients[location.text] = [client, 1]
+        return client
+
+
+@atexit.register
+def _close_all() -> None:
+    """Close what is still open while the interpreter can (a client's own ``__del__`` at exit cannot)."""
+    with _clients_lock:
+        for client, _ in _clients.values():
+            client.close()
+        _clients.clear()
+
+
+def _release(location: QdrantLocation) -> None:
+    with _clients_lock:
+        entry = _clients.get(location.text)
+        if entry is None:
+            return
+        entry[1] -= 1
+        if entry[1] <= 0:
+            del _clients[location.text]
+            entry[0].close()
+
+
+def _connect(location: QdrantLocation) -> QdrantClient:
+    if location.path is not None:
+        folder = Path(location.path)
+        if folder.is_file():
+            raise NotAnIndex(f"{folder} is a file, not a folder for qdrant+local")
+        if folder.is_dir() and any(folder.iterdir()) and not (folder / "meta.json").exists():
+            first = next(folder.iterdir()).name
+            raise NotAnIndex(f"{folder} is not empty and is not a Qdrant local store (it holds {first!r}); "
+                             "choose a new or empty folder for qdrant+local:")
+        try:
+            return QdrantClient(path=str(folder))
+        except RuntimeError as error:
+            if "already accessed" in str(error):
+                raise BuildInProgress(f"{folder} is open in another process (a build, the UI or a server); "
+                                      "Qdrant's local mode allows one at a time: wait for it, or use a Qdrant server") from None
+            raise
+    import os
+
+    client = QdrantClient(url=location.url, api_key=os.environ.get("QDRANT_API_KEY") or None, timeout=60)
+    try:
+        client.get_collections()
+    except Exception as error:
+        client.close()
+        raise EngineUnavailable(f"cannot reach Qdrant at {location.url} ({type(error).__name__}: "
+                                f"{' '.join(str(error).split())[:120]}); is the server running?") from None
+    return client
+
+
+def term_index(token: str) -> int:
+    """A token's sparse dimension: a stable 32-bit hash, the same in every process."""
+    return int.from_bytes(hashlib.blake2b(token.encode(), digest_size=4).digest(), "little")
+
+
+def bm25_vectors(texts: Sequence[str], average_length: float) -> list[models.SparseVector | None]:
+    """Each text's BM25 term weights as bm25s computes them (without the IDF, which the engine
+    applies); None for a text with no tokens."""
+    vectors = []
+    for tokens in tokenize(texts):
+        if not tokens:
+            vectors.append(None)
+            continue
+        counts = Counter(tokens)
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * len(tokens) / average_length)
+        indices = [term_index(token) for token in counts]
+        vectors.append(models.SparseVector(indices=indices, values=[tf / (tf + norm) for tf in counts.values()]))
+    return vectors
+
+
+def bm25_query(question: str) -> models.SparseVector | None:
+    """A question's terms, each weighted by how often it occurs (as bm25s sums them)."""
+    counts = Counter(tokenize([question])[0])
+    if not counts:
+        return None
+    return models.SparseVector(indices=[term_index(t) for t in counts], values=[float(c) for c in counts.values()])
+
+
+def point_id(key: str) -> int:
+    """A passage's (or document's) point id: 60 bits of its id's sha256."""
+    return int(hashlib.sha256(key.encode()).hexdigest()[:15], 16)
+
+
+def _encode_vectors(vectors: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(vectors, dtype=np.float16).tobytes()).decode("ascii")
+
+
+def _decode_vectors(text: str, dimension: int) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype=np.float16).reshape(-1, dimension).astype(np.float32)
+
+
+def _spans_payload(spans: Sequence[Span]) -> list:
+    return [[s.start, s.end, s.label] for s in spans]
+
+
+def _spans(raw) -> tuple[Span, ...]:
+    return tuple(Span(*item) for item in raw or ())
+
+
+def document_payload(document: Document, passages: int, file_digest: str, state: str) -> dict:
+    return {"key": document.key, "doc_id": document.doc_id, "path": document.path, "page": document.page,
+            "source": document.source, "title": document.title, "format": document.format, "url": document.url,
+            "published": document.published, "content_hash": document.content_hash, "text": document.text,
+            "sections": _spans_payload(document.sections), "refs": _spans_payload(document.refs),
+            "pages": _spans_payload(document.pages), "passages": passages, "file_digest": file_digest, "state": state}
+
+
+def document_from_payload(payload: dict) -> Document:
+    return Document(
+        doc_id=payload["doc_id"], path=payload["path"], page=payload["page"], source=payload["source"],
+        title=payload["title"], text=payload["text"], format=payload["format"], content_hash=payload["content_hash"],
+        url=payload["url"], published=payload["published"], sections=_spans(payload["sections"]),
+        refs=_spans(payload["refs"]), pages=_spans(payload["pages"]))
+
+
+def _passage(payload: dict) -> Passage:
+    return Passage(passage_id=payload["passage_id"], doc_id=payload["doc_id"], ordinal=payload["ordinal"],
+                   start=payload["start"], end=payload["end"], text=payload["text"], section=payload["section"],
+                   urls=tuple(payload["urls"]), page=payload["page"])
+
+
+def _doc_filter(doc_ids: Collection[str]) -> models.Filter:
+    return models.Filter(must=[models.FieldCondition(key="doc_id", match=models.MatchAny(any=list(doc_ids)))])
+
+
+def read_manifest(client: QdrantClient, location: QdrantLocation) -> Manifest | None:
+    """The manifest kept in the collection's metadata; None where the collection does not exist."""
+    if not client.collection_exists(location.collection):
+        return None
+    metadata = (client.get_collection(location.collection).config.metadata or {}).get(MANIFEST_KEY)
+    if not isinstance(metadata, dict) or "model" not in metadata:
+        raise NotAnIndex(f"{location.text}: collection {location.collection!r} was not made by docqa (no manifest "
+                         "in its metadata); choose another collection")
+    if metadata.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatch(f"{location.text} has index format {metadata.get('format_version')}, this docqa reads "
+                            f"{FORMAT_VERSION}; rebuild it: qa index PATH... --index {location.text} --rebuild")
+    fields = {k: metadata[k] for k in Manifest.__dataclass_fields__ if k in metadata}
+    return Manifest(**fields)
+
+
+def _scroll(client: QdrantClient, collection: str, payload, scroll_filter=None, with_vectors=False) -> Iterator:
+    offset = None
+    while True:
+        records, offset = client.scroll(collection, scroll_filter=scroll_filter, limit=512, offset=offset,
+                                        with_payload=payload, with_vectors=with_vectors)
+        yield from records
+        if offset is None:
+            return
+
+
+def open_store(location: str) -> "QdrantStore":
+    return QdrantStore(QdrantLocation.parse(location))
+
+
+class QdrantStore:
+    """Read access to a docqa collection, with ``IndexStore``'s calls; rows are point ids.
+
+    >>> import tempfile
+    >>> from ingest import BUNDLED_CORPUS
+    >>> location = "qdrant+local:" + tempfile.mkdtemp()
+    >>> with Builder(location, progress=False) as builder:
+    ...     builder([BUNDLED_CORPUS]).documents
+    5
+    >>> store = open_store(location)
+    >>> store.manifest.model, store.count_documents(), store.count_passages() > 20
+    ('all-MiniLM-L6-v2', 5, True)
+    >>> store.close()
+    """
+
+    def __init__(self, location: QdrantLocation):
+        self.where = location
+        if location.path is not None and not (Path(location.path) / "meta.json").is_file():
+            raise IndexNotFound(f"no docqa index at {location.text}; build one with: qa index PATH --index {location.text}")
+        self.client = _acquire(location)
+        try:
+            manifest = read_manifest(self.client, location)
+            if manifest is None:
+                raise IndexNotFound(f"no docqa index at {location.text}; build one with: qa index PATH --index {location.text}")
+        except BaseException:
+            _release(location)
+            raise
+        self.manifest = Manifest(**{**asdict(manifest), "passages": self.count_passages()})
+        self._sentences: dict[str, np.ndarray | None] = {}
+        self._refs: dict[str, tuple[Span, ...]] = {}
+        self._closed = False
+
+    @property
+    def location(self) -> str:
+        return self.where.text
+
+    @property
+    def root(self) -> str:
+        return self.where.text
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            _release(self.where)
+
+    def search(self, questions: Sequence[str], question_vectors: np.ndarray | None, k: int, mode: str,
+               weights: tuple[float, float]) -> list[list[tuple[int, float]]]:
+        """As ``IndexStore.search``; hybrid is fused in the engine (prefetch + weighted RRF)."""
+        depth = max(k, CANDIDATES)
+        requests: list[models.QueryRequest | None] = []
+        for number, question in enumerate(questions):
+            sparse = bm25_query(question) if mode != "dense" else None
+            dense = question_vectors[number].tolist() if mode != "bm25" else None
+            if mode == "dense":
+                requests.append(models.QueryRequest(query=dense, using=DENSE, limit=k))
+            elif mode == "bm25":
+                requests.append(models.QueryRequest(query=sparse, using=SPARSE, limit=k) if sparse else None)
+            else:
+                prefetch = [models.Prefetch(query=dense, using=DENSE, limit=depth)]
+                fusion_weights = [weights[0]]
+                if sparse:
+                    prefetch.append(models.Prefetch(query=sparse, using=SPARSE, limit=depth))
+                    fusion_weights.append(weights[1])
+                requests.append(models.QueryRequest(
+                    prefetch=prefetch, query=models.RrfQuery(rrf=models.Rrf(k=RRF_K, weights=fusion_weights)), limit=k))
+        asked = [request for request in requests if request is not None]
+        responses = iter(self.client.query_batch_points(self.where.collection, requests=asked) if asked else [])
+        return [[(int(p.id), float(p.score)) for p in next(responses).points] if request is not None else []
+                for request in requests]
+
+    def passages(self, rows: Sequence[int]) -> dict[int, StoredPassage]:
+        if not rows:
+            return {}
+        stored = {}
+        for record in self.client.retrieve(self.where.collection, ids=list(rows), with_payload=_HIT_FIELDS):
+            payload = record.payload
+            passage = _passage(payload)
+            sentences = payload.get("sentences")
+            self._remember_sentences(passage.passage_id, None if sentences is None
+                                     else _decode_vectors(sentences, self.manifest.dimension))
+            stored[int(record.id)] = StoredPassage(passage, payload["title"], payload["source"], payload["url"],
+                                                   payload["published"])
+        return stored
+
+    def _remember_sentences(self, passage_id: str, vectors: np.ndarray | None) -> None:
+        if len(self._sentences) > 1000:
+            self._sentences.clear()
+        self._sentences[passage_id] = vectors
+
+    def sentence_vectors(self, passage_id: str) -> np.ndarray | None:
+        """A passage's stored sentence vectors (kept from the ``passages`` call that fetched it)."""
+        if passage_id not in self._sentences:
+            records = self.client.retrieve(self.where.collection, ids=[point_id(passage_id)], with_payload=["sentences"])
+            raw = records[0].payload.get("sentences") if records else None
+            self._remember_sentences(passage_id, None if raw is None else _decode_vectors(raw, self.manifest.dimension))
+        return self._sentences[passage_id]
+
+    def labels(self, rows: Collection[int]) -> dict[int, tuple[str, str]]:
+        records = self.client.retrieve(self.where.collection, ids=list(rows), with_payload=["passage_id", "source"])
+        return {int(r.id): (r.payload["passage_id"], r.payload["source"]) for r in records}
+
+    def row_labels(self) -> list[tuple[str, str]]:
+        """``(passage_id, source)`` of every passage (the eval's random floor; reads them all)."""
+        return [(r.payload["passage_id"], r.payload["source"])
+                for r in _scroll(self.client, self.where.collection, ["passage_id", "source"])]
+
+    def reference_urls(self, doc_id: str, start: int, end: int) -> tuple[str, ...]:
+        if doc_id not in self._refs:
+            records = self._document_records(doc_id, ["refs"])
+            self._refs[doc_id] = _spans(records[0].payload["refs"]) if records else ()
+        return labels_overlapping(self._refs[doc_id], start, end)
+
+    def _document_records(self, doc_id: str, payload) -> list:
+        return self.client.scroll(self.where.documents_collection, scroll_filter=_doc_filter([doc_id]), limit=1,
+                                  with_payload=payload)[0]
+
+    def count_documents(self) -> int:
+        return self.client.count(self.where.documents_collection, exact=True).count
+
+    def count_passages(self) -> int:
+        return self.client.count(self.where.collection, exact=True).count
+
+    def document_summaries(self) -> list[DocumentSummary]:
+        records = _scroll(self.client, self.where.documents_collection, _SUMMARY_FIELDS)
+        summaries = [DocumentSummary(p["doc_id"], p["title"], p["source"], p["format"], p["published"], p["passages"], p["path"])
+                     for p in (r.payload for r in records)]
+        return sorted(summaries, key=lambda s: (s.title.lower(), s.source))
+
+    def document(self, doc_id: str) -> Document | None:
+        records = self._document_records(doc_id, True)
+        return document_from_payload(records[0].payload) if records else None
+
+    def documents(self) -> list[Document]:
+        records = _scroll(self.client, self.where.documents_collection, True)
+        return sorted((document_from_payload(r.payload) for r in records), key=lambda d: d.key)
+
+    def passages_of(self, doc_id: str) -> list[tuple[Passage, str]]:
+        records = _scroll(self.client, self.where.collection, ["passage_id", "doc_id", "ordinal", "start", "end", "text",
+                                                               "section", "urls", "page", "embed_key"], _doc_filter([doc_id]))
+        return sorted(((_passage(r.payload), r.payload["embed_key"]) for r in records), key=lambda item: item[0].ordinal)
+
+    def __enter__(self) -> "QdrantStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """What a build needs to know of a document already in the collection."""
+
+    key: str
+    doc_id: str
+    path: str
+    content_hash: str
+    file_digest: str
+    state: str
+
+
+@dataclass(frozen=True)
+class EmbeddedDocument:
+    """A document ready to write: its passages, their vectors and sentence vectors."""
+
+    document: Document
+    passages: tuple[Passage, ...]
+    embed_keys: tuple[str, ...]
+    texts: tuple[str, ...]
+    vectors: np.ndarray
+    sentences: tuple[np.ndarray, ...]
+    file_digest: str = ""
+
+
+class Builder:
+    """Create or update a docqa collection in Qdrant, with ``IndexBuilder``'s calls.
+
+    Parameters are ``IndexBuilder``'s; ``index_type`` is ignored (the engine keeps its own HNSW).
+    Each document is written as soon as its passages are embedded, so a killed build keeps what
+    it finished.
+    """
+
+    def __init__(self, location: str, model_name: str | None = None, max_tokens: int = 200, overlap_sentences: int = 1,
+                 index_type: str = "auto", progress: bool = True, max_bytes: int = DEFAULT_MAX_BYTES,
+                 rebuild: bool = False, embedder: Embedder | None = None, allow_download: bool = False,
+                 backend: str = AUTO):
+        self.where = QdrantLocation.parse(location)
+        self.index_dir = location
+        self.client = _acquire(self.where)
+        try:
+            if rebuild:
+                for name in (self.where.collection, self.where.documents_collection):
+                    if self.client.collection_exists(name):
+                        read_manifest(self.client, self.where)     # never drop a collection docqa did not make
+                        self.client.delete_collection(name)
+            self.manifest = read_manifest(self.client, self.where)
+            indexed_model = self.manifest.model if self.manifest else None
+            if indexed_model and model_name and model_name != indexed_model:
+                raise IndexMismatch(f"{location} was built with {indexed_model!r}, not {model_name!r}; "
+                                    "pass --rebuild to re-embed everything with the new model")
+            model_name = model_name or indexed_model or DEFAULT_MODEL
+            self.embedder = (embedder if embedder and embedder.model_name == model_name
+                             else Embedder(model_name, allow_download=allow_download, backend=backend))
+            self.chunker = Chunker(max_tokens, overlap_sentences, count_tokens=self.embedder.count_tokens)
+            if self.manifest and self.manifest.chunking != self.chunker.settings:
+                raise IndexMismatch(f"{location} was chunked with {self.manifest.chunking}, not {self.chunker.settings}; "
+                                    "pass --rebuild to chunk and embed everything again")
+        except BaseException:
+            _release(self.where)
+            raise
+        self.progress = progress
+        self.max_bytes = max_bytes
+        self.requested_backend = backend
+        self.loader = DocumentLoader(max_bytes=max_bytes)
+        self._closed = False
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            _release(self.where)
+
+    def __enter__(self) -> "Builder":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # What the collection holds.
+
+    def indexed(self) -> dict[str, IndexedDocument]:
+        if self.manifest is None:
+            return {}
+        fields = ["key", "doc_id", "path", "content_hash", "file_digest", "state"]
+        return {p["key"]: IndexedDocument(*(p[f] for f in fields))
+                for p in (r.payload for r in _scroll(self.client, self.where.documents_collection, fields))}
+
+    def known_files(self, indexed: dict[str, IndexedDocument]) -> dict[str, str]:
+        """Digests of files all of whose documents are completely written: those are not read again."""
+        digests: dict[str, str] = {}
+        incomplete = set()
+        for document in indexed.values():
+            if document.state != COMPLETE or not document.file_digest:
+                incomplete.add(document.path)
+            else:
+                digests[document.path] = document.file_digest
+        return {path: digest for path, digest in digests.items() if path not in incomplete}
+
+    # Building.
+
+    def __call__(self, paths: Sequence[str | Path], prune: bool = False, replace_copies: bool = False) -> BuildReport:
+        """Add or update the documents under ``paths`` (``IndexBuilder.__call__``'s arguments)."""
+        indexed = self.indexed()
+        self.loader = DocumentLoader(max_bytes=self.max_bytes, known_files=self.known_files(indexed))
+        started = time.perf_counter()
+        loaded = list(tqdm(self.loader(paths), desc="reading", unit=" docs", disable=not self.progress))
+        roots = [Path(p).resolve() for p in paths] if prune else None
+        return self._build(loaded, indexed, roots, time.perf_counter() - started, replace_copies,
+                           file_digests=self.loader.file_digests, unchanged_files=self.loader.unchanged_files,
+                           warnings=tuple(self.loader.warnings))
+
+    def build(self, loaded: Iterable[Document], prune_under: Sequence[Path] | None = None,
+              warnings: tuple[IngestWarning, ...] = (), parse_seconds: float = 0.0) -> BuildReport:
+        """Add or update already loaded documents."""
+        return self._build(list(loaded), self.indexed(), prune_under, parse_seconds, warnings=warnings)
+
+    def remove(self, doc_ids: Collection[str]) -> BuildReport:
+        """Delete the documents ``doc_ids``; ``KeyError`` names one the collection lacks, and
+        ``NothingToIndex`` refuses to remove them all."""
+        indexed = self.indexed()
+        by_id = {d.doc_id: d for d in indexed.values()}
+        missing = set(doc_ids) - set(by_id)
+        if missing:
+            raise KeyError(sorted(missing)[0])
+        if len(set(doc_ids)) >= len(indexed):
+            raise NothingToIndex("no readable documents would be left, so the index was not changed")
+        for doc_id in doc_ids:
+            self._remove_document(by_id[doc_id])
+        return self.report(indexed_after=len(indexed) - len(set(doc_ids)), removed=len(set(doc_ids)))
+
+    def _build(self, loaded: list[Document], indexed: dict[str, IndexedDocument], prune_under, parse_seconds: float,
+               replace_copies: bool = False, file_digests: dict[str, str] | None = None,
+               unchanged_files: Collection[str] = (), warnings: tuple[IngestWarning, ...] = ()) -> BuildReport:
+        timings = {"parse": parse_seconds}
+        file_digests = file_digests or {}
+        to_write = [d for d in loaded if self.needs_writing(d, indexed)]
+        added = sum(1 for d in to_write if d.key not in indexed)
+        removed = self.removals(indexed, {d.key for d in loaded}, {d.content_hash for d in loaded}, unchanged_files,
+                                prune_under, replace_copies)
+        remaining = len(set(indexed) - {d.key for d in removed} | {d.key for d in loaded})
+        if not remaining:
+            raise NothingToIndex("no readable documents were found, so no index was written")
+        if not to_write and not removed:
+            return self.report(len(indexed), warnings=warnings, seconds=timings, written=False)
+
+        clock = time.perf_counter()
+        chunked = [(document, self._chunk(document)) for document in
+                   tqdm(to_write, desc="chunking", unit=" docs", disable=not self.progress or len(to_write) < 50)]
+        timings["chunk"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        self.ensure_collection([text for _, chunks in chunked for _, _, text in chunks])
+        embedded = 0
+        for item in self._embed(chunked, indexed):
+            embedded += item[1]
+            self.write_document(item[0], indexed.get(item[0].document.key), file_digests.get(item[0].document.path, ""))
+        self.remove_documents(removed)
+        timings["embed+write"] = time.perf_counter() - clock
+        passages = sum(len(p) for _, p in chunked)
+        return self.report(remaining, added=added, changed=len(to_write) - added, removed=len(removed),
+                            embedded=embedded, reused=passages - embedded, warnings=warnings, seconds=timings)
+
+    @staticmethod
+    def needs_writing(document: Document, indexed: dict[str, IndexedDocument]) -> bool:
+        held = indexed.get(document.key)
+        return held is None or held.state != COMPLETE or held.content_hash != document.content_hash
+
+    @staticmethod
+    def removals(indexed: dict[str, IndexedDocument], seen_keys: Collection[str], seen_hashes: Collection[str],
+                 unchanged_files: Collection[str], prune_under: Sequence[Path] | None,
+                 replace_copies: bool) -> list[IndexedDocument]:
+        """The indexed documents a build drops, as ``IndexBuilder`` decides: gone from the pruned
+        folders, copies of a document seen elsewhere (``replace_copies``), or half removed before."""
+        copied = (set(seen_hashes) | {d.content_hash for d in indexed.values() if d.path in unchanged_files}
+                  if replace_copies else set())
+        return [d for key, d in indexed.items()
+                if key not in seen_keys and d.path not in unchanged_files
+                and (d.state == REMOVING or (prune_under is not None and _should_prune(d.path, prune_under))
+                     or d.content_hash in copied)]
+
+    def remove_documents(self, documents: Iterable[IndexedDocument]) -> None:
+        for document in documents:
+            self._remove_document(document)
+
+    def report(self, indexed_after: int, added: int = 0, changed: int = 0, removed: int = 0, embedded: int = 0,
+                reused: int = 0, warnings=(), seconds=None, written: bool = True) -> BuildReport:
+        passages = self.client.count(self.where.collection, exact=True).count if self.manifest else 0
+        return BuildReport(index_dir=self.where.text, documents=indexed_after, passages=passages, embedded=embedded,
+                           reused=reused, added_documents=added, changed_documents=changed, removed_documents=removed,
+                           warnings=tuple(warnings), seconds=seconds or {}, written=written, backend=self.embedder.backend)
+
+    def _chunk(self, document: Document) -> list[tuple[Passage, str, str]]:
+        """``(passage, embedding key, embedded text)`` of each passage of a document."""
+        chunks = []
+        for passage in self.chunker(document):
+            text = passage_embedding_text(document.title, passage.section, passage.text)
+            chunks.append((passage, embedding_key(self.embedder.model_name, text), text))
+        return chunks
+
+    def _embed(self, chunked, indexed: dict[str, IndexedDocument]) -> Iterator[tuple[EmbeddedDocument, int]]:
+        """Each document with its vectors and how many were embedded now, in groups of about
+        ``GROUP_PASSAGES`` new passages; vectors the collection already holds (the document's
+        earlier version, or a killed build's part of it) are reused."""
+        keys_written = {doc.key for doc, _ in chunked}
+        reusable = self._stored_vectors([d.doc_id for d in indexed.values() if d.key in keys_written]
+                                        + [doc.doc_id for doc, _ in chunked])
+        total = len({key for _, chunks in chunked for _, key, _ in chunks if key not in reusable})
+        with tqdm(total=total, desc="embedding", unit=" passages", disable=not self.progress or not total) as bar:
+            group, new = [], 0
+            for number, (document, chunks) in enumerate(chunked):
+                group.append((document, chunks))
+                new += sum(1 for _, key, _ in chunks if key not in reusable)
+                if new >= GROUP_PASSAGES or number == len(chunked) - 1:
+                    made = self._embed_missing([c for _, chunks in group for c in chunks], reusable)
+                    bar.update(len(made))
+                    for document, chunks in group:
+                        yield self._embedded(document, chunks, {**reusable, **made}), sum(1 for _, k, _ in chunks if k in made)
+                    reusable.update(made)
+                    group, new = [], 0
+
+    def _embed_missing(self, chunks, reusable) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        missing = {key: (passage, text) for passage, key, text in chunks if key not in reusable}
+        made = {}
+        keys = list(missing)
+        for offset in range(0, len(keys), EMBED_BATCH):
+            batch = keys[offset:offset + EMBED_BATCH]
+            texts = [missing[key][1] for key in batch]
+            spans = [passage_sentence_spans(missing[key][1], missing[key][0].text) for key in batch]
+            vectors, sentences = self.embedder.embed_with_spans(texts, spans)
+            made.update(zip(batch, zip(vectors, sentences)))
+        return made
+
+    @staticmethod
+    def _embedded(document: Document, chunks, vectors: dict) -> EmbeddedDocument:
+        keys = [key for _, key, _ in chunks]
+        dimension = len(next(iter(vectors.values()))[0]) if vectors else 0
+        return EmbeddedDocument(
+            document, tuple(p for p, _, _ in chunks), tuple(keys), tuple(t for _, _, t in chunks),
+            np.array([vectors[key][0] for key in keys], dtype=np.float32).reshape(len(keys), dimension),
+            tuple(vectors[key][1] for key in keys))
+
+    def _stored_vectors(self, doc_ids: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        if self.manifest is None or not doc_ids:
+            return {}
+        stored = {}
+        for record in _scroll(self.client, self.where.collection, ["embed_key", "sentences"], _doc_filter(set(doc_ids)),
+                              with_vectors=[DENSE]):
+            stored[record.payload["embed_key"]] = (np.asarray(record.vector[DENSE], dtype=np.float32),
+                                                   _decode_vectors(record.payload["sentences"], self.manifest.dimension))
+        return stored
+
+    def ensure_collection(self, texts: Sequence[str]) -> None:
+        """Make the two collections and write the manifest on the first build: BM25's average
+        passage length is that of ``texts``, the first build's passages, from then on."""
+        if self.manifest is not None:
+            return
+        lengths = [len(tokens) for tokens in tokenize(texts)]
+        average = sum(lengths) / max(1, len(lengths))
+        dimension = self.embedder.dimension
+        manifest = Manifest(model=self.embedder.model_name, dimension=dimension, chunking=self.chunker.settings,
+                            embedding={"passage_text": "title\\nsection\\ntext", "normalized": True,
+                                       "backend": self.embedder.backend},
+                            dense_index="qdrant", created=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        metadata = {**asdict(manifest), "bm25": {"k1": BM25_K1, "b": BM25_B, "average_length": max(1.0, average),
+                                                 "stopwords": STOPWORDS, "stemmer": STEMMER_LANGUAGE,
+                                                 "term_index": "blake2b-32"}}
+        for name in ("documents", "files", "checksums", "passages"):
+            metadata.pop(name)
+        self.client.create_collection(
+            self.where.collection, vectors_config={DENSE: models.VectorParams(size=dimension, distance=models.Distance.DOT)},
+            sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+            metadata={MANIFEST_KEY: metadata})
+        self.client.create_collection(self.where.documents_collection, vectors_config={})
+        if self.where.url:
+            for collection in (self.where.collection, self.where.documents_collection):
+                self.client.create_payload_index(collection, "doc_id", models.PayloadSchemaType.KEYWORD)
+        self.manifest = read_manifest(self.client, self.where)
+
+    @property
+    def average_length(self) -> float:
+        metadata = self.client.get_collection(self.where.collection).config.metadata[MANIFEST_KEY]
+        return float(metadata["bm25"]["average_length"])
+
+    def write_document(self, item: EmbeddedDocument, previous: IndexedDocument | None, file_digest: str = "") -> None:
+        """Replace a document's points: its record says ``writing`` until every point is in."""
+        document = item.document
+        record_id = point_id("document\0" + document.key)
+        self.client.upsert(self.where.documents_collection, [models.PointStruct(
+            id=record_id, vector={}, payload=document_payload(document, len(item.passages), file_digest, WRITING))])
+        stale = {previous.doc_id} - {document.doc_id} if previous else set()
+        if stale:
+            self.client.delete(self.where.collection, points_selector=models.FilterSelector(filter=_doc_filter(stale)))
+        if not hasattr(self, "_average_length"):
+            self._average_length = self.average_length
+        sparse = bm25_vectors(item.texts, self._average_length)
+        points = []
+        for passage, key, vector, sentences, terms in zip(item.passages, item.embed_keys, item.vectors, item.sentences, sparse):
+            vectors = {DENSE: vector.tolist(), **({SPARSE: terms} if terms is not None else {})}
+            points.append(models.PointStruct(id=point_id(passage.passage_id), vector=vectors, payload={
+                "passage_id": passage.passage_id, "doc_id": passage.doc_id, "ordinal": passage.ordinal,
+                "start": passage.start, "end": passage.end, "text": passage.text, "section": passage.section,
+                "urls": list(passage.urls), "page": passage.page, "title": document.title, "source": document.source,
+                "url": document.url, "published": document.published, "embed_key": key,
+                "sentences": _encode_vectors(sentences)}))
+        for offset in range(0, len(points), WRITE_BATCH):
+            self.client.upsert(self.where.collection, points[offset:offset + WRITE_BATCH])
+        self.client.set_payload(self.where.documents_collection, {"state": COMPLETE}, points=[record_id])
+
+    def _remove_document(self, document: IndexedDocument) -> None:
+        record_id = point_id("document\0" + document.key)
+        self.client.set_payload(self.where.documents_collection, {"state": REMOVING}, points=[record_id])
+        self.client.delete(self.where.collection, points_selector=models.FilterSelector(filter=_doc_filter([document.doc_id])))
+        self.client.delete(self.where.documents_collection, points_selector=models.PointIdsList(points=[record_id]))
