@@ -5,6 +5,8 @@
     python -m eval.bench --backends               # every embedding backend: speed, cosine, SciFact nDCG@10
     python -m eval.bench --build                  # end-to-end qa index on the bench corpora, no-op rebuild,
                                                   # ask/retrieve latency, and where a build's time goes
+    python -m eval.bench --store qdrant           # Qdrant (local mode) against the folder store at 100k and
+                                                  # 1M passages, and Ray ingest against in-process ingest
 
 Text comes from ../shared/bench (SciFact, the wikitext dump, the front-matter posts). Embedding
 runs at about 25-60 passages/s on 2 cores (by backend), so only ``--embed-sample`` passages are really embedded
@@ -236,6 +238,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="only: ask against retrieve on the question-set and seed indexes, and what pooling "
                              "sentence vectors adds to embedding")
     parser.add_argument("--backend", default="auto", help="backend for --build and --answers (default: %(default)s)")
+    parser.add_argument("--store", choices=("qdrant",), default=None,
+                        help="the vector database store against the folder store, and Ray ingest (eval/scale_bench.py)")
+    parser.add_argument("--store-sizes", default="100000,1000000", help="with --store: passages (default: %(default)s)")
+    parser.add_argument("--queries-at-million", type=int, default=50, help="with --store: queries at 1M and above")
+    parser.add_argument("--local-mode-max", type=int, default=100_000,
+                        help="with --store: the largest size also loaded into qdrant+local: (pure Python, slow)")
+    parser.add_argument("--local-mode-queries", type=int, default=20, help="with --store: queries asked of qdrant+local:")
+    parser.add_argument("--ray-documents", type=int, default=150, help="with --store: posts for the Ray runs (0: none)")
+    parser.add_argument("--ray-rounds", type=int, default=3, help="with --store: interleaved rounds of the Ray runs")
     args = parser.parse_args(argv)
     if args.concurrency:
         result = concurrency_report()
@@ -262,6 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     clock = time.perf_counter()
     base = embedder(sample)
     embed_s = time.perf_counter() - clock
+    if args.store:
+        from eval import scale_bench
+
+        _write_json(args.json.with_name("bench-store.json"), scale_bench.run(args, queries, pool, base))
+        return 0
     report["ingest"] = ingest
     report["embed"] = {"passages": len(sample), "seconds": embed_s, "passages_per_s": len(sample) / embed_s}
     print("ingest (real data)")

@@ -7,7 +7,7 @@ The pipeline, each stage as its own users write it:
    bytes the collection already holds is skipped, and so is a document whose content it holds;
 3. ``EmbedPassages``: an actor pool, one model per actor, embeds the passages with the backend
    that suits that worker's CPU (``auto``), pooling sentence vectors in the same pass;
-4. the driver writes each document to the store as it arrives (``Builder.write_document``): one
+4. the driver writes each document to the store as it arrives (``Builder.write_documents``): one
    client, so the engine's local mode, which locks its folder, works too; a server takes the
    batches as fast as one client sends them.
 
@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 
 from index.backends.base import THREADS_ENV
 from index.builder import EMBED_BATCH, BuildReport, NothingToIndex
+from index.stores.qdrant import GROUP_PASSAGES
 from index.embedder import Embedder
 from index.sentence_vectors import passage_sentence_spans
 from ingest.chunker import Chunker
@@ -40,7 +41,8 @@ SCALE_HINT = "pip install -e '.[scale]'"
 # Documents per task or actor call: small, so one huge file does not hold the others back.
 PARSE_BATCH = 2
 EMBED_DOCUMENTS = 4
-# Passages gathered before the first write of a new collection fixes BM25's average length.
+# Passages gathered before the first write of a new collection fixes BM25's average length, and
+# before each later write (a killed build embeds at most these again).
 FIRST_WRITE_PASSAGES = 2000
 _COLUMNS = ("kind", "path", "digest", "key", "document", "passages", "texts", "vectors", "sentences", "counts", "backend", "reason")
 
@@ -171,7 +173,7 @@ class EmbedPassages:
         return rows
 
 
-def _embedded_document(row: dict, dimension: int, digest: str):
+def _embedded_document(row: dict, dimension: int):
     from index.stores.qdrant import EmbeddedDocument
 
     passages = passages_from_json(row["passages"])
@@ -184,7 +186,7 @@ def _embedded_document(row: dict, dimension: int, digest: str):
 
     return EmbeddedDocument(document_from_json(row["document"]), tuple(passages),
                             tuple(embedding_key(row["model"], text) for text in texts), texts, vectors,
-                            tuple(flat[bounds[i]:bounds[i + 1]] for i in range(len(passages))), digest)
+                            tuple(flat[bounds[i]:bounds[i + 1]] for i in range(len(passages))), row["digest"])
 
 
 def ray_index(builder, paths: Sequence[str | Path], address: str | None = None, workers: int | None = None,
@@ -201,7 +203,7 @@ def ray_index(builder, paths: Sequence[str | Path], address: str | None = None, 
             else one per CPU of the cluster).
         prune, replace_copies: as for ``IndexBuilder``.
     """
-    if not hasattr(builder, "write_document"):
+    if not hasattr(builder, "write_documents"):
         raise ValueError("--ray writes to a vector database: pass --index qdrant://HOST:6333/NAME or "
                          "--index qdrant+local:PATH (a folder index is built in one process)")
     started = time.perf_counter()
@@ -225,7 +227,7 @@ def ray_index(builder, paths: Sequence[str | Path], address: str | None = None, 
         fn_constructor_kwargs=dict(model_name=builder.embedder.model_name, backend=builder.requested_backend,
                                    allow_download=builder.embedder.allow_download, threads=threads))
 
-    seen_keys, seen_hashes, unchanged_files, digests = set(), set(), set(), {}
+    seen_keys, seen_hashes, unchanged_files = set(), set(), set()
     held, held_passages = [], 0
     added = changed = embedded = 0
     backends = set()
@@ -245,18 +247,17 @@ def ray_index(builder, paths: Sequence[str | Path], address: str | None = None, 
                     document = document_from_json(str(row["document"]))
                     seen_keys.add(document.key)
                     seen_hashes.add(document.content_hash)
-                    digests[path] = str(row["digest"])
                     added += document.key not in indexed
                     changed += document.key in indexed
                     backends.add(str(row["backend"]))
                     held.append(row)
                     held_passages += len(json.loads(str(row["texts"])))
-                    if builder.manifest is None and held_passages < FIRST_WRITE_PASSAGES:
+                    if held_passages < (FIRST_WRITE_PASSAGES if builder.manifest is None else GROUP_PASSAGES):
                         continue
-                    embedded += _write(builder, held, indexed, digests)
+                    embedded += _write(builder, held, indexed)
                     bar.update(len(held))
                     held, held_passages = [], 0
-        embedded += _write(builder, held, indexed, digests)
+        embedded += _write(builder, held, indexed)
         bar.update(len(held))
     finally:
         bar.close()
@@ -272,16 +273,13 @@ def ray_index(builder, paths: Sequence[str | Path], address: str | None = None, 
     return report
 
 
-def _write(builder, rows: list[dict], indexed: dict, digests: dict) -> int:
+def _write(builder, rows: list[dict], indexed: dict) -> int:
     """Write held document rows; the first write of a new collection makes it from their texts."""
     if not rows:
         return 0
     builder.ensure_collection([text for row in rows for text in json.loads(str(row["texts"]))])
-    written = 0
-    for row in rows:
-        row = {**{name: (bytes(value) if name in ("vectors", "sentences", "counts") else str(value))
-                  for name, value in row.items()}, "model": builder.embedder.model_name}
-        item = _embedded_document(row, builder.manifest.dimension, row["digest"])
-        builder.write_document(item, indexed.get(item.document.key), digests.get(item.document.path, ""))
-        written += len(item.passages)
-    return written
+    items = [_embedded_document({**{name: (bytes(value) if name in ("vectors", "sentences", "counts") else str(value))
+                                    for name, value in row.items()}, "model": builder.embedder.model_name},
+                                builder.manifest.dimension) for row in rows]
+    builder.write_documents(items, indexed)
+    return sum(len(item.passages) for item in items)

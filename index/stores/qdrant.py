@@ -34,7 +34,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Collection, Iterable, Iterator, Sequence
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 
@@ -78,6 +78,7 @@ _HIT_FIELDS = ["passage_id", "doc_id", "ordinal", "start", "end", "text", "secti
                "title", "source", "url", "published", "sentences"]
 _SUMMARY_FIELDS = ["doc_id", "title", "source", "format", "published", "passages", "path", "state"]
 WRITING, COMPLETE, REMOVING = "writing", "complete", "removing"
+_UNKNOWN = object()
 
 
 class EngineUnavailable(IndexStoreError):
@@ -89,15 +90,22 @@ class QdrantLocation:
     """Where a collection is: ``url`` for a server, ``path`` for local mode.
 
     >>> QdrantLocation.parse("qdrant://db.internal:6333/papers")
-    QdrantLocation(text='qdrant://db.internal:6333/papers', url='http://db.internal:6333', path=None, collection='papers')
+    QdrantLocation(text='qdrant://db.internal:6333/papers', url='http://db.internal:6333', path=None, collection='papers', shards=None, replicas=None)
+    >>> QdrantLocation.parse("qdrant://db:6333/papers?https=1&shards=6&replicas=2").url
+    'https://db:6333'
     >>> QdrantLocation.parse("qdrant+local:/tmp/q").collection
     'docqa'
+
+    ``shards`` and ``replicas`` (query parameters) apply when docqa creates the collection on a
+    cluster; without them the server's defaults do (one shard per node).
     """
 
     text: str
     url: str | None
     path: str | None
     collection: str
+    shards: int | None = None
+    replicas: int | None = None
 
     @classmethod
     def parse(cls, location: str) -> "QdrantLocation":
@@ -108,10 +116,17 @@ class QdrantLocation:
             return cls(location, None, str(Path(path).expanduser().resolve()), LOCAL_COLLECTION)
         parts = urlsplit(location)
         collection = parts.path.strip("/")
-        if parts.scheme != "qdrant" or not parts.hostname or not collection or "/" in collection:
+        options = dict(parse_qsl(parts.query))
+        unknown = set(options) - {"https", "shards", "replicas"}
+        numbers = [options.get(name, "1") for name in ("shards", "replicas")]
+        if (parts.scheme != "qdrant" or not parts.hostname or not collection or "/" in collection or unknown
+                or not all(n.isdigit() and int(n) > 0 for n in numbers)):
             raise ValueError(f"{location!r} is not a Qdrant location; write qdrant://HOST:6333/COLLECTION "
-                             "or qdrant+local:PATH")
-        return cls(location, f"http://{parts.hostname}:{parts.port or 6333}", None, collection)
+                             "(options: ?https=1&shards=N&replicas=N) or qdrant+local:PATH")
+        scheme = "https" if options.get("https") in {"1", "true", "yes"} else "http"
+        return cls(location, f"{scheme}://{parts.hostname}:{parts.port or 6333}", None, collection,
+                   int(options["shards"]) if "shards" in options else None,
+                   int(options["replicas"]) if "replicas" in options else None)
 
     @property
     def documents_collection(self) -> str:
@@ -372,16 +387,19 @@ class QdrantStore:
 
     def _remember_sentences(self, passage_id: str, vectors: np.ndarray | None) -> None:
         if len(self._sentences) > 1000:
-            self._sentences.clear()
+            self._sentences = {}      # replaced, not cleared: another thread may be reading the old one
         self._sentences[passage_id] = vectors
 
     def sentence_vectors(self, passage_id: str) -> np.ndarray | None:
         """A passage's stored sentence vectors (kept from the ``passages`` call that fetched it)."""
-        if passage_id not in self._sentences:
-            records = self.client.retrieve(self.where.collection, ids=[point_id(passage_id)], with_payload=["sentences"])
-            raw = records[0].payload.get("sentences") if records else None
-            self._remember_sentences(passage_id, None if raw is None else _decode_vectors(raw, self.manifest.dimension))
-        return self._sentences[passage_id]
+        known = self._sentences.get(passage_id, _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known
+        records = self.client.retrieve(self.where.collection, ids=[point_id(passage_id)], with_payload=["sentences"])
+        raw = records[0].payload.get("sentences") if records else None
+        vectors = None if raw is None else _decode_vectors(raw, self.manifest.dimension)
+        self._remember_sentences(passage_id, vectors)
+        return vectors
 
     def labels(self, rows: Collection[int]) -> dict[int, tuple[str, str]]:
         records = self.client.retrieve(self.where.collection, ids=list(rows), with_payload=["passage_id", "source"])
@@ -475,12 +493,12 @@ class Builder:
         self.index_dir = location
         self.client = _acquire(self.where)
         try:
+            self.manifest = read_manifest(self.client, self.where)   # refuses a collection docqa did not make
+            # A rebuild drops the collections just before its first write, not now: a build that fails
+            # to start (a model that will not load, say) must not cost the index.
+            self._drop_first = rebuild
             if rebuild:
-                for name in (self.where.collection, self.where.documents_collection):
-                    if self.client.collection_exists(name):
-                        read_manifest(self.client, self.where)     # never drop a collection docqa did not make
-                        self.client.delete_collection(name)
-            self.manifest = read_manifest(self.client, self.where)
+                self.manifest = None
             indexed_model = self.manifest.model if self.manifest else None
             if indexed_model and model_name and model_name != indexed_model:
                 raise IndexMismatch(f"{location} was built with {indexed_model!r}, not {model_name!r}; "
@@ -586,9 +604,9 @@ class Builder:
         clock = time.perf_counter()
         self.ensure_collection([text for _, chunks in chunked for _, _, text in chunks])
         embedded = 0
-        for item in self._embed(chunked, indexed):
-            embedded += item[1]
-            self.write_document(item[0], indexed.get(item[0].document.key), file_digests.get(item[0].document.path, ""))
+        for group in self._embed(chunked, indexed, file_digests):
+            embedded += sum(made for _, made in group)
+            self.write_documents([item for item, _ in group], indexed)
         self.remove_documents(removed)
         timings["embed+write"] = time.perf_counter() - clock
         passages = sum(len(p) for _, p in chunked)
@@ -632,10 +650,11 @@ class Builder:
             chunks.append((passage, embedding_key(self.embedder.model_name, text), text))
         return chunks
 
-    def _embed(self, chunked, indexed: dict[str, IndexedDocument]) -> Iterator[tuple[EmbeddedDocument, int]]:
-        """Each document with its vectors and how many were embedded now, in groups of about
-        ``GROUP_PASSAGES`` new passages; vectors the collection already holds (the document's
-        earlier version, or a killed build's part of it) are reused."""
+    def _embed(self, chunked, indexed: dict[str, IndexedDocument],
+               file_digests: dict[str, str]) -> Iterator[list[tuple[EmbeddedDocument, int]]]:
+        """Groups of documents with about ``GROUP_PASSAGES`` new passages, each document with its
+        vectors and how many of them were embedded now; vectors the collection already holds (the
+        document's earlier version, or a killed build's part of it) are reused."""
         keys_written = {doc.key for doc, _ in chunked}
         reusable = self._stored_vectors([d.doc_id for d in indexed.values() if d.key in keys_written]
                                         + [doc.doc_id for doc, _ in chunked])
@@ -648,8 +667,9 @@ class Builder:
                 if new >= GROUP_PASSAGES or number == len(chunked) - 1:
                     made = self._embed_missing([c for _, chunks in group for c in chunks], reusable)
                     bar.update(len(made))
-                    for document, chunks in group:
-                        yield self._embedded(document, chunks, {**reusable, **made}), sum(1 for _, k, _ in chunks if k in made)
+                    vectors = {**reusable, **made}
+                    yield [(self._embedded(document, chunks, vectors, file_digests.get(document.path, "")),
+                            sum(1 for _, key, _ in chunks if key in made)) for document, chunks in group]
                     reusable.update(made)
                     group, new = [], 0
 
@@ -666,13 +686,13 @@ class Builder:
         return made
 
     @staticmethod
-    def _embedded(document: Document, chunks, vectors: dict) -> EmbeddedDocument:
+    def _embedded(document: Document, chunks, vectors: dict, file_digest: str) -> EmbeddedDocument:
         keys = [key for _, key, _ in chunks]
         dimension = len(next(iter(vectors.values()))[0]) if vectors else 0
         return EmbeddedDocument(
             document, tuple(p for p, _, _ in chunks), tuple(keys), tuple(t for _, _, t in chunks),
             np.array([vectors[key][0] for key in keys], dtype=np.float32).reshape(len(keys), dimension),
-            tuple(vectors[key][1] for key in keys))
+            tuple(vectors[key][1] for key in keys), file_digest)
 
     def _stored_vectors(self, doc_ids: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         if self.manifest is None or not doc_ids:
@@ -689,6 +709,11 @@ class Builder:
         passage length is that of ``texts``, the first build's passages, from then on."""
         if self.manifest is not None:
             return
+        if self._drop_first:
+            for name in (self.where.collection, self.where.documents_collection):
+                if self.client.collection_exists(name):
+                    self.client.delete_collection(name)
+            self._drop_first = False
         lengths = [len(tokens) for tokens in tokenize(texts)]
         average = sum(lengths) / max(1, len(lengths))
         dimension = self.embedder.dimension
@@ -701,35 +726,54 @@ class Builder:
                                                  "term_index": "blake2b-32"}}
         for name in ("documents", "files", "checksums", "passages"):
             metadata.pop(name)
+        cluster = dict(shard_number=self.where.shards, replication_factor=self.where.replicas)
         self.client.create_collection(
             self.where.collection, vectors_config={DENSE: models.VectorParams(size=dimension, distance=models.Distance.DOT)},
             sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
-            metadata={MANIFEST_KEY: metadata})
-        self.client.create_collection(self.where.documents_collection, vectors_config={})
+            metadata={MANIFEST_KEY: metadata}, **cluster)
+        self.client.create_collection(self.where.documents_collection, vectors_config={}, **cluster)
         if self.where.url:
             for collection in (self.where.collection, self.where.documents_collection):
                 self.client.create_payload_index(collection, "doc_id", models.PayloadSchemaType.KEYWORD)
-        self.manifest = read_manifest(self.client, self.where)
+        try:
+            self.manifest = read_manifest(self.client, self.where)
+        except NotAnIndex:
+            for collection in (self.where.collection, self.where.documents_collection):
+                self.client.delete_collection(collection)
+            raise EngineUnavailable(f"the Qdrant server at {self.where.url} did not keep the collection's metadata, "
+                                    "where docqa keeps its manifest; upgrade it (collection metadata came with Qdrant 1.16)") from None
 
     @property
     def average_length(self) -> float:
         metadata = self.client.get_collection(self.where.collection).config.metadata[MANIFEST_KEY]
         return float(metadata["bm25"]["average_length"])
 
-    def write_document(self, item: EmbeddedDocument, previous: IndexedDocument | None, file_digest: str = "") -> None:
-        """Replace a document's points: its record says ``writing`` until every point is in."""
-        document = item.document
-        record_id = point_id("document\0" + document.key)
-        self.client.upsert(self.where.documents_collection, [models.PointStruct(
-            id=record_id, vector={}, payload=document_payload(document, len(item.passages), file_digest, WRITING))])
-        stale = {previous.doc_id} - {document.doc_id} if previous else set()
-        if stale:
-            self.client.delete(self.where.collection, points_selector=models.FilterSelector(filter=_doc_filter(stale)))
+    def write_documents(self, items: Sequence[EmbeddedDocument], indexed: dict[str, IndexedDocument]) -> None:
+        """Replace these documents' points (``indexed``: what the collection held before the build).
+        Their records say ``writing`` until every point is in, so a build killed in between
+        redoes them; a batch of documents is a few calls, not a few per document."""
+        if not items:
+            return
         if not hasattr(self, "_average_length"):
             self._average_length = self.average_length
-        sparse = bm25_vectors(item.texts, self._average_length)
+        record_ids = [point_id("document\0" + item.document.key) for item in items]
+        self.client.upsert(self.where.documents_collection, [models.PointStruct(
+            id=record_id, vector={}, payload=document_payload(item.document, len(item.passages), item.file_digest, WRITING))
+            for record_id, item in zip(record_ids, items)])
+        stale = {indexed[item.document.key].doc_id for item in items if item.document.key in indexed} - {
+            item.document.doc_id for item in items}
+        if stale:
+            self.client.delete(self.where.collection, points_selector=models.FilterSelector(filter=_doc_filter(stale)))
+        points = [point for item in items for point in self._points(item)]
+        for offset in range(0, len(points), WRITE_BATCH):
+            self.client.upsert(self.where.collection, points[offset:offset + WRITE_BATCH])
+        self.client.set_payload(self.where.documents_collection, {"state": COMPLETE}, points=record_ids)
+
+    def _points(self, item: EmbeddedDocument) -> list[models.PointStruct]:
+        document = item.document
         points = []
-        for passage, key, vector, sentences, terms in zip(item.passages, item.embed_keys, item.vectors, item.sentences, sparse):
+        for passage, key, vector, sentences, terms in zip(item.passages, item.embed_keys, item.vectors, item.sentences,
+                                                          bm25_vectors(item.texts, self._average_length)):
             vectors = {DENSE: vector.tolist(), **({SPARSE: terms} if terms is not None else {})}
             points.append(models.PointStruct(id=point_id(passage.passage_id), vector=vectors, payload={
                 "passage_id": passage.passage_id, "doc_id": passage.doc_id, "ordinal": passage.ordinal,
@@ -737,9 +781,7 @@ class Builder:
                 "urls": list(passage.urls), "page": passage.page, "title": document.title, "source": document.source,
                 "url": document.url, "published": document.published, "embed_key": key,
                 "sentences": _encode_vectors(sentences)}))
-        for offset in range(0, len(points), WRITE_BATCH):
-            self.client.upsert(self.where.collection, points[offset:offset + WRITE_BATCH])
-        self.client.set_payload(self.where.documents_collection, {"state": COMPLETE}, points=[record_id])
+        return points
 
     def _remove_document(self, document: IndexedDocument) -> None:
         record_id = point_id("document\0" + document.key)

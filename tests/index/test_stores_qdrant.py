@@ -116,35 +116,28 @@ def test_add_change_and_remove_documents_in_place(seed_corpus_copy, tmp_path, em
         qa.close()
 
 
-def test_a_document_cut_off_mid_write_is_written_again(seed_corpus_copy, tmp_path, embedder, monkeypatch):
+def test_a_build_killed_mid_write_is_finished_by_the_next(seed_corpus_copy, tmp_path, embedder, monkeypatch):
     location = f"qdrant+local:{tmp_path / 'store'}"
     with make_builder(location, progress=False, embedder=embedder) as builder:
-        passages_upsert = builder.client.upsert
-        calls = []
+        upsert = builder.client.upsert
 
-        def killed_on_the_third_document(collection, points, **kwargs):
+        def killed_after_ten_points(collection, points, **kwargs):
             if collection == builder.where.collection:
-                calls.append(len(points))
-                if len(calls) == 3:
-                    passages_upsert(collection, points[:1], **kwargs)   # part of a batch landed, as in a kill -9
-                    raise KeyboardInterrupt
-            return passages_upsert(collection, points, **kwargs)
+                upsert(collection, points[:10], **kwargs)   # part of a batch landed, as in a kill -9
+                raise KeyboardInterrupt
+            return upsert(collection, points, **kwargs)
 
-        monkeypatch.setattr(builder.client, "upsert", killed_on_the_third_document)
+        monkeypatch.setattr(builder.client, "upsert", killed_after_ten_points)
         with pytest.raises(KeyboardInterrupt):
             builder([seed_corpus_copy])
         monkeypatch.undo()
-        states = [state for _, _, _, _, _, state in (astuple_of(d) for d in builder.indexed().values())]
-        assert states.count(WRITING) == 1 and states.count(COMPLETE) == 2
+        assert {d.state for d in builder.indexed().values()} == {WRITING}, "no document claims to be complete"
         report = builder([seed_corpus_copy])
-    assert (report.documents, report.passages, report.added_documents, report.changed_documents) == (5, 24, 2, 1)
+    assert (report.documents, report.passages, report.added_documents, report.changed_documents) == (5, 24, 0, 5)
+    assert (report.embedded, report.reused) == (14, 10), "the points that landed are reused, not embedded again"
     with make_builder(location, progress=False, embedder=embedder) as builder:
         assert {d.state for d in builder.indexed().values()} == {COMPLETE}
         assert not builder([seed_corpus_copy]).written
-
-
-def astuple_of(document):
-    return (document.key, document.doc_id, document.path, document.content_hash, document.file_digest, document.state)
 
 
 def test_a_model_mismatch_is_refused(ray_seed_location, embedder, tmp_path):
@@ -230,3 +223,32 @@ def test_the_beir_eval_runs_on_the_engine_and_scores_as_the_local_store(tmp_path
         assert mine["mode"] == theirs.mode
         assert abs(mine["metrics"]["nDCG@10"] - theirs.metrics["nDCG@10"]) <= 0.02, (mine["mode"], mine["metrics"], theirs.metrics)
         assert mine["metrics"]["nDCG@10"] > 0.5
+
+
+def test_the_ui_names_a_location_it_cannot_open_in_one_line(tmp_path, capsys):
+    import ui
+
+    assert ui.main(["--index", f"qdrant+local:{tmp_path / 'nothing'}"]) == 2
+    assert capsys.readouterr().err == (f"error: no docqa index at qdrant+local:{tmp_path / 'nothing'}; build one with: "
+                                       f"qa index PATH --index qdrant+local:{tmp_path / 'nothing'}\n")
+    assert ui.main(["--index", "qdrant://db:6333"]) == 2
+    assert "is not a Qdrant location" in capsys.readouterr().err
+
+
+def test_a_rebuild_drops_the_collection_only_when_it_writes(seed_corpus_copy, tmp_path, embedder):
+    from index.builder import NothingToIndex
+
+    location = f"qdrant+local:{tmp_path / 'store'}"
+    with make_builder(location, progress=False, embedder=embedder) as builder:
+        builder([seed_corpus_copy])
+    other_model = resolve_model("all-MiniLM-L6-v2")
+    (tmp_path / "empty").mkdir()
+    with make_builder(location, model_name=other_model, rebuild=True, progress=False, backend="torch-fp32") as builder:
+        with pytest.raises(NothingToIndex):
+            builder([tmp_path / "empty"])
+    with open_store(location) as store:
+        assert (store.manifest.model, store.count_documents()) == ("all-MiniLM-L6-v2", 5)
+    with make_builder(location, model_name=other_model, rebuild=True, progress=False, backend="torch-fp32") as builder:
+        assert builder([seed_corpus_copy]).embedded == 24
+    with open_store(location) as store:
+        assert (store.manifest.model, store.count_documents(), store.count_passages()) == (other_model, 5, 24)
