@@ -140,7 +140,7 @@ def store_child(size: int, pool_path: str, base_path: str, queries: list[str], l
                     timings[name, mode].append(time.perf_counter() - clock)
                 for name in found:
                     if name != "folder":
-                        agree[name, mode] += found[name] == found["folder"]
+                        agree[name, mode] += len(set(found[name]) & set(found["folder"])) / 10
         if "qdrant+local" in stores:
             stores["qdrant+local"].store.close()
         if edge is not None:
@@ -151,8 +151,10 @@ def store_child(size: int, pool_path: str, base_path: str, queries: list[str], l
     result["median_ratio_over_folder"] = {
         f"{name} {mode}": statistics.median(mine / theirs for mine, theirs in zip(timings[name, mode], timings["folder", mode]))
         for (name, mode) in timings if name != "folder" and timings[name, mode]}
-    result["same_top10_as_folder"] = {f"{name} {mode}": count / max(1, len(timings[name, mode]))
-                                      for (name, mode), count in agree.items()}
+    # Overlap, not equal lists: synthetic passages repeat each real text with a variant tag and
+    # cluster tightly around real vectors, so near-ties order the tail of any top 10.
+    result["overlap_at_10_with_folder"] = {f"{name} {mode}": total / max(1, len(timings[name, mode]))
+                                           for (name, mode), total in agree.items()}
     result["passages_per_s"] = {name: size / seconds for name, seconds in result["insert_s"].items()}
     Path(result_path).write_text(json.dumps(result))
 
@@ -209,9 +211,9 @@ def stores_at_sizes(sizes: list[int], pool: list[dict], base: np.ndarray, querie
                 print(f"    insert {name:24} {seconds:8.1f} s  {size / seconds:8.0f} passages/s")
             for name, latency in row["latency"].items():
                 ratio = row["median_ratio_over_folder"].get(name)
-                same = row["same_top10_as_folder"].get(name)
+                overlap = row["overlap_at_10_with_folder"].get(name)
                 print(f"    {name:24} p50 {latency['p50_ms']:8.1f} ms  p95 {latency['p95_ms']:8.1f} ms"
-                      + (f"  median ratio to folder {ratio:5.2f}  same top 10 as folder {same:.2f}" if ratio else ""),
+                      + (f"  median ratio to folder {ratio:5.2f}  overlap@10 with folder {overlap:.2f}" if ratio else ""),
                       flush=True)
     return rows
 
