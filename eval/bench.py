@@ -83,30 +83,38 @@ def ingest_pool(embedder: Embedder) -> tuple[list[dict], list[dict]]:
     return pool, stats
 
 
-def child_bench(size: int, index_type: str, pool_path: str, base_path: str, queries: list[str], result_path: str) -> None:
-    from index.dense import DenseIndex, build_dense_index
-    from index.lexical import LexicalIndex
-    from index.store import IndexStore, Manifest, write_version
+def synthetic_documents(size: int, pool: list[dict], base: np.ndarray):
+    """``size`` one-passage documents cycling through the real ``pool`` (a variant tag in the title
+    from the second round, so BM25 sees distinct texts), with vectors drawn around the real
+    embeddings ``base``; returns documents, passages, embedded texts, vectors and the generator."""
     from ingest.types import Document, Passage
-    from qa.retriever import Retriever
 
-    pool = [json.loads(line) for line in open(pool_path, encoding="utf-8")]
-    base = np.load(base_path)
     rng = np.random.default_rng(size)
-    texts, documents, passages = [], [], []
+    documents, passages, texts = [], [], []
     for row in range(size):
         item = pool[row % len(pool)]
         variant = row // len(pool)
         title = item["title"] + (f" (variant {variant})" if variant else "")
-        doc = Document(doc_id=f"d{row}", path="bench", page=str(row), source=f"bench-{row}", title=title, text=item["text"],
-                       format="bench", content_hash=str(row))
-        documents.append(doc)
-        passages.append((Passage(f"d{row}:0", doc.doc_id, 0, 0, len(item["text"]), item["text"], item["section"]), str(row)))
+        document = Document(doc_id=f"d{row}", path="bench", page=str(row), source=f"bench-{row}", title=title,
+                            text=item["text"], format="bench", content_hash=str(row))
+        documents.append(document)
+        passages.append(Passage(f"d{row}:0", document.doc_id, 0, 0, len(item["text"]), item["text"], item["section"]))
         texts.append(passage_embedding_text(title, item["section"], item["text"]))
     centres = base[rng.integers(0, len(base), size)]
-    noise = rng.normal(0, 0.35 / np.sqrt(base.shape[1]), centres.shape).astype(np.float32)
-    vectors = centres + noise
+    vectors = centres + rng.normal(0, 0.35 / np.sqrt(base.shape[1]), centres.shape).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return documents, passages, texts, vectors.astype(np.float32), rng
+
+
+def child_bench(size: int, index_type: str, pool_path: str, base_path: str, queries: list[str], result_path: str) -> None:
+    from index.dense import DenseIndex, build_dense_index
+    from index.lexical import LexicalIndex
+    from index.store import IndexStore, Manifest, write_version
+    from qa.retriever import Retriever
+
+    pool = [json.loads(line) for line in open(pool_path, encoding="utf-8")]
+    documents, bare_passages, texts, vectors, rng = synthetic_documents(size, pool, np.load(base_path))
+    passages = [(passage, str(row)) for row, passage in enumerate(bare_passages)]
 
     clock = time.perf_counter()
     dense = DenseIndex(build_dense_index(vectors, index_type))

@@ -29,27 +29,6 @@ PROJECTED_PASSAGES = 10_000_000
 PROJECTED_WORKERS = (8, 32, 128, 512)
 
 
-def _synthetic_documents(size: int, pool: list[dict], base: np.ndarray):
-    from index.builder import passage_embedding_text
-    from ingest.types import Document, Passage
-
-    rng = np.random.default_rng(size)
-    documents, passages, texts = [], [], []
-    for row in range(size):
-        item = pool[row % len(pool)]
-        variant = row // len(pool)
-        title = item["title"] + (f" (variant {variant})" if variant else "")
-        document = Document(doc_id=f"d{row}", path="bench", page=str(row), source=f"bench-{row}", title=title,
-                            text=item["text"], format="bench", content_hash=str(row))
-        documents.append(document)
-        passages.append(Passage(f"d{row}:0", document.doc_id, 0, 0, len(item["text"]), item["text"], item["section"]))
-        texts.append(passage_embedding_text(title, item["section"], item["text"]))
-    centres = base[rng.integers(0, len(base), size)]
-    vectors = centres + rng.normal(0, 0.35 / np.sqrt(base.shape[1]), centres.shape).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    return documents, passages, texts, vectors.astype(np.float32), rng
-
-
 def store_child(size: int, pool_path: str, base_path: str, queries: list[str], local_mode_max: int,
                 local_mode_queries: int, result_path: str) -> None:
     """The stores at ``size`` passages, in this (fresh) process; writes a JSON result.
@@ -57,6 +36,7 @@ def store_child(size: int, pool_path: str, base_path: str, queries: list[str], l
     Every store gets the same passages, vectors, BM25 terms and one sentence vector per passage.
     The engine runs as ``qdrant-edge`` (Qdrant's Rust engine in process, if installed) and, up
     to ``local_mode_max`` passages, as the client's pure-Python local mode (``qdrant+local:``)."""
+    from eval.bench import synthetic_documents
     from index.dense import DenseIndex, build_dense_index, choose_index_type
     from index.embedder import Embedder
     from index.fusion import BM25_WEIGHT, CANDIDATES, DENSE_WEIGHT, RRF_K
@@ -68,7 +48,7 @@ def store_child(size: int, pool_path: str, base_path: str, queries: list[str], l
     from qa.retriever import Retriever
 
     pool = [json.loads(line) for line in open(pool_path, encoding="utf-8")]
-    documents, passages, texts, vectors, rng = _synthetic_documents(size, pool, np.load(base_path))
+    documents, passages, texts, vectors, rng = synthetic_documents(size, pool, np.load(base_path))
     sentences = rng.normal(size=(size, 1, vectors.shape[1])).astype(np.float16)
     embedder = Embedder()
     items = [EmbeddedDocument(documents[n], (passages[n],), (str(n),), (texts[n],), vectors[n:n + 1], (sentences[n],))
@@ -172,9 +152,8 @@ def _edge_shard(folder: Path, builder, items, dimension: int, result: dict):
         vectors={"dense": EdgeVectorParams(size=dimension, distance=Distance.Dot)},
         sparse_vectors={"bm25": EdgeSparseVectorParams(modifier=Modifier.Idf)}))
     clock = time.perf_counter()
-    builder._average_length = builder.average_length
     for offset in range(0, len(items), 512):
-        points = [point for item in items[offset:offset + 512] for point in builder._points(item)]
+        points = [point for item in items[offset:offset + 512] for point in builder.points(item)]
         shard.update(UpdateOperation.upsert_points([Point(
             point.id, {name: (SparseVector(v.indices, v.values) if hasattr(v, "indices") else v)
                        for name, v in point.vector.items()}, point.payload) for point in points]))

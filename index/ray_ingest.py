@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 
 from index.backends.base import THREADS_ENV
 from index.builder import EMBED_BATCH, BuildReport, NothingToIndex
+from index.cache import embedding_key
 from index.stores.qdrant import GROUP_PASSAGES
 from index.embedder import Embedder
 from index.sentence_vectors import passage_sentence_spans
@@ -182,8 +183,6 @@ def _embedded_document(row: dict, dimension: int):
     flat = np.frombuffer(row["sentences"], dtype=np.float16).reshape(-1, dimension).astype(np.float32)
     bounds = np.concatenate([[0], np.cumsum(counts)])
     texts = tuple(json.loads(row["texts"]))
-    from index.cache import embedding_key
-
     return EmbeddedDocument(document_from_json(row["document"]), tuple(passages),
                             tuple(embedding_key(row["model"], text) for text in texts), texts, vectors,
                             tuple(flat[bounds[i]:bounds[i + 1]] for i in range(len(passages))), row["digest"])
@@ -267,10 +266,9 @@ def ray_index(builder, paths: Sequence[str | Path], address: str | None = None, 
         raise NothingToIndex("no readable documents were found, so no index was written")
     builder.remove_documents(removed)
     remaining = len(set(indexed) - {d.key for d in removed} | seen_keys)
-    report = builder.report(remaining, added=added, changed=changed, removed=len(removed), embedded=embedded,
-                             warnings=skipped, seconds={"ray pipeline": time.perf_counter() - started},
-                             written=bool(added or changed or removed))
-    return report
+    return builder.report(remaining, added=added, changed=changed, removed=len(removed), embedded=embedded,
+                          warnings=skipped, seconds={"ray pipeline": time.perf_counter() - started},
+                          written=bool(added or changed or removed), backend=" + ".join(sorted(backends)))
 
 
 def _write(builder, rows: list[dict], indexed: dict) -> int:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import atexit
 import base64
 import hashlib
-import logging
 import threading
 import time
 from collections import Counter
@@ -59,8 +58,6 @@ from ingest.chunker import Chunker
 from ingest.loader import DocumentLoader
 from ingest.reader import DEFAULT_MAX_BYTES
 from ingest.types import Document, IngestWarning, Passage, Span, labels_overlapping
-
-log = logging.getLogger("docqa.index")
 
 DENSE = "dense"
 SPARSE = "bm25"
@@ -481,8 +478,16 @@ class Builder:
     """Create or update a docqa collection in Qdrant, with ``IndexBuilder``'s calls.
 
     Parameters are ``IndexBuilder``'s; ``index_type`` is ignored (the engine keeps its own HNSW).
-    Each document is written as soon as its passages are embedded, so a killed build keeps what
-    it finished.
+    Documents are written in groups of about ``GROUP_PASSAGES`` new passages as they are embedded,
+    so a killed build keeps what it finished.
+
+    >>> import tempfile
+    >>> from ingest import BUNDLED_CORPUS
+    >>> with Builder("qdrant+local:" + tempfile.mkdtemp(), progress=False) as builder:
+    ...     report = builder([BUNDLED_CORPUS])
+    ...     again = builder([BUNDLED_CORPUS])
+    >>> report.added_documents, report.passages, again.written
+    (5, 24, False)
     """
 
     def __init__(self, location: str, model_name: str | None = None, max_tokens: int = 200, overlap_sentences: int = 1,
@@ -611,7 +616,7 @@ class Builder:
         timings["embed+write"] = time.perf_counter() - clock
         passages = sum(len(p) for _, p in chunked)
         return self.report(remaining, added=added, changed=len(to_write) - added, removed=len(removed),
-                            embedded=embedded, reused=passages - embedded, warnings=warnings, seconds=timings)
+                           embedded=embedded, reused=passages - embedded, warnings=warnings, seconds=timings)
 
     @staticmethod
     def needs_writing(document: Document, indexed: dict[str, IndexedDocument]) -> bool:
@@ -636,11 +641,14 @@ class Builder:
             self._remove_document(document)
 
     def report(self, indexed_after: int, added: int = 0, changed: int = 0, removed: int = 0, embedded: int = 0,
-                reused: int = 0, warnings=(), seconds=None, written: bool = True) -> BuildReport:
+               reused: int = 0, warnings=(), seconds=None, written: bool = True, backend: str = "") -> BuildReport:
+        """What a build did, with the collection's passage count now (``backend``: what embedded,
+        where not this builder's own model, as with Ray's workers)."""
         passages = self.client.count(self.where.collection, exact=True).count if self.manifest else 0
         return BuildReport(index_dir=self.where.text, documents=indexed_after, passages=passages, embedded=embedded,
                            reused=reused, added_documents=added, changed_documents=changed, removed_documents=removed,
-                           warnings=tuple(warnings), seconds=seconds or {}, written=written, backend=self.embedder.backend)
+                           warnings=tuple(warnings), seconds=seconds or {}, written=written,
+                           backend=backend or self.embedder.backend)
 
     def _chunk(self, document: Document) -> list[tuple[Passage, str, str]]:
         """``(passage, embedding key, embedded text)`` of each passage of a document."""
@@ -754,8 +762,6 @@ class Builder:
         redoes them; a batch of documents is a few calls, not a few per document."""
         if not items:
             return
-        if not hasattr(self, "_average_length"):
-            self._average_length = self.average_length
         record_ids = [point_id("document\0" + item.document.key) for item in items]
         self.client.upsert(self.where.documents_collection, [models.PointStruct(
             id=record_id, vector={}, payload=document_payload(item.document, len(item.passages), item.file_digest, WRITING))
@@ -764,12 +770,15 @@ class Builder:
             item.document.doc_id for item in items}
         if stale:
             self.client.delete(self.where.collection, points_selector=models.FilterSelector(filter=_doc_filter(stale)))
-        points = [point for item in items for point in self._points(item)]
+        points = [point for item in items for point in self.points(item)]
         for offset in range(0, len(points), WRITE_BATCH):
             self.client.upsert(self.where.collection, points[offset:offset + WRITE_BATCH])
         self.client.set_payload(self.where.documents_collection, {"state": COMPLETE}, points=record_ids)
 
-    def _points(self, item: EmbeddedDocument) -> list[models.PointStruct]:
+    def points(self, item: EmbeddedDocument) -> list[models.PointStruct]:
+        """A document's points: vectors, BM25 terms and payload, as ``write_documents`` sends them."""
+        if not hasattr(self, "_average_length"):
+            self._average_length = self.average_length
         document = item.document
         points = []
         for passage, key, vector, sentences, terms in zip(item.passages, item.embed_keys, item.vectors, item.sentences,
