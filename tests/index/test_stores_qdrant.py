@@ -151,7 +151,7 @@ def test_a_model_mismatch_is_refused(ray_seed_location, embedder, tmp_path):
     assert "--rebuild" in refused.stderr
 
 
-def test_uploads_questions_and_removals_through_the_library(seed_corpus_copy, tmp_path, embedder):
+def test_uploads_questions_and_removals_through_the_library_and_the_api(seed_corpus_copy, tmp_path, embedder):
     location = f"qdrant+local:{tmp_path / 'store'}"
     with make_builder(location, progress=False, embedder=embedder) as builder:
         builder([seed_corpus_copy])
@@ -166,6 +166,13 @@ def test_uploads_questions_and_removals_through_the_library(seed_corpus_copy, tm
         library.remove(pdf.doc_id)
         assert "kestrel-survey.pdf" not in {d.source for d in library.documents()} and not Path(pdf.path).exists()
         assert library.stats().documents == 5
+        from fastapi.testclient import TestClient
+        from qa.server import create_app
+
+        api = TestClient(create_app(library))
+        asked = api.post("/ask", json={"question": "When was SenseTime founded?"})
+        assert asked.status_code == 200 and asked.json()["short"] == "October 2014"
+        assert api.get("/stats").json()["path"] == location
     finally:
         library.qa.close()
 
