@@ -9,10 +9,11 @@ from pathlib import Path
 
 from index.backends import AUTO
 from index.embedder import DEFAULT_MODEL, Embedder, docqa_cache, model_slug
+from index.fusion import RRF_K
 from index.store import IndexMismatch, IndexStore
 from index.stores import make_builder, open_store
 from ingest.types import Document
-from qa.retriever import BM25_WEIGHT, DENSE_WEIGHT, MODES, RRF_K, Retriever
+from qa.retriever import BM25_WEIGHT, DENSE_WEIGHT, MODES, Retriever
 from eval.runner import EvalReport, compare_modes
 
 # nDCG@10 reported by the BEIR paper (BM25) and the MTEB leaderboard (the two dense models).

@@ -19,8 +19,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import warnings
 import time
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
@@ -29,14 +29,16 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from index.backends.base import THREADS_ENV
-from index.builder import EMBED_BATCH, BuildReport, NothingToIndex
+from index.builder import EMBED_BATCH, BuildReport, NothingToIndex, passage_embedding_text
 from index.cache import embedding_key
-from index.stores.qdrant import GROUP_PASSAGES
 from index.embedder import Embedder
 from index.sentence_vectors import passage_sentence_spans
+from index.stores.qdrant import (
+    GROUP_PASSAGES, EmbeddedDocument, document_from_record, document_record, passage_from_payload,
+)
 from ingest.chunker import Chunker
 from ingest.loader import DocumentLoader, iter_files
-from ingest.types import Document, IngestWarning, Passage, Span
+from ingest.types import IngestWarning
 
 SCALE_HINT = "pip install -e '.[scale]'"
 # Documents per task or actor call: small, so one huge file does not hold the others back.
@@ -81,21 +83,6 @@ def start_ray(address: str | None, progress: bool):
     return ray
 
 
-def document_json(document: Document) -> str:
-    return json.dumps(asdict(document), ensure_ascii=False)
-
-
-def document_from_json(text: str) -> Document:
-    fields = json.loads(text)
-    for name in ("sections", "refs", "pages"):
-        fields[name] = tuple(Span(**span) for span in fields[name])
-    return Document(**fields)
-
-
-def passages_from_json(text: str) -> list[Passage]:
-    return [Passage(**{**fields, "urls": tuple(fields["urls"])}) for fields in json.loads(text)]
-
-
 _chunkers: dict[tuple, Chunker] = {}
 
 
@@ -116,8 +103,6 @@ def _row(kind: str, path: str, **fields) -> dict:
 def parse_and_chunk(batch: dict, *, model_name: str, allow_download: bool, max_tokens: int, overlap_sentences: int,
                     max_bytes: int, known_files: dict, known_documents: dict) -> dict:
     """Files in, one row per document to embed out, plus rows for what was skipped and why."""
-    from index.builder import passage_embedding_text
-
     chunker = _chunker(model_name, allow_download, max_tokens, overlap_sentences)
     rows = []
     for path in batch["path"]:
@@ -135,7 +120,8 @@ def parse_and_chunk(batch: dict, *, model_name: str, allow_download: bool, max_t
             passages = chunker(document)
             texts = [passage_embedding_text(document.title, p.section, p.text) for p in passages]
             rows.append(_row("document", document.path, digest=digest, key=document.key,
-                             document=document_json(document), passages=json.dumps([asdict(p) for p in passages]),
+                             document=json.dumps(document_record(document), ensure_ascii=False),
+                             passages=json.dumps([asdict(p) for p in passages]),
                              texts=json.dumps(texts)))
     return {name: [row[name] for row in rows] for name in _COLUMNS}
 
@@ -157,7 +143,7 @@ class EmbedPassages:
             if kind != "document":
                 continue
             texts = json.loads(rows["texts"][number])
-            passages = passages_from_json(rows["passages"][number])
+            passages = [passage_from_payload(fields) for fields in json.loads(rows["passages"][number])]
             vectors, sentences = [], []
             for offset in range(0, len(texts), EMBED_BATCH):
                 chunk = texts[offset:offset + EMBED_BATCH]
@@ -175,15 +161,13 @@ class EmbedPassages:
 
 
 def _embedded_document(row: dict, dimension: int):
-    from index.stores.qdrant import EmbeddedDocument
-
-    passages = passages_from_json(row["passages"])
+    passages = [passage_from_payload(fields) for fields in json.loads(row["passages"])]
     vectors = np.frombuffer(row["vectors"], dtype=np.float32).reshape(len(passages), dimension)
     counts = np.frombuffer(row["counts"], dtype=np.int32)
     flat = np.frombuffer(row["sentences"], dtype=np.float16).reshape(-1, dimension).astype(np.float32)
     bounds = np.concatenate([[0], np.cumsum(counts)])
     texts = tuple(json.loads(row["texts"]))
-    return EmbeddedDocument(document_from_json(row["document"]), tuple(passages),
+    return EmbeddedDocument(document_from_record(json.loads(row["document"])), tuple(passages),
                             tuple(embedding_key(row["model"], text) for text in texts), texts, vectors,
                             tuple(flat[bounds[i]:bounds[i + 1]] for i in range(len(passages))), row["digest"])
 
@@ -243,7 +227,7 @@ def ray_index(builder, paths: Sequence[str | Path], address: str | None = None, 
                 elif kind == "unchanged_document":
                     seen_keys.add(str(row["key"]))
                 else:
-                    document = document_from_json(str(row["document"]))
+                    document = document_from_record(json.loads(str(row["document"])))
                     seen_keys.add(document.key)
                     seen_hashes.add(document.content_hash)
                     added += document.key not in indexed

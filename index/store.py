@@ -169,12 +169,21 @@ CREATE INDEX passages_by_doc ON passages(doc_id);
 _PASSAGE_TEXT = "substr(d.text, p.start + 1, p.end - p.start) AS text"
 
 
+def span_lists(spans: Sequence[Span]) -> list[list]:
+    """Spans as ``[start, end, label]`` lists, the form both stores keep them in."""
+    return [[s.start, s.end, s.label] for s in spans]
+
+
+def spans_from_lists(items) -> tuple[Span, ...]:
+    return tuple(Span(*item) for item in items or ())
+
+
 def _spans_json(spans: Sequence[Span]) -> str:
-    return json.dumps([[s.start, s.end, s.label] for s in spans], ensure_ascii=False)
+    return json.dumps(span_lists(spans), ensure_ascii=False)
 
 
 def _spans(raw: str) -> tuple[Span, ...]:
-    return tuple(Span(*item) for item in json.loads(raw))
+    return spans_from_lists(json.loads(raw))
 
 
 def current_version(root: Path) -> Path | None:

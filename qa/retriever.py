@@ -6,7 +6,7 @@ from typing import Sequence
 import numpy as np
 
 from index.embedder import Embedder
-from index.fusion import BM25_WEIGHT, DENSE_WEIGHT, RRF_K, reciprocal_rank_fusion  # noqa: F401 (re-exported)
+from index.fusion import BM25_WEIGHT, DENSE_WEIGHT
 from index.store import IndexStore, StoredPassage
 from ingest.urls import safe_url
 from qa.types import Citation, Hit

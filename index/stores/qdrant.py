@@ -27,10 +27,12 @@ from __future__ import annotations
 import atexit
 import base64
 import hashlib
+import os
 import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Collection, Iterable, Iterator, Sequence
 from urllib.parse import parse_qsl, urlsplit
@@ -53,6 +55,7 @@ from index.lexical import STEMMER_LANGUAGE, STOPWORDS, tokenize
 from index.sentence_vectors import passage_sentence_spans
 from index.store import (
     FORMAT_VERSION, DocumentSummary, IndexMismatch, IndexNotFound, IndexStoreError, Manifest, NotAnIndex, StoredPassage,
+    span_lists, spans_from_lists,
 )
 from ingest.chunker import Chunker
 from ingest.loader import DocumentLoader
@@ -73,7 +76,7 @@ GROUP_PASSAGES = 256
 # Payload fields a hit needs; the sentence vectors are fetched with them, for the answer.
 _HIT_FIELDS = ["passage_id", "doc_id", "ordinal", "start", "end", "text", "section", "urls", "page",
                "title", "source", "url", "published", "sentences"]
-_SUMMARY_FIELDS = ["doc_id", "title", "source", "format", "published", "passages", "path", "state"]
+_SUMMARY_FIELDS = ["doc_id", "title", "source", "format", "published", "passages", "path"]
 WRITING, COMPLETE, REMOVING = "writing", "complete", "removing"
 _UNKNOWN = object()
 
@@ -182,8 +185,6 @@ def _connect(location: QdrantLocation) -> QdrantClient:
                 raise BuildInProgress(f"{folder} is open in another process (a build, the UI or a server); "
                                       "Qdrant's local mode allows one at a time: wait for it, or use a Qdrant server") from None
             raise
-    import os
-
     client = QdrantClient(url=location.url, api_key=os.environ.get("QDRANT_API_KEY") or None, timeout=60)
     try:
         client.get_collections()
@@ -235,31 +236,29 @@ def _decode_vectors(text: str, dimension: int) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), dtype=np.float16).reshape(-1, dimension).astype(np.float32)
 
 
-def _spans_payload(spans: Sequence[Span]) -> list:
-    return [[s.start, s.end, s.label] for s in spans]
+def document_record(document: Document) -> dict:
+    """A document's fields as plain JSON values (``document_from_record`` reads them back)."""
+    return {"doc_id": document.doc_id, "path": document.path, "page": document.page, "source": document.source,
+            "title": document.title, "format": document.format, "url": document.url, "published": document.published,
+            "content_hash": document.content_hash, "text": document.text, "sections": span_lists(document.sections),
+            "refs": span_lists(document.refs), "pages": span_lists(document.pages)}
 
 
-def _spans(raw) -> tuple[Span, ...]:
-    return tuple(Span(*item) for item in raw or ())
+def document_from_record(record: dict) -> Document:
+    return Document(
+        doc_id=record["doc_id"], path=record["path"], page=record["page"], source=record["source"],
+        title=record["title"], text=record["text"], format=record["format"], content_hash=record["content_hash"],
+        url=record["url"], published=record["published"], sections=spans_from_lists(record["sections"]),
+        refs=spans_from_lists(record["refs"]), pages=spans_from_lists(record["pages"]))
 
 
 def document_payload(document: Document, passages: int, file_digest: str, state: str) -> dict:
-    return {"key": document.key, "doc_id": document.doc_id, "path": document.path, "page": document.page,
-            "source": document.source, "title": document.title, "format": document.format, "url": document.url,
-            "published": document.published, "content_hash": document.content_hash, "text": document.text,
-            "sections": _spans_payload(document.sections), "refs": _spans_payload(document.refs),
-            "pages": _spans_payload(document.pages), "passages": passages, "file_digest": file_digest, "state": state}
+    """A document's record in the side collection: its fields, key, passage count, file digest and state."""
+    return {**document_record(document), "key": document.key, "passages": passages, "file_digest": file_digest,
+            "state": state}
 
 
-def document_from_payload(payload: dict) -> Document:
-    return Document(
-        doc_id=payload["doc_id"], path=payload["path"], page=payload["page"], source=payload["source"],
-        title=payload["title"], text=payload["text"], format=payload["format"], content_hash=payload["content_hash"],
-        url=payload["url"], published=payload["published"], sections=_spans(payload["sections"]),
-        refs=_spans(payload["refs"]), pages=_spans(payload["pages"]))
-
-
-def _passage(payload: dict) -> Passage:
+def passage_from_payload(payload: dict) -> Passage:
     return Passage(passage_id=payload["passage_id"], doc_id=payload["doc_id"], ordinal=payload["ordinal"],
                    start=payload["start"], end=payload["end"], text=payload["text"], section=payload["section"],
                    urls=tuple(payload["urls"]), page=payload["page"])
@@ -315,13 +314,14 @@ class QdrantStore:
 
     def __init__(self, location: QdrantLocation):
         self.where = location
+        not_found = IndexNotFound(f"no docqa index at {location.text}; build one with: qa index PATH --index {location.text}")
         if location.path is not None and not (Path(location.path) / "meta.json").is_file():
-            raise IndexNotFound(f"no docqa index at {location.text}; build one with: qa index PATH --index {location.text}")
+            raise not_found   # checked first: opening the local mode would create the folder
         self.client = _acquire(location)
         try:
             manifest = read_manifest(self.client, location)
             if manifest is None:
-                raise IndexNotFound(f"no docqa index at {location.text}; build one with: qa index PATH --index {location.text}")
+                raise not_found
         except BaseException:
             _release(location)
             raise
@@ -332,10 +332,6 @@ class QdrantStore:
 
     @property
     def location(self) -> str:
-        return self.where.text
-
-    @property
-    def root(self) -> str:
         return self.where.text
 
     def close(self) -> None:
@@ -374,7 +370,7 @@ class QdrantStore:
         stored = {}
         for record in self.client.retrieve(self.where.collection, ids=list(rows), with_payload=_HIT_FIELDS):
             payload = record.payload
-            passage = _passage(payload)
+            passage = passage_from_payload(payload)
             sentences = payload.get("sentences")
             self._remember_sentences(passage.passage_id, None if sentences is None
                                      else _decode_vectors(sentences, self.manifest.dimension))
@@ -410,7 +406,7 @@ class QdrantStore:
     def reference_urls(self, doc_id: str, start: int, end: int) -> tuple[str, ...]:
         if doc_id not in self._refs:
             records = self._document_records(doc_id, ["refs"])
-            self._refs[doc_id] = _spans(records[0].payload["refs"]) if records else ()
+            self._refs[doc_id] = spans_from_lists(records[0].payload["refs"]) if records else ()
         return labels_overlapping(self._refs[doc_id], start, end)
 
     def _document_records(self, doc_id: str, payload) -> list:
@@ -431,16 +427,16 @@ class QdrantStore:
 
     def document(self, doc_id: str) -> Document | None:
         records = self._document_records(doc_id, True)
-        return document_from_payload(records[0].payload) if records else None
+        return document_from_record(records[0].payload) if records else None
 
     def documents(self) -> list[Document]:
         records = _scroll(self.client, self.where.documents_collection, True)
-        return sorted((document_from_payload(r.payload) for r in records), key=lambda d: d.key)
+        return sorted((document_from_record(r.payload) for r in records), key=lambda d: d.key)
 
     def passages_of(self, doc_id: str) -> list[tuple[Passage, str]]:
         records = _scroll(self.client, self.where.collection, ["passage_id", "doc_id", "ordinal", "start", "end", "text",
                                                                "section", "urls", "page", "embed_key"], _doc_filter([doc_id]))
-        return sorted(((_passage(r.payload), r.payload["embed_key"]) for r in records), key=lambda item: item[0].ordinal)
+        return sorted(((passage_from_payload(r.payload), r.payload["embed_key"]) for r in records), key=lambda item: item[0].ordinal)
 
     def __enter__(self) -> "QdrantStore":
         return self
@@ -495,7 +491,6 @@ class Builder:
                  rebuild: bool = False, embedder: Embedder | None = None, allow_download: bool = False,
                  backend: str = AUTO):
         self.where = QdrantLocation.parse(location)
-        self.index_dir = location
         self.client = _acquire(self.where)
         try:
             self.manifest = read_manifest(self.client, self.where)   # refuses a collection docqa did not make
@@ -751,8 +746,9 @@ class Builder:
             raise EngineUnavailable(f"the Qdrant server at {self.where.url} did not keep the collection's metadata, "
                                     "where docqa keeps its manifest; upgrade it (collection metadata came with Qdrant 1.16)") from None
 
-    @property
+    @cached_property
     def average_length(self) -> float:
+        """BM25's average passage length, fixed in the manifest when the collection was made."""
         metadata = self.client.get_collection(self.where.collection).config.metadata[MANIFEST_KEY]
         return float(metadata["bm25"]["average_length"])
 
@@ -777,12 +773,10 @@ class Builder:
 
     def points(self, item: EmbeddedDocument) -> list[models.PointStruct]:
         """A document's points: vectors, BM25 terms and payload, as ``write_documents`` sends them."""
-        if not hasattr(self, "_average_length"):
-            self._average_length = self.average_length
         document = item.document
         points = []
         for passage, key, vector, sentences, terms in zip(item.passages, item.embed_keys, item.vectors, item.sentences,
-                                                          bm25_vectors(item.texts, self._average_length)):
+                                                          bm25_vectors(item.texts, self.average_length)):
             vectors = {DENSE: vector.tolist(), **({SPARSE: terms} if terms is not None else {})}
             points.append(models.PointStruct(id=point_id(passage.passage_id), vector=vectors, payload={
                 "passage_id": passage.passage_id, "doc_id": passage.doc_id, "ordinal": passage.ordinal,

@@ -195,7 +195,7 @@ def test_a_missing_extra_is_one_line_naming_the_pip_command(blocked, args, hint,
     probe = f"import sys\nsys.modules[{blocked!r}] = None\nfrom qa.cli import main\nsys.exit(main({argv!r}))\n"
     result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 2
-    assert result.stderr.startswith(f"error: ") and hint in result.stderr and "pip install -e '.[scale]'" in result.stderr
+    assert result.stderr.startswith("error: ") and hint in result.stderr and "pip install -e '.[scale]'" in result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
 
 
