@@ -30,8 +30,9 @@ import numpy as np
 
 from eval import BENCH
 from eval.beir import beir_documents, load_beir
-from eval.metrics import latency_percentiles
-from index.builder import passage_embedding_text
+from eval.metrics import latency_of, latency_percentiles
+from eval.synthetic import synthetic_documents
+from index.backends.base import passage_embedding_text
 from index.embedder import Embedder
 from ingest.chunker import Chunker
 from ingest.loader import DocumentLoader
@@ -48,14 +49,6 @@ def folder_size_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
 
 
-def latency_of(items, call) -> dict[str, float]:
-    """p50/p95 of ``call(item)`` timed one item at a time."""
-    timings = []
-    for item in items:
-        started = time.perf_counter()
-        call(item)
-        timings.append(time.perf_counter() - started)
-    return latency_percentiles(timings)
 
 
 def overlap_at_10(truth: np.ndarray, found: np.ndarray) -> float:
@@ -83,27 +76,6 @@ def ingest_pool(embedder: Embedder) -> tuple[list[dict], list[dict]]:
     return pool, stats
 
 
-def synthetic_documents(size: int, pool: list[dict], base: np.ndarray):
-    """``size`` one-passage documents cycling through the real ``pool`` (a variant tag in the title
-    from the second round, so BM25 sees distinct texts), with vectors drawn around the real
-    embeddings ``base``; returns documents, passages, embedded texts, vectors and the generator."""
-    from ingest.types import Document, Passage
-
-    rng = np.random.default_rng(size)
-    documents, passages, texts = [], [], []
-    for row in range(size):
-        item = pool[row % len(pool)]
-        variant = row // len(pool)
-        title = item["title"] + (f" (variant {variant})" if variant else "")
-        document = Document(doc_id=f"d{row}", path="bench", page=str(row), source=f"bench-{row}", title=title,
-                            text=item["text"], format="bench", content_hash=str(row))
-        documents.append(document)
-        passages.append(Passage(f"d{row}:0", document.doc_id, 0, 0, len(item["text"]), item["text"], item["section"]))
-        texts.append(passage_embedding_text(title, item["section"], item["text"]))
-    centres = base[rng.integers(0, len(base), size)]
-    vectors = centres + rng.normal(0, 0.35 / np.sqrt(base.shape[1]), centres.shape).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    return documents, passages, texts, vectors.astype(np.float32), rng
 
 
 def child_bench(size: int, index_type: str, pool_path: str, base_path: str, queries: list[str], result_path: str) -> None:

@@ -28,7 +28,7 @@ def backend_table(sample: list[str], questions: list[str], scifact: Path | None,
                   progress: bool = True) -> list[dict]:
     """One row per backend that runs here: passages/s, ratio to torch-fp32, cosine to torch-fp32,
     question-encoding latency and SciFact dense nDCG@10."""
-    from eval.bench import latency_of
+    from eval.metrics import latency_of
 
     names = [name for name in BACKENDS if backend_is_installed(name)]
     # Exports come from the user's model cache, made once per machine as qa makes them.

@@ -1,4 +1,4 @@
-"""How much of real web pages' text the HTML reader keeps, against trafilatura (README, "What goes in").
+"""How much of real web pages' text the HTML reader keeps, against trafilatura (docs/benchmarks.md, "Ingest").
 
     python -m eval.html_bench 'main=/root/.rustup/toolchains/stable-*/share/doc/rust/html/book/ch*.html' \\
                               '#apicontent=/usr/share/doc/nodejs/api/*.html'

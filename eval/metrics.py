@@ -1,6 +1,7 @@
 """Standard IR metrics computed by pytrec_eval (the trec_eval C code), not re-implemented here."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -99,3 +100,13 @@ def success_curve(qrels: Qrels, rankings: Rankings, depth: int) -> list[float]:
 def latency_percentiles(seconds: Sequence[float]) -> dict[str, float]:
     milliseconds = np.asarray(seconds) * 1000
     return {"p50_ms": float(np.percentile(milliseconds, 50)), "p95_ms": float(np.percentile(milliseconds, 95))}
+
+
+def latency_of(items, call) -> dict[str, float]:
+    """p50/p95 of ``call(item)`` timed one item at a time."""
+    timings = []
+    for item in items:
+        started = time.perf_counter()
+        call(item)
+        timings.append(time.perf_counter() - started)
+    return latency_percentiles(timings)

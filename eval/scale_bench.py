@@ -36,7 +36,7 @@ def store_child(size: int, pool_path: str, base_path: str, queries: list[str], l
     Every store gets the same passages, vectors, BM25 terms and one sentence vector per passage.
     The engine runs as ``qdrant-edge`` (Qdrant's Rust engine in process, if installed) and, up
     to ``local_mode_max`` passages, as the client's pure-Python local mode (``qdrant+local:``)."""
-    from eval.bench import synthetic_documents
+    from eval.synthetic import synthetic_documents
     from index.dense import DenseIndex, build_dense_index, choose_index_type
     from index.embedder import Embedder
     from index.fusion import BM25_WEIGHT, CANDIDATES, DENSE_WEIGHT, RRF_K

@@ -32,7 +32,7 @@ OVERLAP_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
 RANK_PENALTIES = (0.0, 0.005, 0.01, 0.02, 0.04, 0.08)
 KIND_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
 # The nothing-found threshold may cost at most this share of the dev questions their correct answer:
-# plausible unanswerable questions score like answerable ones (README, "Answers"), so a threshold
+# plausible unanswerable questions score like answerable ones (docs/benchmarks.md, "Answers"), so a threshold
 # that caught most of them would turn away many answerable ones.
 MAX_ANSWERS_LOST = 0.02
 

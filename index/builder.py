@@ -15,6 +15,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from index.backends import AUTO, detect_cpu
+from index.backends.base import passage_embedding_text
 from index.cache import EmbeddingCache, embedding_key
 from index.dense import DenseIndex, build_dense_index, choose_index_type
 from index.embedder import DEFAULT_MODEL, Embedder
@@ -32,12 +33,6 @@ from ingest.types import Document, IngestWarning, Passage
 log = logging.getLogger("docqa.index")
 # Small enough that a killed build loses little work, large enough to keep the model busy.
 EMBED_BATCH = 64
-
-
-def passage_embedding_text(title: str, section: str, text: str) -> str:
-    """What is embedded and BM25-indexed for a passage: its document title and section give
-    a bare passage ("It was founded in 2014") the context a question names."""
-    return "\n".join(part for part in (title, section, text) if part)
 
 
 @dataclass(frozen=True)
@@ -276,7 +271,7 @@ class IndexBuilder:
     @staticmethod
     def _embedding_record(made_by: dict[str, int]) -> dict:
         """Which backend made how many of the vectors: backends agree to a cosine of about 0.9999,
-        so vectors are reused across backends (README: "Embedding backends"), and an index that
+        so vectors are reused across backends (docs/benchmarks.md: "Embedding backends"), and an index that
         holds vectors of several says so."""
         main = max(made_by, key=made_by.get) if made_by else ""
         return {"passage_text": "title\\nsection\\ntext", "normalized": True, "backend": main,

@@ -2,7 +2,7 @@
 
 Qdrant's weighted RRF scores a row ``1 / (rank / weight + k - 1)`` in each ranking it appears in
 (rank counted from 1), and sums. The local store uses the same formula, so a hybrid query gives
-the same ranking whether FAISS + bm25s or the engine answers it (README, "Scale-out").
+the same ranking whether FAISS + bm25s or the engine answers it (docs/scale-out.md).
 
 >>> dense, bm25 = [(7, 0.9), (3, 0.8)], [(3, 12.0), (5, 9.0)]
 >>> [row for row, _ in reciprocal_rank_fusion((dense, bm25), (1.0, 1.0))]
@@ -16,7 +16,7 @@ RRF_K = 60
 # How many rows each ranking contributes to a fusion.
 CANDIDATES = 100
 # Chosen by `python -m eval tune` on the dev splits only (the question set's dev split and SciFact
-# train); see README, "Retrieval quality".
+# train); see docs/benchmarks.md, "Retrieval quality".
 DENSE_WEIGHT = 1.4
 BM25_WEIGHT = 1.0
 

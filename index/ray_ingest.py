@@ -12,7 +12,7 @@ The pipeline, each stage as its own users write it:
    batches as fast as one client sends them.
 
 Nothing here is imported without ``--ray``. Workers need docqa installed (``pip install -e
-'.[scale]'`` on every node, or a Ray ``runtime_env``); see README, "Scale-out".
+'.[scale]'`` on every node, or a Ray ``runtime_env``); see docs/scale-out.md.
 """
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from index.backends.base import THREADS_ENV
-from index.builder import EMBED_BATCH, BuildReport, NothingToIndex, passage_embedding_text
+from index.builder import EMBED_BATCH, BuildReport, NothingToIndex
+from index.backends.base import passage_embedding_text
 from index.cache import embedding_key
 from index.embedder import Embedder
 from index.sentence_vectors import passage_sentence_spans

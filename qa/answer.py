@@ -18,7 +18,7 @@ _STOP = set("a an and are as at be by did do does for from how in is it its of o
             "when where which who whom why with".split())
 SENTENCES_FROM_TOP = 5
 # Chosen on the question set's dev split by `python -m eval tune` (the test split and the seed questions
-# took no part): README, "Answers". MIN_SCORE is the lowest best-sentence score of a dev question: no
+# took no part): docs/benchmarks.md, "Answers". MIN_SCORE is the lowest best-sentence score of a dev question: no
 # threshold declined a dev unanswerable question without costing more than 2% of dev answer accuracy.
 RANK_PENALTY = 0.04
 OVERLAP_WEIGHT = 0.5

@@ -12,6 +12,9 @@ import os
 import re
 import sys
 import textwrap
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from typing import Callable
 
 # Control characters other than tab and newline, C1 included (\x9b is a one-byte escape sequence
 # introducer): a document must not be able to drive the user's terminal.
@@ -34,6 +37,32 @@ def _exit_on_swallowed_interrupt(unraisable) -> None:
         print("interrupted", file=sys.stderr, flush=True)
         os._exit(130)
     sys.__unraisablehook__(unraisable)
+
+
+COMMANDS_GROUP = "docqa.commands"
+
+
+@dataclass(frozen=True)
+class LaterStageCommand:
+    """A ``qa`` command that a later stage provides (``pyproject.toml``'s ``docqa.commands`` entry points)."""
+
+    entry_point: EntryPoint
+    help: str
+
+    def load(self) -> Callable[[list[str]], int]:
+        return self.entry_point.load()
+
+
+def later_stage_commands() -> dict[str, LaterStageCommand]:
+    """``{name: command}`` for every ``docqa.commands`` entry point: ``ui`` and ``eval``.
+
+    >>> sorted(later_stage_commands())
+    ['eval', 'ui']
+    """
+    helps = {"ui": "open the web UI (same as: python ui.py)",
+             "eval": "evaluate retrieval and answers (same as: python -m eval)"}
+    return {point.name: LaterStageCommand(point, helps.get(point.name, f"run {point.value}"))
+            for point in entry_points(group=COMMANDS_GROUP)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,7 +89,11 @@ def _main(argv: list[str] | None) -> int:
     from index.store import IndexStoreError, is_disk_full
     from qa.retriever import QuestionError
 
-    args = _parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    plugins = later_stage_commands()
+    if arguments and arguments[0] in plugins:
+        return plugins[arguments[0]].load()(arguments[1:])
+    args = _parser().parse_args(arguments)
     _log_warnings_to_stderr()
     for noisy in ("faiss", "faiss.loader", "bm25s", "sentence_transformers", "transformers", "httpx"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
@@ -179,12 +212,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--backend", choices=CHOICES, default=AUTO, help="embedding backend (default: %(default)s)")
     serve.set_defaults(run=_serve)
 
-    ui = commands.add_parser("ui", help="open the web UI (same as: python ui.py)")
-    ui.add_argument("--index", default=None)
-    ui.add_argument("--port", type=int, default=7860)
-    ui.add_argument("--share", action="store_true", help="also open a public Gradio share link")
-    ui.add_argument("--backend", choices=CHOICES, default=AUTO, help="embedding backend (default: %(default)s)")
-    ui.set_defaults(run=_ui)
+    for name, command in sorted(later_stage_commands().items()):
+        # Later stages (the UI, the eval) add their commands through the package's entry points, so
+        # this stage never imports them; each parses its own options (``qa ui --help``).
+        plugin = commands.add_parser(name, help=f"{command.help} (options: qa {name} --help)", add_help=False)
+        plugin.add_argument("arguments", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -200,12 +232,6 @@ def _serve(args) -> int:
     print(f"docqa API on http://{args.host}:{args.port} (OpenAPI docs at /docs); Ctrl-C stops it", flush=True)
     serve(library, args.host, args.port, api_key)
     return 0
-
-
-def _ui(args) -> int:
-    import ui
-
-    return ui.serve(index_dir=args.index, port=args.port, share=args.share, backend=args.backend)
 
 
 def _index(args) -> int:

@@ -1,7 +1,7 @@
 """Embedding backends: one module each, one registry line each, and ``auto`` chosen by the CPU.
 
 Measured on a 2-core AMD EPYC (Zen 4, AVX-512 BF16, no AMX) with ``python -m eval.bench --backends``;
-every backend ``auto`` may pick scored within 0.005 SciFact dense nDCG@10 of fp32 there (README).
+every backend ``auto`` may pick scored within 0.005 SciFact dense nDCG@10 of fp32 there (docs/benchmarks.md).
 
 >>> choose_backend("auto", CpuFeatures.from_flags({"avx2"}), openvino_installed=False)
 'torch-fp32'
@@ -42,7 +42,7 @@ BACKENDS: dict[str, EncoderFactory] = {
     "torch-bf16": _torch("bf16"),
     "openvino-fp32": _openvino("fp32"),
     "openvino-bf16": _openvino("bf16"),
-    # Opt-in only: never chosen by auto (README, "Embedding backends").
+    # Opt-in only: never chosen by auto (docs/benchmarks.md, "Embedding backends").
     "openvino-int8": _openvino("int8"),
 }
 AUTO = "auto"

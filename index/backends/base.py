@@ -71,3 +71,9 @@ def stripped_with_spans(text: str, spans: Spans) -> tuple[str, list[tuple[int, i
     """``text`` stripped as the encoders strip it, with ``spans`` moved to match."""
     lead = len(text) - len(text.lstrip())
     return text.strip(), [(start - lead, end - lead) for start, end in spans]
+
+
+def passage_embedding_text(title: str, section: str, text: str) -> str:
+    """What is embedded and BM25-indexed for a passage: its document title and section give
+    a bare passage ("It was founded in 2014") the context a question names."""
+    return "\n".join(part for part in (title, section, text) if part)

@@ -14,7 +14,8 @@ from typing import Sequence
 
 import numpy as np
 
-from index.backends.base import BackendUnavailable, Spans, embed_threads, normalized, pool_spans, stripped_with_spans, token_counts
+from index.backends.base import (BackendUnavailable, Spans, embed_threads, normalized, passage_embedding_text, pool_spans,
+                                 stripped_with_spans, token_counts)
 from index.backends.cpu import detect_cpu
 
 log = logging.getLogger("docqa.index")
@@ -178,7 +179,6 @@ class _LastHiddenState:
 def calibration_texts(count_tokens) -> list[str]:
     """About 115 passages of the bundled SenseTime corpus, short (60 tokens) and full (200), as a
     build embeds them."""
-    from index.builder import passage_embedding_text
     from ingest import BUNDLED_CORPUS
     from ingest.chunker import Chunker
     from ingest.loader import DocumentLoader

@@ -47,7 +47,8 @@ except ImportError as error:
 from tqdm.auto import tqdm
 
 from index.backends import AUTO
-from index.builder import EMBED_BATCH, BuildInProgress, BuildReport, NothingToIndex, _should_prune, passage_embedding_text
+from index.builder import EMBED_BATCH, BuildInProgress, BuildReport, NothingToIndex, _should_prune
+from index.backends.base import passage_embedding_text
 from index.cache import embedding_key
 from index.embedder import DEFAULT_MODEL, Embedder
 from index.fusion import CANDIDATES, RRF_K

@@ -13,7 +13,7 @@ from ingest.sentences import split_sentences
 from qa import QA
 from support import bench_path
 
-# Measured once on the test split, after the weights were chosen on the dev splits (README,
+# Measured once on the test split, after the weights were chosen on the dev splits (docs/benchmarks.md,
 # "Retrieval quality" and "Answers"): 45, 47 and 43 of the 140 answerable questions had no relevant
 # passage in the top 5; 73 answer sentences (hybrid) held no accepted answer and 96 short answers
 # matched none exactly. Each gate allows 3 more (about 2%).

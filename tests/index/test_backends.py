@@ -9,7 +9,8 @@ import pytest
 import index.backends as backends
 from index.backends import BackendUnavailable, CpuFeatures, backend_for_index, choose_backend, detect_cpu
 from index.backends.openvino_encoder import EXPORT_FILE, OpenVinoEncoder
-from index.builder import IndexBuilder, passage_embedding_text
+from index.backends.base import passage_embedding_text
+from index.builder import IndexBuilder
 from index.cache import LEGACY_BACKEND, EmbeddingCache
 from index.embedder import Embedder, resolve_model
 from index.store import current_version

@@ -1,0 +1,31 @@
+"""One command tree: the later stages' commands (``qa ui``, ``qa eval``) are the same programs as
+``python ui.py`` and ``python -m eval``, with the same options, loaded only when asked for."""
+import subprocess
+import sys
+
+from support import REPO
+
+
+def _help(*args: str) -> str:
+    result = subprocess.run([sys.executable, "-m", "qa", *args, "--help"], cwd=REPO, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_qa_ui_takes_every_option_of_ui_py():
+    text = _help("ui")
+    for option in ("--host", "--port", "--max-upload-mb", "--allow-download", "--backend", "--share"):
+        assert option in text
+
+
+def test_qa_eval_is_python_m_eval():
+    assert "{questions,seeds,tune,beir}" in _help("eval")
+
+
+def test_qa_help_lists_the_later_stage_commands_without_importing_them():
+    probe = ("import sys\nfrom qa.cli import _parser\n_parser().format_help()\n"
+             "print(sorted(m for m in ('ui', 'gradio', 'eval') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "[]", result.stderr
+    assert "ui" in _help() and "eval" in _help()
