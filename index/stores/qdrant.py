@@ -28,6 +28,9 @@ import atexit
 import base64
 import hashlib
 import os
+import shutil
+import sqlite3
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -55,7 +58,7 @@ from index.fusion import CANDIDATES, RRF_K
 from index.lexical import STEMMER_LANGUAGE, STOPWORDS, tokenize
 from index.sentence_vectors import passage_sentence_spans
 from index.store import (
-    FORMAT_VERSION, DocumentSummary, IndexMismatch, IndexNotFound, IndexStoreError, Manifest, NotAnIndex, StoredPassage,
+    FORMAT_VERSION, DocumentSummary, IndexCorrupt, IndexMismatch, IndexNotFound, IndexStoreError, Manifest, NotAnIndex, StoredPassage,
     span_lists, spans_from_lists,
 )
 from ingest.chunker import Chunker
@@ -186,6 +189,12 @@ def _connect(location: QdrantLocation) -> QdrantClient:
                 raise BuildInProgress(f"{folder} is open in another process (a build, the UI or a server); "
                                       "Qdrant's local mode allows one at a time: wait for it, or use a Qdrant server") from None
             raise
+        except (sqlite3.DatabaseError, ValueError, KeyError, TypeError, AttributeError) as error:
+            # The client reads meta.json and every collection's storage.sqlite when it opens: a bad or
+            # foreign meta.json, or bytes that are no database, fail there with the library's own error.
+            raise IndexCorrupt(f"{folder} is damaged, Qdrant's local store cannot be read "
+                               f"({type(error).__name__}: {' '.join(str(error).split())[:80]}); move the folder "
+                               f"aside and rebuild: qa index PATH... --index qdrant+local:{folder}") from None
     client = QdrantClient(url=location.url, api_key=os.environ.get("QDRANT_API_KEY") or None, timeout=60)
     try:
         client.get_collections()
@@ -194,6 +203,25 @@ def _connect(location: QdrantLocation) -> QdrantClient:
         raise EngineUnavailable(f"cannot reach Qdrant at {location.url} ({type(error).__name__}: "
                                 f"{' '.join(str(error).split())[:120]}); is the server running?") from None
     return client
+
+
+def _snapshot_client(folder: Path) -> tuple[QdrantClient, Path]:
+    """A client over a consistent copy of the local store at ``folder``, taken while another process
+    (a build) holds it: each collection's SQLite file is copied with SQLite's backup API, which reads
+    one committed state, so a reader answers from the last written state instead of being refused.
+    Returns the client and the copy's folder, for the caller to close and remove."""
+    copy = Path(tempfile.mkdtemp(prefix="docqa-qdrant-snapshot-"))
+    try:
+        shutil.copy2(folder / "meta.json", copy / "meta.json")
+        for storage in folder.glob("collection/*/storage.sqlite"):
+            target = copy / "collection" / storage.parent.name / storage.name
+            target.parent.mkdir(parents=True)
+            with sqlite3.connect(f"file:{storage}?mode=ro", uri=True) as source, sqlite3.connect(target) as copied:
+                source.backup(copied)
+        return QdrantClient(path=str(copy)), copy
+    except BaseException:
+        shutil.rmtree(copy, ignore_errors=True)
+        raise
 
 
 def term_index(token: str) -> int:
@@ -294,6 +322,25 @@ def _scroll(client: QdrantClient, collection: str, payload, scroll_filter=None, 
             return
 
 
+def check_passages_recorded(client: QdrantClient, location: QdrantLocation) -> int:
+    """The collection's passage count, refused where it is below what its complete documents record:
+    lost points (an emptied local ``storage.sqlite``) would otherwise answer "no passage", and a build
+    would find "nothing changed". A local store is small enough to sum every record; on a server only
+    "documents but no passages at all" is checked, since summing millions of records would slow every open."""
+    passages = client.count(location.collection, exact=True).count
+    if location.path is None:
+        recorded, damaged = "some", passages == 0 and client.count(location.documents_collection, exact=True).count > 0
+    else:
+        recorded = sum(record.payload["passages"] for record in
+                       _scroll(client, location.documents_collection, ["passages", "state"])
+                       if record.payload.get("state") == COMPLETE)
+        damaged = passages < recorded
+    if damaged:
+        raise IndexCorrupt(f"{location.text} is damaged: its collection holds {passages} passages but its documents "
+                           f"record {recorded}; rebuild it: qa index PATH... --index {location.text} --rebuild")
+    return passages
+
+
 def open_store(location: str) -> "QdrantStore":
     return QdrantStore(QdrantLocation.parse(location))
 
@@ -318,15 +365,22 @@ class QdrantStore:
         not_found = IndexNotFound(f"no docqa index at {location.text}; build one with: qa index PATH --index {location.text}")
         if location.path is not None and not (Path(location.path) / "meta.json").is_file():
             raise not_found   # checked first: opening the local mode would create the folder
-        self.client = _acquire(location)
+        self._snapshot: Path | None = None
+        try:
+            self.client = _acquire(location)
+        except BuildInProgress:
+            if location.path is None:
+                raise
+            self.client, self._snapshot = _snapshot_client(Path(location.path))
         try:
             manifest = read_manifest(self.client, location)
             if manifest is None:
                 raise not_found
+            passages = check_passages_recorded(self.client, location)
         except BaseException:
-            _release(location)
+            self._release()
             raise
-        self.manifest = Manifest(**{**asdict(manifest), "passages": self.count_passages()})
+        self.manifest = Manifest(**{**asdict(manifest), "passages": passages})
         self._sentences: dict[str, np.ndarray | None] = {}
         self._refs: dict[str, tuple[Span, ...]] = {}
         self._closed = False
@@ -338,7 +392,14 @@ class QdrantStore:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            self._release()
+
+    def _release(self) -> None:
+        if self._snapshot is None:
             _release(self.where)
+        else:
+            self.client.close()
+            shutil.rmtree(self._snapshot, ignore_errors=True)
 
     def search(self, questions: Sequence[str], question_vectors: np.ndarray | None, k: int, mode: str,
                weights: tuple[float, float]) -> list[list[tuple[int, float]]]:
@@ -500,6 +561,8 @@ class Builder:
             self._drop_first = rebuild
             if rebuild:
                 self.manifest = None
+            elif self.manifest:
+                check_passages_recorded(self.client, self.where)
             indexed_model = self.manifest.model if self.manifest else None
             if indexed_model and model_name and model_name != indexed_model:
                 raise IndexMismatch(f"{location} was built with {indexed_model!r}, not {model_name!r}; "
