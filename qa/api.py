@@ -6,6 +6,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from index.backends import AUTO, backend_for_index
 from index.builder import BuildInProgress, IndexBuilder
 from index.embedder import Embedder, docqa_cache
@@ -78,11 +80,7 @@ class QA:
         except Exception:
             store.close()
             raise
-        qa = cls(store, embedder, mode)
-        if qa.embedder.dimension != store.manifest.dimension:
-            raise IndexMismatch(f"{index_dir} holds {store.manifest.dimension}-dimensional vectors but "
-                                f"{qa.embedder.model_name!r} makes {qa.embedder.dimension}-dimensional ones")
-        return qa
+        return cls(store, embedder, mode)
 
     @classmethod
     def default(cls, mode: str = DEFAULT_MODE, progress: bool = True, backend: str = AUTO) -> "QA":
@@ -100,13 +98,24 @@ class QA:
 
     def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> list[Hit]:
         """Thread-safe: independent questions may be asked from several threads at once."""
-        return self.retriever(question, k, mode)
+        question, mode = check_question(question), check_mode(mode or self.retriever.mode)
+        vector = None if mode == "bm25" else self._encode(question)   # BM25 alone needs no model
+        return self.retriever(question, k, mode, question_vector=vector)
+
+    def _encode(self, question: str) -> np.ndarray:
+        """The question's vector. The model loads here, on the first question, not on open, so
+        ``qa stats`` and listing documents never pay for it; its dimension is checked then."""
+        vector = self.embedder([question])[0]
+        if len(vector) != self.store.manifest.dimension:
+            raise IndexMismatch(f"{self.store.location} holds {self.store.manifest.dimension}-dimensional vectors but "
+                                f"{self.embedder.model_name!r} makes {len(vector)}-dimensional ones")
+        return vector
 
     def ask(self, question: str, k: int = 5, mode: str | None = None) -> Answer:
         question, k = check_question(question), check_k(k)
         mode = check_mode(mode or self.retriever.mode)
         # One encoding of the question serves retrieval and the choice of answer sentence.
-        vector = self.embedder([question])[0]
+        vector = self._encode(question)
         hits = self.retriever(question, k, mode, question_vector=vector)
         chosen = self.extract_answer(question, hits, self.store.reference_urls, question_vector=vector)
         if not chosen.answered:

@@ -29,3 +29,14 @@ def test_qa_help_lists_the_later_stage_commands_without_importing_them():
     result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "[]", result.stderr
     assert "ui" in _help() and "eval" in _help()
+
+
+def test_qa_stats_loads_no_model(seed_index):
+    """``qa stats`` reads the manifest and counts: the model (torch, transformers, OpenVINO's
+    compiled network) loads only for the first question."""
+    probe = ("import sys\nfrom qa.cli import main\ncode = main(['stats', '--index', sys.argv[1]])\n"
+             "print(code, sorted(m for m in ('transformers', 'sentence_transformers', 'torch') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe, str(seed_index)], cwd=REPO, capture_output=True, text=True,
+                            timeout=300)
+    assert result.stdout.strip().splitlines()[-1] == "0 []", result.stdout + result.stderr
+    assert "passages       24" in result.stdout
