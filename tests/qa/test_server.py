@@ -1,5 +1,6 @@
 """The REST API: in-process with FastAPI's TestClient, and once as a real uvicorn process."""
 import json
+import socket
 import os
 import subprocess
 import sys
@@ -132,3 +133,160 @@ def test_the_last_document_cannot_be_deleted(tmp_path, embedder):
     response = client.delete(f"/documents/{only['doc_id']}")
     assert response.status_code == 409 and "last document" in response.json()["error"]["message"]
     assert len(client.get("/documents").json()) == 1
+
+
+def _start(index, port, *extra, env=None):
+    server = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--index", str(index), "--port", str(port),
+                               "--max-upload-mb", "1", *extra], cwd=REPO, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, preexec_fn=restore_sigint,
+                              env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+    deadline = time.time() + 120
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2):
+                return server
+        except OSError:
+            assert server.poll() is None, server.stdout.read().decode()
+            assert time.time() < deadline, "the API did not start"
+            time.sleep(0.3)
+
+
+def _raw(port: int, head: str, body: bytes = b"", timeout: float = 10) -> tuple[int, dict]:
+    """Send ``head`` (and ``body``) as they are, and read the status and the JSON error back."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
+        connection.sendall(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
+        reply = b""
+        while b"\r\n\r\n" not in reply or len(reply.partition(b"\r\n\r\n")[2]) < _length(reply):
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    status = int(reply.split(b" ", 2)[1])
+    return status, json.loads(reply.partition(b"\r\n\r\n")[2] or b"{}")
+
+
+def _length(reply: bytes) -> int:
+    for line in reply.partition(b"\r\n\r\n")[0].split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return int(line.split(b":")[1])
+    return 0
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory, seed_index):
+    """Two real servers: ``open`` (no key, loopback) and ``keyed`` (key s3cret), each on its own
+    index copy, with ``TMPDIR`` pointing at a folder of their own so stray temp files show."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("servers")
+    started = {}
+    for name, extra in (("open", ()), ("keyed", ("--api-key", "s3cret"))):
+        shutil.copytree(seed_index, root / name / "index")
+        (root / name / "tmp").mkdir()
+        port = free_port()
+        started[name] = (port, root / name, _start(root / name / "index", port, *extra,
+                                                    env={"TMPDIR": str(root / name / "tmp")}))
+    yield {name: (port, folder) for name, (port, folder, _) in started.items()}
+    for _, _, server in started.values():
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _nothing_written(folder) -> bool:
+    return not list((folder / "tmp").iterdir()) and not list((folder / "index" / "uploads").glob("*/*"))
+
+
+def _multipart(name: str, content: bytes) -> tuple[str, bytes]:
+    boundary = "docqa-test-boundary"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+            f"Content-Type: text/plain\r\n\r\n").encode("utf-8", "surrogatepass") + content + f"\r\n--{boundary}--\r\n".encode()
+    return f"multipart/form-data; boundary={boundary}", body
+
+
+def test_an_upload_without_the_key_is_refused_before_its_body_is_read(servers):
+    port, folder = servers["keyed"]
+    started = time.perf_counter()
+    status, body = _raw(port, f"POST /documents HTTP/1.1\nHost: 127.0.0.1:{port}\nContent-Type: multipart/form-data; "
+                              f"boundary=x\nContent-Length: {1 << 30}\n")   # 1 GB declared, none sent
+    assert status == 401 and body["error"]["code"] == "unauthorized"
+    assert time.perf_counter() - started < 5 and _nothing_written(folder)
+
+
+def test_an_upload_over_the_limit_is_refused_on_its_declared_size_and_on_the_bytes_read(servers):
+    port, folder = servers["open"]
+    status, body = _raw(port, f"POST /documents HTTP/1.1\nHost: 127.0.0.1:{port}\nContent-Type: multipart/form-data; "
+                              f"boundary=x\nContent-Length: {1 << 30}\n")
+    assert status == 413 and body["error"]["message"] == "the upload is over the 1 MB upload limit"
+    content_type, payload = _multipart("big.txt", b"words " * 1_000_000)   # 6 MB sent chunked, no length declared
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(payload[i:i + 65536]), payload[i:i + 65536])
+                      for i in range(0, len(payload), 65536)) + b"0\r\n\r\n"
+    status, body = _raw(port, f"POST /documents HTTP/1.1\nHost: 127.0.0.1:{port}\nContent-Type: {content_type}\n"
+                              f"Transfer-Encoding: chunked\n", chunks)
+    assert status == 413 and "1 MB upload limit" in body["error"]["message"]
+    assert _nothing_written(folder)
+
+
+def test_a_foreign_host_or_a_cross_site_origin_cannot_write(servers):
+    port, folder = servers["open"]
+    content_type, payload = _multipart("mallory.txt", b"Mallory\n\nSenseTime was founded by Mallory Evil.")
+    for headers in (f"Host: attacker.example:{port}", f"Host: 127.0.0.1:{port}\nOrigin: http://attacker.example",
+                    f"Host: 127.0.0.1:{port}\nOrigin: null"):
+        status, body = _raw(port, f"POST /documents HTTP/1.1\n{headers}\nContent-Type: {content_type}\n"
+                                  f"Content-Length: {len(payload)}\n", payload)
+        assert status == 403 and body["error"]["code"] in {"host_not_allowed", "cross_origin"}, headers
+    status, _ = _raw(port, f"GET /documents HTTP/1.1\nHost: attacker.example\n")
+    assert status == 403, "a rebound name cannot read either"
+    question = json.dumps({"question": "Who founded SenseTime?"}).encode()
+    status, answer = _raw(port, f"POST /ask HTTP/1.1\nHost: localhost:{port}\nOrigin: http://localhost:{port}\n"
+                                f"Content-Type: application/json\nContent-Length: {len(question)}\n", question, timeout=60)
+    assert status == 200 and answer["short"] == "Tang Xiao'ou"
+    assert _nothing_written(folder)
+
+
+def test_the_key_guards_the_docs_comes_before_validation_and_needs_bearer(servers):
+    port, _ = servers["keyed"]
+    base = f"http://127.0.0.1:{port}"
+    for path in ("/docs", "/openapi.json", "/redoc"):
+        assert httpx.get(base + path).status_code == 401, path
+        assert httpx.get(base + path, headers={"X-API-Key": "s3cret"}).status_code == 200, path
+    assert httpx.post(f"{base}/ask", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 401
+    assert httpx.get(f"{base}/stats", headers={"Authorization": "s3cret"}).status_code == 401
+    assert httpx.get(f"{base}/stats", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+
+
+def test_the_docs_are_served_from_local_files(servers):
+    port, _ = servers["open"]
+    base = f"http://127.0.0.1:{port}"
+    page = httpx.get(f"{base}/docs").text
+    assert "cdn" not in page.lower() and "/static-offline-docs/swagger-ui-bundle.js" in page
+    assert httpx.get(f"{base}/static-offline-docs/swagger-ui-bundle.js").status_code == 200
+    assert "/static-offline-docs/redoc.standalone.js" in httpx.get(f"{base}/redoc").text
+    schema = httpx.get(f"{base}/openapi.json").json()
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            success = next(code for code in operation["responses"] if code.startswith("2"))
+            assert "schema" in operation["responses"][success]["content"]["application/json"], (method, path)
+            assert operation["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
+                "/ErrorResponse"), (method, path)
+
+
+@pytest.mark.parametrize("body, words", [
+    (b'{"question": "Who?", "k": 1e400}', "k: "), (b'{"question": "Who?", "k": NaN}', ""),
+    (b'{"question": "\\ud800"}', "unicode"), (b'{"question": "Who?", "k": "five"}', "k: "),
+])
+def test_odd_questions_get_a_4xx_with_one_line(servers, body, words):
+    port, _ = servers["open"]
+    response = httpx.post(f"http://127.0.0.1:{port}/ask", content=body, headers={"Content-Type": "application/json"})
+    message = response.json()["error"]["message"]
+    assert response.status_code == 422 and words in message and "\n" not in message
+
+
+@pytest.mark.parametrize("name, words", [("n" * 300 + ".txt", "at most 255"), ("nul\x00.txt", "NUL"),
+                                         ("dir\\note.txt", "backslash")])
+def test_odd_file_names_get_a_4xx_with_one_line(servers, name, words):
+    port, folder = servers["open"]
+    content_type, payload = _multipart(name, b"Note\n\nA short note.")
+    status, body = _raw(port, f"POST /documents HTTP/1.1\nHost: 127.0.0.1:{port}\nContent-Type: {content_type}\n"
+                              f"Content-Length: {len(payload)}\n", payload)
+    assert status == 422 and words in body["error"]["refused"][0]["reason"] and "\n" not in body["error"]["message"]
+    assert _nothing_written(folder)
