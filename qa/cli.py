@@ -174,6 +174,8 @@ def _parser() -> argparse.ArgumentParser:
                                                          "any other needs an API key)")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--api-key", default=None, help="key every request must send as X-API-Key (also: $DOCQA_API_KEY)")
+    serve.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                       help="a Host name to answer besides the loopback ones (repeatable; * for any)")
     serve.add_argument("--max-upload-mb", type=float, default=100, help="larger uploads are refused (default: %(default)s)")
     serve.add_argument("--allow-download", action="store_true", help=download_help)
     serve.add_argument("--backend", choices=CHOICES, default=AUTO, help="embedding backend (default: %(default)s)")
@@ -197,8 +199,10 @@ def _serve(args) -> int:
     from qa.server import serve
 
     library = DocumentLibrary(args.index or default_index_dir(), _open(args), args.max_upload_mb)
+    if library.recovery:
+        print(f"note: {library.recovery.message()}", file=sys.stderr, flush=True)
     print(f"docqa API on http://{args.host}:{args.port} (OpenAPI docs at /docs); Ctrl-C stops it", flush=True)
-    serve(library, args.host, args.port, api_key)
+    serve(library, args.host, args.port, api_key, tuple(args.allow_host))
     return 0
 
 
