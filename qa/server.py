@@ -30,6 +30,7 @@ try:
     from fastapi_offline import FastAPIOffline
     from pydantic import BaseModel, Field, field_validator
     from starlette.datastructures import Headers
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 except ImportError as error:
     raise ImportError("the REST API needs FastAPI: pip install -e '.[serve]'") from error
 
@@ -253,8 +254,8 @@ def create_app(library: DocumentLibrary, api_key: str | None = None,
     async def api_error(_request: Request, error: ApiError) -> JSONResponse:
         return error.response()
 
-    @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, error: HTTPException) -> JSONResponse:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(error.status_code, "http_error")
         response = ApiError(error.status_code, code, str(error.detail)).response()
         for name, value in (error.headers or {}).items():

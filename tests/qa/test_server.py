@@ -290,3 +290,15 @@ def test_odd_file_names_get_a_4xx_with_one_line(servers, name, words):
                               f"Content-Length: {len(payload)}\n", payload)
     assert status == 422 and words in body["error"]["refused"][0]["reason"] and "\n" not in body["error"]["message"]
     assert _nothing_written(folder)
+
+
+def test_every_error_has_one_shape(library):
+    client = local_client(create_app(library, api_key="s3cret"))
+    key = {"X-API-Key": "s3cret"}
+    errors = [client.get("/stats"), client.get("/nowhere", headers=key), client.put("/ask", headers=key),
+              client.post("/ask", json={"question": ""}, headers=key), client.post("/ask", content=b"{", headers=key),
+              client.delete("/documents/nope", headers=key), client.post("/documents", headers=key)]
+    assert [e.status_code for e in errors] == [401, 404, 405, 422, 422, 404, 422]
+    for error in errors:
+        assert set(error.json()) == {"error"} and {"code", "message"} <= set(error.json()["error"])
+        assert error.json()["error"]["message"] and "\n" not in error.json()["error"]["message"]
