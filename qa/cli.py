@@ -187,6 +187,12 @@ def _parser() -> argparse.ArgumentParser:
     ui.add_argument("--share", action="store_true", help="also open a public Gradio share link")
     ui.add_argument("--backend", choices=CHOICES, default=AUTO, help="embedding backend (default: %(default)s)")
     ui.set_defaults(run=_ui)
+
+    mcp = commands.add_parser("mcp", help="serve the index to MCP clients (Claude Desktop, IDEs) over stdio")
+    mcp.add_argument("--index", default=None, help="index folder or qdrant location (default: the bundled corpus index)")
+    mcp.add_argument("--allow-download", action="store_true", help=download_help)
+    mcp.add_argument("--backend", choices=CHOICES, default=AUTO, help="embedding backend (default: %(default)s)")
+    mcp.set_defaults(run=_mcp)
     return parser
 
 
@@ -203,6 +209,13 @@ def _serve(args) -> int:
         print(f"note: {library.recovery.message()}", file=sys.stderr, flush=True)
     print(f"docqa API on http://{args.host}:{args.port} (OpenAPI docs at /docs); Ctrl-C stops it", flush=True)
     serve(library, args.host, args.port, api_key, tuple(args.allow_host))
+    return 0
+
+
+def _mcp(args) -> int:
+    from qa.mcp_server import serve_stdio   # stdout carries the protocol: nothing else may print there
+
+    serve_stdio(_open(args))
     return 0
 
 
