@@ -21,6 +21,7 @@ import hmac
 import ipaddress
 import os
 from dataclasses import asdict
+from typing import Literal
 from urllib.parse import urlsplit
 
 try:
@@ -37,7 +38,7 @@ except ImportError as error:
 from index.builder import NothingToIndex
 from qa.api import IndexStats
 from qa.library import DocumentLibrary, IncomingFile
-from qa.retriever import DEFAULT_MODE, QuestionError
+from qa.retriever import DEFAULT_MODE, MAX_QUESTION_CHARS, MODES, QuestionError, check_question
 from qa.types import Answer
 
 API_KEY_ENV = "DOCQA_API_KEY"
@@ -66,17 +67,24 @@ class ErrorResponse(BaseModel):
 
 
 class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=10_000, description="the question, in plain words")
+    # The schema says what the server checks (a non-space character, at most MAX_QUESTION_CHARS), so a
+    # request the schema allows is never refused; the validator gives the clear message.
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, json_schema_extra={"pattern": r"\S"},
+                          description="the question, in plain words")
     k: int = Field(5, ge=1, le=100, description="how many passages to return")
-    mode: str = Field(DEFAULT_MODE, description="retrieval mode: hybrid, dense or bm25")
+    mode: Literal[MODES] = Field(DEFAULT_MODE, description="retrieval mode")
 
     @field_validator("question")
     @classmethod
-    def _encodable(cls, question: str) -> str:
+    def _answerable(cls, question: str) -> str:
         try:
             question.encode("utf-8")
         except UnicodeEncodeError:
             raise ValueError("the question holds a lone surrogate (invalid UTF-16), not text") from None
+        try:
+            check_question(question)
+        except QuestionError as error:
+            raise ValueError(str(error)) from None
         return question
 
 
