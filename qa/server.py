@@ -31,7 +31,9 @@ try:
     from fastapi_offline import FastAPIOffline
     from pydantic import BaseModel, Field, field_validator
     from starlette.datastructures import Headers
+    from fastapi.openapi.utils import get_openapi
     from starlette.exceptions import HTTPException as StarletteHTTPException
+    from starlette.routing import Match
 except ImportError as error:
     raise ImportError("the REST API needs FastAPI: pip install -e '.[serve]'") from error
 
@@ -240,7 +242,7 @@ def _checked_name(name: str) -> tuple[str, str]:
 
 
 ERROR_RESPONSES = {status: {"model": ErrorResponse, "description": description} for status, description in (
-    (401, "no valid API key"), (403, "a Host or Origin this server does not answer to"),
+    (400, "the body cannot be parsed"), (401, "no valid API key"), (403, "a Host or Origin this server does not answer to"),
     (413, "the body is over its limit"), (422, "the request is not valid"), (500, "an internal error"))}
 
 
@@ -263,12 +265,29 @@ def create_app(library: DocumentLibrary, api_key: str | None = None,
         return error.response()
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(error.status_code, "http_error")
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {400: "bad_body", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            error.status_code, "http_error")
         response = ApiError(error.status_code, code, str(error.detail)).response()
         for name, value in (error.headers or {}).items():
             response.headers[name] = value
+        if error.status_code == 405:
+            # Starlette names the methods of the first route on the path only; GET and POST
+            # /documents are two routes.
+            methods = {m for route in app.routes if route.matches(request.scope)[0] != Match.NONE
+                       for m in getattr(route, "methods", None) or ()}
+            response.headers["Allow"] = ", ".join(sorted(methods))
         return response
+
+    def openapi() -> dict:
+        if not app.openapi_schema:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            # An upload of no file is refused, so the schema says an upload holds at least one.
+            schema["components"]["schemas"]["Body_upload_documents_post"]["properties"]["files"]["minItems"] = 1
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, error: RequestValidationError) -> JSONResponse:

@@ -2,6 +2,7 @@
 import json
 import socket
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -176,8 +177,6 @@ def _length(reply: bytes) -> int:
 def servers(tmp_path_factory, seed_index):
     """Two real servers: ``open`` (no key, loopback) and ``keyed`` (key s3cret), each on its own
     index copy, with ``TMPDIR`` pointing at a folder of their own so stray temp files show."""
-    import shutil
-
     root = tmp_path_factory.mktemp("servers")
     started = {}
     for name, extra in (("open", ()), ("keyed", ("--api-key", "s3cret"))):
@@ -302,3 +301,22 @@ def test_every_error_has_one_shape(library):
     for error in errors:
         assert set(error.json()) == {"error"} and {"code", "message"} <= set(error.json()["error"])
         assert error.json()["error"]["message"] and "\n" not in error.json()["error"]["message"]
+
+
+def test_schemathesis_finds_the_server_keeps_its_own_schema(seed_index_copy, tmp_path):
+    """``st run --checks all`` against the real server. An upload the schema allows may still be
+    refused for its content (an empty or binary file): that check skips the upload route only."""
+    st = shutil.which("st", path=os.path.dirname(sys.executable))
+    assert st, "schemathesis is in the test extra"
+    port = free_port()
+    server = _start(seed_index_copy, port)
+    schema = f"http://127.0.0.1:{port}/openapi.json"
+    try:
+        for checks in (["--checks", "all", "--exclude-checks", "positive_data_acceptance"],
+                       ["--checks", "positive_data_acceptance", "--exclude-operation-id", "upload_documents_post"]):
+            run = subprocess.run([st, "run", schema, *checks, "--max-examples", "30", "--seed", "1"], cwd=tmp_path,
+                                 capture_output=True, text=True, timeout=300)
+            assert run.returncode == 0, run.stdout[-3000:]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
