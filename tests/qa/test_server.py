@@ -320,3 +320,12 @@ def test_schemathesis_finds_the_server_keeps_its_own_schema(seed_index_copy, tmp
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_hosts_the_user_lists_are_answered_too(library):
+    listed = TestClient(create_app(library, allowed_hosts=("Docs.LAN",)), base_url="http://docs.lan:8000")
+    assert listed.get("/healthz").status_code == 200
+    other = TestClient(create_app(library, allowed_hosts=("docs.lan",)), base_url="http://attacker.example")
+    refused = other.get("/healthz")
+    assert refused.status_code == 403 and "--allow-host attacker.example" in refused.json()["error"]["message"]
+    assert TestClient(create_app(library, allowed_hosts=("*",)), base_url="http://any.example").get("/healthz").status_code == 200
