@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import hmac
 import html
 import os
 import re
@@ -296,10 +297,22 @@ def _markdown_text(text: str) -> str:
 
 
 def serve(index_dir: str | Path | None = None, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
-          max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, allow_download: bool = False, backend: str = AUTO) -> int:
+          max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, allow_download: bool = False, backend: str = AUTO,
+          api_key: str | None = None) -> int:
     """Open the UI on ``index_dir`` (default: the bundled corpus). ``share`` is the only way to a
     public link: ``GRADIO_SHARE`` in the environment is ignored. ``backend`` embeds questions and
-    uploads (``auto``: the index's own where it runs well here, else chosen by the CPU)."""
+    uploads (``auto``: the index's own where it runs well here, else chosen by the CPU).
+
+    As ``qa serve`` does, binding another address than loopback (or sharing) needs a key
+    (``api_key`` or ``$DOCQA_API_KEY``), refused before anything loads; the page then asks for it
+    at a login (any user name, the key as the password)."""
+    from qa.server import checked_key
+
+    try:
+        api_key = checked_key("0.0.0.0" if share else host, api_key)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     try:
         qa = (QA.open(index_dir, allow_download=allow_download, backend=backend) if index_dir
               else QA.default(backend=backend))
@@ -307,9 +320,13 @@ def serve(index_dir: str | Path | None = None, host: str = "127.0.0.1", port: in
         print(f"error: {error}", file=sys.stderr)
         return 2
     app = DocQAApp(index_dir or default_index_dir(), qa, max_upload_mb)
+    if app.library.recovery:
+        print(f"note: {app.library.recovery.message()}", file=sys.stderr)
     build_app(app).launch(server_name=host, server_port=port, share=bool(share), css=CSS, theme=gr.themes.Soft(),
                           head=SOURCE_VIEW_JS,
-                          footer_links=[], show_error=False, max_file_size=app.library.max_upload_bytes)
+                          footer_links=[], show_error=False, max_file_size=app.library.max_upload_bytes,
+                          auth=(lambda _user, password: hmac.compare_digest(password.encode(), api_key.encode()))
+                          if api_key else None)
     return 0
 
 
@@ -324,8 +341,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="largest file accepted for upload (default: %(default)s)")
     parser.add_argument("--allow-download", action="store_true", help="let the index's model come from the hub")
     parser.add_argument("--backend", choices=CHOICES, default=AUTO, help="embedding backend (default: %(default)s)")
+    parser.add_argument("--api-key", default=None, help="the password the page asks for; needed to bind another "
+                                                        "address than loopback or to share (also: $DOCQA_API_KEY)")
     args = parser.parse_args(argv)
-    return serve(args.index, args.host, args.port, args.share, args.max_upload_mb, args.allow_download, args.backend)
+    return serve(args.index, args.host, args.port, args.share, args.max_upload_mb, args.allow_download, args.backend,
+                 args.api_key)
 
 
 if __name__ == "__main__":

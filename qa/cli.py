@@ -207,6 +207,8 @@ def _parser() -> argparse.ArgumentParser:
                                                          "any other needs an API key)")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--api-key", default=None, help="key every request must send as X-API-Key (also: $DOCQA_API_KEY)")
+    serve.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                       help="a Host name to answer besides the loopback ones (repeatable; * for any)")
     serve.add_argument("--max-upload-mb", type=float, default=100, help="larger uploads are refused (default: %(default)s)")
     serve.add_argument("--allow-download", action="store_true", help=download_help)
     serve.add_argument("--backend", choices=CHOICES, default=AUTO, help="embedding backend (default: %(default)s)")
@@ -217,6 +219,12 @@ def _parser() -> argparse.ArgumentParser:
         # this stage never imports them; each parses its own options (``qa ui --help``).
         plugin = commands.add_parser(name, help=f"{command.help} (options: qa {name} --help)", add_help=False)
         plugin.add_argument("arguments", nargs=argparse.REMAINDER)
+
+    mcp = commands.add_parser("mcp", help="serve the index to MCP clients (Claude Desktop, IDEs) over stdio")
+    mcp.add_argument("--index", default=None, help="index folder or qdrant location (default: the bundled corpus index)")
+    mcp.add_argument("--allow-download", action="store_true", help=download_help)
+    mcp.add_argument("--backend", choices=CHOICES, default=AUTO, help="embedding backend (default: %(default)s)")
+    mcp.set_defaults(run=_mcp)
     return parser
 
 
@@ -229,8 +237,17 @@ def _serve(args) -> int:
     from qa.server import serve
 
     library = DocumentLibrary(args.index or default_index_dir(), _open(args), args.max_upload_mb)
+    if library.recovery:
+        print(f"note: {library.recovery.message()}", file=sys.stderr, flush=True)
     print(f"docqa API on http://{args.host}:{args.port} (OpenAPI docs at /docs); Ctrl-C stops it", flush=True)
-    serve(library, args.host, args.port, api_key)
+    serve(library, args.host, args.port, api_key, tuple(args.allow_host))
+    return 0
+
+
+def _mcp(args) -> int:
+    from qa.mcp_server import serve_stdio   # stdout carries the protocol: nothing else may print there
+
+    serve_stdio(_open(args))
     return 0
 
 

@@ -2,6 +2,7 @@
 REST API (questions, the document list, uploads and removals)."""
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import uuid
@@ -9,7 +10,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import BinaryIO, Iterator, Sequence
 
 from index.builder import NothingToIndex
 from index.embedder import ModelUnavailable, docqa_cache, model_slug
@@ -21,6 +22,33 @@ from qa.types import Answer
 
 DEFAULT_MAX_UPLOAD_MB = 100
 UPLOADS = "uploads"
+PENDING = ".pending"      # in a batch folder while its upload is not indexed yet; holds the writer's pid
+_CHUNK = 1 << 20
+_OUR_BATCHES: set[Path] = set()   # this process's pending batches (a container restarts with the same pid)
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """An uploaded file still being received: the name it is to keep and its bytes."""
+
+    name: str
+    stream: BinaryIO
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What opening a library did about uploads a killed process left half done: files whose
+    build had finished are ``kept``; files never indexed are ``rolled_back`` (deleted)."""
+
+    kept: int = 0
+    rolled_back: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.kept or self.rolled_back)
+
+    def message(self) -> str:
+        return (f"an interrupted upload was cleaned up: {self.rolled_back} file(s) that were never indexed "
+                f"removed, {self.kept} indexed file(s) kept")
 
 
 @dataclass(frozen=True)
@@ -83,6 +111,29 @@ class DocumentLibrary:
         self._build_lock = threading.Lock()
         self._swap_lock = threading.Lock()
         self._in_flight: Counter[int] = Counter()
+        self.recovery = self.recover_interrupted_uploads()
+
+    def recover_interrupted_uploads(self) -> Recovery:
+        """Finish or roll back the uploads of a process that died mid-way (kill -9, power loss):
+        a batch folder still marked pending by a process that is gone keeps the files the index
+        holds and loses the others. Batches of a live process (another server) are left alone."""
+        held = {Path(d.path).resolve() for d in self.documents()}
+        kept = rolled_back = 0
+        for marker in sorted((self.index_dir / UPLOADS).glob(f"*/{PENDING}")):
+            if marker.parent in _OUR_BATCHES or _alive(marker.read_text().strip()):
+                continue
+            for file in marker.parent.iterdir():
+                if file == marker:
+                    continue
+                if file.resolve() in held:
+                    kept += 1
+                else:
+                    file.unlink() if not file.is_dir() else shutil.rmtree(file)
+                    rolled_back += 1
+            marker.unlink()
+            if not any(marker.parent.iterdir()):
+                marker.parent.rmdir()
+        return Recovery(kept, rolled_back)
 
     @contextmanager
     def current(self) -> Iterator[QA]:
@@ -132,20 +183,58 @@ class DocumentLibrary:
         for source in sources:
             size = source.stat().st_size if source.exists() else 0
             if size > self.max_upload_bytes:
-                refused.append(IngestWarning(source.name, f"{size / 1024 ** 2:.1f} MB is over the "
-                                                          f"{self.max_upload_mb:g} MB upload limit"))
+                refused.append(IngestWarning(source.name, self._too_large(size)))
                 refused_files.append(source)
             else:
                 accepted.append(source)
         if not accepted:
             return UploadReport(0, 0, 0, tuple(refused), tuple(refused_files), "" if refused else "no files given")
-        batch = self.index_dir / UPLOADS / uuid.uuid4().hex[:12]
-        batch.mkdir(parents=True)
+        batch = self._new_batch()
         copied = []
         for source in accepted:
             target = batch / source.name
             shutil.copyfile(source, target)
             copied.append((source, target))
+        return self._index_batch(batch, copied, refused, refused_files, progress)
+
+    def add_streams(self, files: Sequence[IncomingFile], progress: bool = False) -> UploadReport:
+        """Write uploads straight into a new batch folder, each stopped at the size limit (the
+        bytes read, whatever was declared), and index them as ``add_files`` does."""
+        refused: list[IngestWarning] = []
+        batch = self._new_batch()
+        copied = []
+        for incoming in files:
+            target = batch / incoming.name
+            written = 0
+            with open(target, "wb") as out:
+                while chunk := incoming.stream.read(_CHUNK):
+                    written += len(chunk)
+                    if written > self.max_upload_bytes:
+                        break
+                    out.write(chunk)
+            if written > self.max_upload_bytes:
+                target.unlink()
+                refused.append(IngestWarning(incoming.name, self._too_large(written, at_least=True)))
+            else:
+                copied.append((target, target))
+        if not copied:
+            _remove_batch(batch)
+            return UploadReport(0, 0, 0, tuple(refused), (), "" if refused else "no files given")
+        return self._index_batch(batch, copied, refused, [], progress)
+
+    def _too_large(self, size: int, at_least: bool = False) -> str:
+        return (f"{'over ' if at_least else ''}{size / 1024 ** 2:.1f} MB is over the "
+                f"{self.max_upload_mb:g} MB upload limit")
+
+    def _new_batch(self) -> Path:
+        batch = self.index_dir / UPLOADS / uuid.uuid4().hex[:12]
+        batch.mkdir(parents=True)
+        (batch / PENDING).write_text(str(os.getpid()))
+        _OUR_BATCHES.add(batch)
+        return batch
+
+    def _index_batch(self, batch: Path, copied: list[tuple[Path, Path]], refused: list[IngestWarning],
+                     refused_files: list[Path], progress: bool) -> UploadReport:
         with self._build_lock:
             builder = None
             try:
@@ -154,16 +243,17 @@ class DocumentLibrary:
             except (IndexStoreError, ModelUnavailable, ValueError) as error:
                 reasons = "; ".join(w.reason for w in builder.loader.warnings) if builder else ""
                 shutil.rmtree(batch, ignore_errors=True)
-                return UploadReport(0, 0, 0, tuple(refused), tuple(refused_files) + tuple(s for s, _ in copied),
+                return UploadReport(0, 0, 0, tuple(refused), tuple(refused_files) + tuple(source for source, target in copied
+                                                                                          if source != target),
                                     f"{error}" + (f" ({reasons})" if reasons else ""))
             self._swap(QA(open_store(self.location), self.qa.embedder))
         skipped = {Path(w.path).resolve() for w in report.warnings if w.reason.startswith("skipped")}
         for source, target in copied:
             if target.resolve() in skipped:
                 target.unlink(missing_ok=True)
-                refused_files.append(source)
-        if batch.exists() and not any(batch.iterdir()):
-            batch.rmdir()
+                if source != target:
+                    refused_files.append(source)
+        _remove_batch(batch, only_marker=True)
         refused += [IngestWarning(Path(w.path).name, w.reason) for w in report.warnings]
         return UploadReport(report.added_documents, report.changed_documents, report.embedded,
                             tuple(refused), tuple(refused_files))
@@ -186,4 +276,27 @@ class DocumentLibrary:
         return document
 
 
-__all__ = ["DEFAULT_MAX_UPLOAD_MB", "DocumentLibrary", "NothingToIndex", "UploadReport"]
+def _remove_batch(batch: Path, only_marker: bool = False) -> None:
+    """Drop a batch's pending mark (its upload is done), and the folder too when it is empty."""
+    (batch / PENDING).unlink(missing_ok=True)
+    _OUR_BATCHES.discard(batch)
+    if not only_marker:
+        shutil.rmtree(batch, ignore_errors=True)
+    elif batch.exists() and not any(batch.iterdir()):
+        batch.rmdir()
+
+
+def _alive(pid: str) -> bool:
+    """Whether the process ``pid`` (as a marker file holds it) still runs, and is not this one."""
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return int(pid) != 0
+
+
+__all__ = ["DEFAULT_MAX_UPLOAD_MB", "DocumentLibrary", "IncomingFile", "NothingToIndex", "Recovery", "UploadReport"]

@@ -137,9 +137,25 @@ def test_gradio_share_in_the_environment_is_ignored_unless_asked(seed_index, mon
     monkeypatch.setattr(ui.gr.Blocks, "launch", lambda self, **options: launched.append(options))
     monkeypatch.setenv("GRADIO_SHARE", "True")
     assert ui.main(["--index", str(seed_index)]) == 0
-    assert ui.main(["--index", str(seed_index), "--share"]) == 0
+    assert ui.main(["--index", str(seed_index), "--share", "--api-key", "s3cret"]) == 0
     assert [options["share"] for options in launched] == [False, True]
     assert launched[0]["server_name"] == "127.0.0.1" and launched[0]["max_file_size"] == 100 * 1024 * 1024
+
+
+def test_binding_another_address_or_sharing_needs_a_key_as_qa_serve_does(seed_index, monkeypatch, capsys):
+    launched = []
+    monkeypatch.setattr(ui.gr.Blocks, "launch", lambda self, **options: launched.append(options))
+    monkeypatch.delenv("DOCQA_API_KEY", raising=False)
+    for refused in (["--host", "0.0.0.0"], ["--share"]):
+        started = time.perf_counter()
+        assert ui.main(["--index", str(seed_index), *refused]) == 2
+        err = capsys.readouterr().err
+        assert "--api-key" in err and "Traceback" not in err and err.count("\n") == 1
+        assert time.perf_counter() - started < 5, "refused before the model loads"
+    assert launched == []
+    assert ui.main(["--index", str(seed_index), "--host", "0.0.0.0", "--api-key", "s3cret"]) == 0
+    (login,) = [options["auth"] for options in launched]
+    assert login("anyone", "s3cret") and not login("anyone", "wrong")
 
 
 def test_dangerous_link_schemes_are_never_rendered_as_links(app):

@@ -169,7 +169,7 @@ def test_uploads_questions_and_removals_through_the_library_and_the_api(seed_cor
         from fastapi.testclient import TestClient
         from qa.server import create_app
 
-        api = TestClient(create_app(library))
+        api = TestClient(create_app(library), base_url="http://127.0.0.1")
         asked = api.post("/ask", json={"question": "When was SenseTime founded?"})
         assert asked.status_code == 200 and asked.json()["short"] == "October 2014"
         assert api.get("/stats").json()["path"] == location

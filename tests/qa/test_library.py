@@ -1,0 +1,42 @@
+"""The live library behind the UI and the API: what a killed upload leaves is cleaned up on the next start."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+from index import IndexStore
+from qa import QA
+from qa.library import PENDING, DocumentLibrary
+from support import REPO
+
+
+def test_a_kill_9_during_an_upload_is_rolled_back_on_the_next_start(seed_index_copy, tmp_path, embedder):
+    files = tmp_path / "files"
+    files.mkdir()
+    for number in range(200):
+        (files / f"note-{number:03}.txt").write_text(f"Note {number}\n\n" + f"The pond was dredged in May {number}. " * 300)
+    uploader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        from pathlib import Path
+        from qa import QA
+        from qa.library import DocumentLibrary
+        library = DocumentLibrary({str(seed_index_copy)!r}, QA.open({str(seed_index_copy)!r}))
+        library.add_files(sorted(Path({str(files)!r}).iterdir()))
+        """)], cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    uploads = seed_index_copy / "uploads"
+    deadline = time.time() + 120
+    while len(list(uploads.glob("*/*.txt"))) < 200:
+        assert uploader.poll() is None and time.time() < deadline, "the upload did not start"
+        time.sleep(0.05)
+    time.sleep(0.5)                              # into the build, well before 200 files are embedded
+    uploader.send_signal(signal.SIGKILL)
+    uploader.wait(timeout=30)
+    assert list(uploads.glob(f"*/{PENDING}")) and len(list(uploads.glob("*/*.txt"))) == 200
+
+    library = DocumentLibrary(seed_index_copy, QA(IndexStore.open(seed_index_copy), embedder))
+    assert (library.recovery.rolled_back, library.recovery.kept) == (200, 0)
+    assert "200 file(s) that were never indexed removed" in library.recovery.message()
+    assert not list(uploads.rglob("*")) or not list(uploads.glob("*/*")), "nothing half done is left"
+    assert len(library.documents()) == 5
+    assert not DocumentLibrary(seed_index_copy, library.qa).recovery, "the next start has nothing to do"

@@ -1,0 +1,33 @@
+"""``qa mcp``: driven over stdio by the mcp SDK's own client, as Claude Desktop or an IDE would."""
+import os
+import sys
+
+import anyio
+from mcp.client import Client
+from mcp.client.stdio import StdioServerParameters
+
+from support import REPO, WIKI_SEED
+
+
+def test_an_mcp_client_lists_searches_and_asks_over_stdio(seed_index):
+    server = StdioServerParameters(command=sys.executable, args=["-m", "qa", "mcp", "--index", str(seed_index)],
+                                   cwd=str(REPO), env={k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"})
+
+    async def session():
+        async with Client(server) as client:
+            tools = {tool.name for tool in (await client.list_tools()).tools}
+            documents = await client.call_tool("list_documents", {})
+            found = await client.call_tool("search", {"query": "Who founded SenseTime?", "k": 3})
+            answered = await client.call_tool("ask", {"question": "When was SenseTime founded?"})
+            empty = await client.call_tool("ask", {"question": "   "})
+            return tools, documents, found, answered, empty
+
+    tools, documents, found, answered, empty = anyio.run(session)
+    assert {"search", "ask", "list_documents"} <= tools
+    listed = documents.structured_content["result"]
+    assert len(listed) == 5 and WIKI_SEED in {d["source"] for d in listed}
+    hits = found.structured_content["result"]
+    assert len(hits) == 3 and all(hit["citation"]["source"] and hit["text"] for hit in hits)
+    answer = answered.structured_content
+    assert answer["short"] == "October 2014" and answer["answer_citation"]["source"] == WIKI_SEED
+    assert empty.is_error and "empty" in empty.content[0].text
