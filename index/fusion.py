@@ -19,6 +19,12 @@ CANDIDATES = 100
 # train); see docs/benchmarks.md, "Retrieval quality".
 DENSE_WEIGHT = 1.4
 BM25_WEIGHT = 1.0
+# Hybrid's top RERANK_DEPTH rows are fused once more (weight 1) with a third ranking, each passage's
+# best sentence's cosine to the question from the stored sentence vectors, at SENTENCE_WEIGHT: a
+# passage whose one sentence answers the question outranks one that is only broadly on topic.
+# Chosen by `python -m eval tune` on the same dev splits; 0 turns the step off.
+RERANK_DEPTH = 30
+SENTENCE_WEIGHT = 1.0
 
 
 def rrf_score(rank: int, weight: float, k: int = RRF_K) -> float:

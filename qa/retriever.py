@@ -6,7 +6,7 @@ from typing import Sequence
 import numpy as np
 
 from index.embedder import Embedder
-from index.fusion import BM25_WEIGHT, DENSE_WEIGHT
+from index.fusion import BM25_WEIGHT, DENSE_WEIGHT, RERANK_DEPTH, SENTENCE_WEIGHT, reciprocal_rank_fusion
 from index.store import IndexStore, StoredPassage
 from ingest.urls import safe_url
 from qa.types import Citation, Hit
@@ -55,15 +55,19 @@ class Retriever:
         embedder: encodes questions; the model must be the one the index was built with.
         mode: ``hybrid`` (default), ``dense`` or ``bm25``.
         dense_weight, bm25_weight: the weights of the two rankings in reciprocal rank fusion.
+        sentence_weight: in hybrid mode, the weight of the best-sentence ranking that re-fuses the
+            top ``index.fusion.RERANK_DEPTH`` rows (0: no second step).
     """
 
     def __init__(self, store: IndexStore, embedder: Embedder, mode: str = DEFAULT_MODE,
-                 dense_weight: float = DENSE_WEIGHT, bm25_weight: float = BM25_WEIGHT):
+                 dense_weight: float = DENSE_WEIGHT, bm25_weight: float = BM25_WEIGHT,
+                 sentence_weight: float = SENTENCE_WEIGHT):
         check_mode(mode)
         self.store = store
         self.embedder = embedder
         self.mode = mode
         self.weights = (dense_weight, bm25_weight)
+        self.sentence_weight = sentence_weight
 
     def __call__(self, question: str, k: int = 5, mode: str | None = None,
                  question_vector: np.ndarray | None = None) -> list[Hit]:
@@ -87,7 +91,27 @@ class Retriever:
         check_k(k)
         if mode != "bm25" and question_vectors is None:
             question_vectors = self.embedder(list(questions))
-        return self.store.search(questions, question_vectors, k, mode, self.weights)
+        if mode != "hybrid" or self.sentence_weight <= 0:
+            return self.store.search(questions, question_vectors, k, mode, self.weights)
+        rankings = self.store.search(questions, question_vectors, max(k, RERANK_DEPTH), mode, self.weights)
+        return [self._by_best_sentence(ranking, vector)[:k] for ranking, vector in zip(rankings, question_vectors)]
+
+    def _by_best_sentence(self, ranking: list[tuple[int, float]], question_vector: np.ndarray) -> list[tuple[int, float]]:
+        """``ranking``'s top ``RERANK_DEPTH`` re-fused with their order by best sentence; the rest follow,
+        their scores scaled below the last re-fused one so scores still fall with rank."""
+        head, tail = ranking[:RERANK_DEPTH], ranking[RERANK_DEPTH:]
+        labels = self.store.labels([row for row, _ in head])
+        best = []
+        for row, _ in head:
+            vectors = self.store.sentence_vectors(labels[row][0])
+            best.append((row, float((vectors.astype(np.float32) @ question_vector).max())
+                         if vectors is not None and len(vectors) else -1.0))
+        best.sort(key=lambda item: -item[1])
+        fused = reciprocal_rank_fusion((head, best), (1.0, self.sentence_weight))
+        if tail:
+            scale = fused[-1][1] / tail[0][1] * 0.999 if tail[0][1] > 0 else 0.0
+            fused += [(row, score * scale) for row, score in tail]
+        return fused
 
 
 def check_mode(mode: str) -> str:
