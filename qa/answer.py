@@ -24,7 +24,7 @@ RANK_PENALTY = 0.04
 OVERLAP_WEIGHT = 0.5
 KIND_WEIGHT = 0.3
 MIN_SCORE = 0.547
-NO_ANSWER = "No passage answers this directly."
+NO_ANSWER = "Not found in these documents."
 
 
 @dataclass(frozen=True)

@@ -356,10 +356,12 @@ def parse(sentence: str):
     return spacy_pipeline()(sentence)
 
 
-def _with_unit(doc, start: int, end: int) -> tuple[int, int]:
-    """Token bounds of a number widened to the noun it counts: spaCy tags only "65" in "65 euros"."""
+def _with_unit(doc, start: int, end: int, asked: frozenset[str]) -> tuple[int, int]:
+    """Token bounds of a number widened to the noun it counts: spaCy tags only "65" in "65 euros".
+    A noun the question names is not widened to ("how many termites": "about 250,000")."""
     last = doc[end - 1]
-    if last.dep_ in ("nummod", "quantmod", "compound") and last.head.i >= end and last.head.pos_ in ("NOUN", "PROPN", "SYM"):
+    if (last.dep_ in ("nummod", "quantmod", "compound") and last.head.i >= end and last.head.pos_ in ("NOUN", "PROPN", "SYM")
+            and last.head.i - end < 3 and _stem(last.head.text) not in asked):
         return start, last.head.i + 1
     if start > 0 and doc[start - 1].tag_ == "$":
         return start - 1, end
@@ -416,7 +418,7 @@ class SpacyShortAnswerFinder:
                 if wanted == "number" and entity.label_ in ("CARDINAL",) and _YEAR_ONLY.fullmatch(entity.text) \
                         and "year" not in question.lower():
                     continue
-                start, end = _with_unit(doc, entity.start, entity.end)
+                start, end = _with_unit(doc, entity.start, entity.end, asked)
                 if wanted == "duration" and not any(t.pos_ == "NOUN" for t in doc[start:end]):
                     continue
                 found.append((start, end, doc[end - 1], kind if kind in TYPED_KINDS else "clause"))
