@@ -119,6 +119,18 @@ def test_an_off_topic_question_is_answered_nothing_found_with_the_closest_passag
     assert out.startswith("Not found in these documents; closest passages:\n") and "\n[1] " in out
 
 
+def test_a_plausible_question_the_documents_never_answer_is_declined(seed_index, embedder):
+    """The question names the documents' subject, but nothing they say covers what it asks."""
+    qa = QA(IndexStore.open(seed_index), embedder)
+    for question in ("What is the name of SenseTime's office dog?",
+                     "How many parking spaces does SenseTime headquarters have?"):
+        answer = qa.ask(question)
+        assert not answer.answered and answer.answer == NO_ANSWER and answer.short is None, question
+        assert len(answer.hits) == 5 and answer.hits[0].citation.source and answer.hint == ""
+    for question, short in (("When was SenseTime founded?", "October 2014"), ("Who founded SenseTime?", "Tang Xiao'ou")):
+        assert qa.ask(question).short == short
+
+
 def test_cli_puts_the_short_answer_first_and_json_carries_its_span(seed_index, capsys):
     assert cli(["ask", "When was SenseTime founded?", "--index", str(seed_index)]) == 0
     first, second = capsys.readouterr().out.splitlines()[:2]
