@@ -127,7 +127,7 @@ def answer_html(answer: Answer) -> str:
         return message_html("Nothing in the index matches this question.", "info")
     if not answer.answered:
         return ('<div class="answer-box none" id="answer-box"><div class="label">No direct answer</div>'
-                '<div class="sentence">No passage answers this directly; closest passages:</div></div>')
+                '<div class="sentence">Not found in these documents; closest passages:</div></div>')
     cited = answer.answer_citation
     home = next((h for h in answer.hits if cited and h.passage.doc_id == cited.doc_id
                  and h.passage.start <= cited.start and cited.end <= h.passage.end), answer.hits[0])

@@ -35,7 +35,7 @@ from qa.retriever import MODES
 from eval import BENCH
 from eval.matching import answer_in, evidence_spans, same_answer
 from ingest.sentences import split_sentences
-from qa.span import ShortAnswerFinder
+from qa.span import SpacyShortAnswerFinder
 from eval.runner import EvalReport, answer_scores, compare_modes, passage_ranker
 
 QUESTIONS = Path(__file__).parent / "data" / "questions.jsonl"
@@ -113,12 +113,12 @@ def question_qrels(questions: list[Question], store: IndexStore) -> dict[str, di
     return qrels
 
 
-def short_answers_on_evidence(questions: list[Question], store: IndexStore) -> float:
+def short_answers_on_evidence(questions: list[Question], store: IndexStore, find=None) -> float:
     """The share of answerable ``questions`` whose short answer, found in the sentence that holds
     their evidence and an accepted answer, equals an accepted answer (``same_answer``): the span
     finder scored apart from the choice of sentence."""
     documents = {document.source: document for document in store.documents()}
-    find, exact, answerable = ShortAnswerFinder(), 0, [q for q in questions if q.answerable]
+    find, exact, answerable = find or SpacyShortAnswerFinder(), 0, [q for q in questions if q.answerable]
     for question in answerable:
         document = documents[question.source]
         start, end = evidence_spans(document.text, question.evidence)[0]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -129,9 +129,13 @@ def tune(bench: Path = BENCH, backend: str = AUTO, progress: bool = True) -> Tun
 
 
 def _threshold_trials(weights: AnswerWeights, answerable, unanswerable, candidates) -> tuple[ThresholdTrial, ...]:
-    """Each distinct best-sentence score as a nothing-found threshold, with what it keeps and declines."""
+    """Each distinct best-sentence support (``AnswerWeights.support``) as a nothing-found threshold,
+    with what it keeps and declines."""
     best = [max(found, key=weights.score) if found else None for found in candidates]
-    scores = [weights.score(chosen) if chosen else float("-inf") for chosen in best]
+    # A sentence without the kind of answer asked for is declined at any threshold.
+    any_support = replace(weights, min_score=float("-inf"))
+    scores = [weights.support(chosen) if chosen and any_support.supports(q.question, chosen) else float("-inf")
+              for q, chosen in zip([*answerable, *unanswerable], best)]
     correct = [chosen is not None and any(answer_in(chosen.text, a) for a in q.answers)
                for q, chosen in zip(answerable, best)]
     trials = []

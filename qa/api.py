@@ -15,6 +15,7 @@ from index.store import IndexMismatch, IndexStore, IndexStoreError, current_vers
 from index.stores import open_store
 from ingest import BUNDLED_CORPUS
 from qa.answer import NO_ANSWER, AnswerExtractor
+from qa.language import language_hint
 from qa.retriever import DEFAULT_MODE, Retriever, check_k, check_mode, check_question
 from qa.types import Answer, Hit
 
@@ -120,7 +121,7 @@ class QA:
         chosen = self.extract_answer(question, hits, self.store.reference_urls, question_vector=vector)
         if not chosen.answered:
             return Answer(question=question, mode=mode, hits=tuple(hits), answer=NO_ANSWER, answer_citation=None,
-                          answered=False)
+                          answered=False, hint=language_hint(question))
         return Answer(question=question, mode=mode, hits=tuple(hits), answer=chosen.sentence,
                       answer_citation=chosen.citation, short=chosen.short, short_citation=chosen.short_citation)
 

@@ -335,7 +335,9 @@ def format_answer(answer) -> str:
     sentence and where it is, then the passages by rank and source."""
     lines = []
     if not answer.answered:
-        lines += ["No passage answers this directly; closest passages:", ""]
+        lines += ["Not found in these documents; closest passages:", ""]
+        if answer.hint:
+            lines[-1:-1] = [answer.hint]
     elif answer.answer_citation:
         c = answer.answer_citation
         lines.append(f"Answer: {' '.join((answer.short or answer.answer).split())}")

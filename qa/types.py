@@ -38,14 +38,16 @@ class Answer:
         mode: the retrieval mode used (hybrid, dense or bm25).
         hits: the top passages, best first, each with its citation.
         answer: the sentence of the top passages that answers the question; where none scores
-            high enough, ``NO_ANSWER`` ("No passage answers this directly.") and ``answered``
+            high enough, ``NO_ANSWER`` ("Not found in these documents.") and ``answered``
             is False, while ``hits`` still hold the closest passages.
         answer_citation: where ``answer`` lies in its document (None when not answered).
         short: the exact words that answer inside ``answer``: a date, number, person or place
             when the question asks for one, else the clause with what the question lacks; None
             when no span of that kind is in the sentence, rather than a guess.
         short_citation: where ``short`` lies in its document's cleaned text.
-        answered: whether ``answer`` answers, or nothing scored high enough.
+        answered: whether ``answer`` answers, or the evidence did not support one.
+        hint: when declined, a one-line hint where the question is in a language the model
+            was not trained for; else empty.
     """
 
     question: str
@@ -56,6 +58,7 @@ class Answer:
     short: str | None = None
     short_citation: Citation | None = None
     answered: bool = True
+    hint: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)

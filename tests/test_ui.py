@@ -54,7 +54,7 @@ def test_documents_are_listed_and_removed(app, tmp_path):
 
 def test_a_question_nothing_answers_says_so_above_the_closest_passages(app):
     answer_html, cards_html = app.ask("How do I bake sourdough bread?", 5, "hybrid")
-    assert "No passage answers this directly; closest passages:" in answer_html and "<mark>" not in answer_html
+    assert "Not found in these documents; closest passages:" in answer_html and "<mark>" not in answer_html
     assert cards_html.count('class="card"') == 5 and "<mark>" not in cards_html
 
 
@@ -229,7 +229,7 @@ def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index_copy, e
 
             page.locator("#question textarea").fill("How do I bake sourdough bread?")
             page.locator("#ask").click()
-            page.get_by_text("No passage answers this directly; closest passages:").wait_for(timeout=60_000)
+            page.get_by_text("Not found in these documents; closest passages:").wait_for(timeout=60_000)
             assert page.locator("#answer mark").count() == 0 and cards.count() == 5
             page.screenshot(path=str(ARTIFACTS / "ui-nothing-found.png"), full_page=True)
 

@@ -9,7 +9,7 @@ from index import IndexStore
 from qa import QA
 from qa.answer import NO_ANSWER
 from qa.cli import main as cli
-from qa.span import ShortAnswerFinder, answer_kind
+from qa.span import ShortAnswerFinder, SpacyShortAnswerFinder, answer_kind
 
 find = ShortAnswerFinder()
 
@@ -55,6 +55,31 @@ def test_each_kind_of_answer_is_found_with_exact_offsets(question, title, senten
     assert sentence[span.start:span.end] == expected
 
 
+# Cases a new user met: the amount tied to the question's words, the unit kept beside its number,
+# and the ordinal phrase a "which grade" question asks for (the real spaCy model parses each).
+FOCUS_CASES = [
+    ("How much is the daily allowance for international trips?",
+     "The daily allowance is 65 euros for domestic trips and 90 euros for international trips.", "90 euros"),
+    ("How much is the daily allowance for domestic trips?",
+     "The daily allowance is 90 euros for international trips and 65 euros for domestic trips.", "65 euros"),
+    ("How long did the pilot last?", "The pilot lasted one week in March before the launch.", "one week"),
+    ("Which grade did the study test?", "The study tested fourth graders in the U.S. in 2019.", "fourth graders"),
+]
+
+
+@pytest.mark.parametrize("question, sentence, expected", FOCUS_CASES, ids=[row[2] for row in FOCUS_CASES])
+def test_spacy_keeps_units_and_picks_the_candidate_the_question_is_about(question, sentence, expected):
+    span = SpacyShortAnswerFinder()(question, sentence)
+    assert span.text == expected and sentence[span.start:span.end] == expected
+
+
+@pytest.mark.parametrize("question, title, sentence, expected, kind", REAL_SENTENCES,
+                         ids=[row[4] + ":" + row[3] for row in REAL_SENTENCES])
+def test_spacy_finder_keeps_the_real_sentences_answers(question, title, sentence, expected, kind):
+    span = SpacyShortAnswerFinder()(question, sentence, title)
+    assert span.text == expected and sentence[span.start:span.end] == expected
+
+
 def test_the_question_decides_the_kind_asked_for():
     assert [answer_kind(q) for q, *_ in REAL_SENTENCES] == [
         "date", "date", "number", "number", "number", "person", "person", "place", "place", "clause", "clause"]
@@ -91,7 +116,20 @@ def test_an_off_topic_question_is_answered_nothing_found_with_the_closest_passag
         assert answer.answer_citation is None and answer.short is None and len(answer.hits) == 5
     assert cli(["ask", "How do I bake sourdough bread?", "--index", str(seed_index)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("No passage answers this directly; closest passages:\n") and "\n[1] " in out
+    assert out.startswith("Not found in these documents; closest passages:\n") and "\n[1] " in out
+
+
+def test_a_date_question_is_not_answered_from_a_sentence_without_a_date(seed_index, embedder):
+    """Declining on the answer type: of the real sentences retrieved for a date question, one that
+    holds no date never supports an answer, however close it is; the one with the date does."""
+    qa = QA(IndexStore.open(seed_index), embedder)
+    question = "When was SenseTime founded?"
+    candidates = qa.extract_answer.candidates(question, qa.retrieve(question, k=5))
+    weights = qa.extract_answer.weights
+    undated = [c for c in candidates if c.short is None]
+    dated = next(c for c in candidates if c.short is not None and c.short.text == "October 2014")
+    assert undated and not any(weights.supports(question, c) for c in undated)
+    assert weights.supports(question, dated) and qa.ask(question).short == "October 2014"
 
 
 def test_cli_puts_the_short_answer_first_and_json_carries_its_span(seed_index, capsys):
