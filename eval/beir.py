@@ -122,7 +122,8 @@ def run_beir(folder: str | Path, split: str = "test", model: str = DEFAULT_MODEL
         settings = {"dataset": str(folder), "split": split, "model": model, "max_tokens": max_tokens,
                     "backend": embedder.backend, "precision": embedder.precision, "index": store.location,
                     "passages": store.count_passages(), "documents": store.count_documents(),
-                    "fusion": {"method": "rrf", "k": RRF_K, "dense_weight": dense_weight, "bm25_weight": bm25_weight}}
+                    "fusion": {"method": "rrf", "k": RRF_K, "dense_weight": dense_weight, "bm25_weight": bm25_weight,
+                               "sentence_weight": retriever.sentence_weight}}
         return compare_modes(f"BEIR {dataset.name}", document_ranker(store, retriever), dataset.queries, dataset.qrels,
                              modes, depth=100, candidates=list(dataset.corpus), success_at=(), recall_at=(100,),
                              curve_depth=100, settings=settings, progress=progress)

@@ -170,7 +170,8 @@ def _question_report(qa: QA, split: str, modes, progress: bool, answer_modes) ->
     settings = {"split": split, "index": qa.store.location, "model": qa.store.manifest.model,
                 "backend": qa.store.manifest.embedding.get("backend"), "query_backend": qa.embedder.backend,
                 "chunking": qa.store.manifest.chunking, "passages": qa.store.count_passages(),
-                "fusion": {"dense_weight": qa.retriever.weights[0], "bm25_weight": qa.retriever.weights[1]},
+                "fusion": {"dense_weight": qa.retriever.weights[0], "bm25_weight": qa.retriever.weights[1],
+                           "sentence_weight": qa.retriever.sentence_weight},
                 "unanswerable questions (scored by answers only)": len(questions) - len(answerable)}
     report = compare_modes(f"questions {split}", passage_ranker(qa), {q.qid: q.question for q in answerable},
                            question_qrels(answerable, qa.store), modes, depth=10,

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from index.backends import AUTO
 from qa.answer import KIND_WEIGHT, MIN_SCORE, OVERLAP_WEIGHT, RANK_PENALTY, AnswerWeights
-from qa.retriever import BM25_WEIGHT, DENSE_WEIGHT, Retriever
+from qa.retriever import BM25_WEIGHT, DENSE_WEIGHT, SENTENCE_WEIGHT, Retriever
 from eval import BENCH
 from eval.beir import document_ranker, load_beir, open_beir_index
 from eval.matching import answer_in
@@ -28,6 +28,8 @@ from eval.runner import passage_ranker
 
 # Only the ratio of the two weights changes a fused ranking, so BM25's stays 1.
 DENSE_WEIGHTS = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 3.0)
+# The best-sentence re-fusion of hybrid's top rows, tried at the chosen dense weight (0: off).
+SENTENCE_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 OVERLAP_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
 RANK_PENALTIES = (0.0, 0.005, 0.01, 0.02, 0.04, 0.08)
 KIND_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
@@ -40,6 +42,7 @@ MAX_ANSWERS_LOST = 0.02
 @dataclass(frozen=True)
 class FusionTrial:
     dense_weight: float
+    sentence_weight: float
     questions_dev_ndcg10: float
     scifact_train_ndcg10: float
 
@@ -92,14 +95,22 @@ def tune(bench: Path = BENCH, backend: str = AUTO, progress: bool = True) -> Tun
     scifact_retriever = Retriever(store, embedder)
     scifact_rank = document_ranker(store, scifact_retriever)
 
-    fusion = []
-    for weight in tqdm(DENSE_WEIGHTS, desc="fusion weights", disable=not progress):
-        qa.retriever.weights = scifact_retriever.weights = (weight, BM25_WEIGHT)
+    def trial(dense_weight: float, sentence_weight: float) -> FusionTrial:
+        for retriever in (qa.retriever, scifact_retriever):
+            retriever.weights, retriever.sentence_weight = (dense_weight, BM25_WEIGHT), sentence_weight
         rankings = {q.qid: rank(q.question, "hybrid", 10) for q in dev}
         scifact_rankings = {qid: scifact_rank(text, "hybrid", 100) for qid, text in scifact.queries.items()}
-        fusion.append(FusionTrial(weight, evaluate(qrels, rankings).means["nDCG@10"],
-                                  evaluate(scifact.qrels, scifact_rankings, success_at=()).means["nDCG@10"]))
-    best_fusion = _best(fusion, lambda t: t.objective, lambda t: t.dense_weight == DENSE_WEIGHT)
+        return FusionTrial(dense_weight, sentence_weight, evaluate(qrels, rankings).means["nDCG@10"],
+                           evaluate(scifact.qrels, scifact_rankings, success_at=()).means["nDCG@10"])
+
+    # Two steps: the dense weight of the plain fusion, then the sentence re-fusion on top of it.
+    fusion = [trial(weight, 0.0) for weight in tqdm(DENSE_WEIGHTS, desc="fusion weights", disable=not progress)]
+    best_dense = _best(fusion, lambda t: t.objective, lambda t: t.dense_weight == DENSE_WEIGHT).dense_weight
+    fusion += [trial(best_dense, weight) for weight in tqdm(SENTENCE_WEIGHTS[1:], desc="sentence weights",
+                                                            disable=not progress)]
+    best_fusion = _best([t for t in fusion if t.dense_weight == best_dense], lambda t: t.objective,
+                        lambda t: t.sentence_weight == SENTENCE_WEIGHT)
+    qa.retriever.sentence_weight = best_fusion.sentence_weight
 
     qa.retriever.weights = (best_fusion.dense_weight, BM25_WEIGHT)
     unanswerable = [q for q in load_questions("dev") if not q.answerable]
@@ -123,7 +134,8 @@ def tune(bench: Path = BENCH, backend: str = AUTO, progress: bool = True) -> Tun
     settings = {"questions_index": qa.store.location, "questions_dev": len(dev), "scifact_train": len(scifact.queries),
                 "questions_dev_unanswerable": len(unanswerable), "backend": qa.embedder.backend,
                 "bm25_weight": BM25_WEIGHT, "max_answers_lost": MAX_ANSWERS_LOST,
-                "current": {"dense_weight": DENSE_WEIGHT, "overlap": OVERLAP_WEIGHT, "rank_penalty": RANK_PENALTY,
+                "current": {"dense_weight": DENSE_WEIGHT, "sentence_weight": SENTENCE_WEIGHT, "overlap": OVERLAP_WEIGHT,
+                            "rank_penalty": RANK_PENALTY,
                             "kind": KIND_WEIGHT, "min_score": MIN_SCORE}}
     return Tuning(tuple(fusion), tuple(answer), best_fusion, best_answer, thresholds, best_threshold, settings)
 
@@ -148,10 +160,11 @@ def _threshold_trials(weights: AnswerWeights, answerable, unanswerable, candidat
 
 def print_tuning(tuning: Tuning, path: Path) -> None:
     print(f"fusion (BM25 weight {BM25_WEIGHT}): nDCG@10 on the dev splits")
-    print("dense weight  questions dev  SciFact train  mean")
+    print("dense weight  sentence weight  questions dev  SciFact train  mean")
     for trial in tuning.fusion:
         mark = "  <- chosen" if trial == tuning.best_fusion else ""
-        print(f"{trial.dense_weight:12.2f}  {trial.questions_dev_ndcg10:13.3f}  {trial.scifact_train_ndcg10:13.3f}"
+        print(f"{trial.dense_weight:12.2f}  {trial.sentence_weight:15.2f}  {trial.questions_dev_ndcg10:13.3f}"
+              f"  {trial.scifact_train_ndcg10:13.3f}"
               f"  {trial.objective:.3f}{mark}")
     print(f"\nanswer weights: answer accuracy on questions dev (hybrid, dense weight {tuning.best_fusion.dense_weight})")
     best = tuning.best_answer
