@@ -221,6 +221,9 @@ def _index(args) -> int:
         return 0
     if not args.paths:
         raise ValueError("name at least one file or folder to index (or pass --repair)")
+    from ingest.chunker import check_chunking
+
+    check_chunking(args.max_tokens, args.overlap)   # before the model loads or the folder is claimed
     if args.ray is not None and not engine:
         raise ValueError("--ray writes to a vector database: pass --index qdrant://HOST:6333/NAME or "
                          "--index qdrant+local:PATH (a folder index is built in one process)")
