@@ -14,9 +14,11 @@ _COUNT_BATCH = 512
 # off unseen; fewer than 8 tokens hold no fact. Repeating more than a few sentences only copies text.
 MIN_TOKENS, MAX_TOKENS = 8, 512
 MAX_OVERLAP_SENTENCES = 8
-# A section this small (a heading over one line) is packed with its tiny neighbours: 60,000
-# headings over a sentence each gave 60,000 passages before.
+# In a document with more than _MANY_TINY_SECTIONS sections this small (a heading over a line),
+# each run of them is packed into passages together: 60,000 headings over a sentence each gave
+# 60,000 passages before. A document with fewer keeps every section's own passages and label.
 _TINY_SECTION_SHARE = 8
+_MANY_TINY_SECTIONS = 100
 _PATH_SEPARATOR = " > "
 
 
@@ -85,10 +87,12 @@ class Chunker:
 
     def _merge_tiny(self, document: Document, sentences_by_region: list[tuple[Span, list[tuple[Span, int]]]]
                     ) -> list[tuple[str, list[tuple[Span, int]]]]:
-        """Runs of tiny sections on one page as one region each, up to a passage's budget, labelled
+        """In a document of many tiny sections, runs of them on one page as one region each, up to a passage's budget, labelled
         with the heading path they share; any other section stays a region of its own. A run's
         sentences are split again over all of it, so the headings between its sections count too."""
         tiny = max(1, self.max_tokens // _TINY_SECTION_SHARE)
+        if sum(sum(count for _, count in sentences) < tiny for _, sentences in sentences_by_region) <= _MANY_TINY_SECTIONS:
+            return [(region.label, sentences) for region, sentences in sentences_by_region]
         # (covered span, its sentences or None for a run of several sections, tokens)
         runs: list[tuple[Span, list[tuple[Span, int]] | None, int]] = []
         run_page, run_open = None, False

@@ -267,3 +267,62 @@ def test_sixty_thousand_headings_do_not_give_sixty_thousand_passages(tmp_path):
 def test_chunking_settings_out_of_range_are_refused_naming_the_range(max_tokens, overlap, expected):
     with pytest.raises(ValueError, match=expected):
         Chunker(max_tokens=max_tokens, overlap_sentences=overlap)
+
+
+def _pdf(page_count: int, stream: bytes) -> bytes:
+    """A PDF of ``page_count`` pages that all draw the one Flate-compressed content ``stream``."""
+    import zlib
+
+    packed = zlib.compress(stream, 9)
+    kids = b" ".join(b"%d 0 R" % (5 + i) for i in range(page_count))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % page_count,
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream"]
+    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+                b"/Contents 4 0 R >>"] * page_count
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_a_pdf_content_stream_bomb_is_refused_within_the_memory_and_time_bounds(tmp_path):
+    line = b"BT /F1 12 Tf 72 720 Td (" + b"A" * 200 + b") Tj ET\n"
+    bomb = tmp_path / "bomb.pdf"
+    bomb.write_bytes(_pdf(1, line * (160 * 1024 * 1024 // len(line))))   # 160 MB of text objects
+    assert bomb.stat().st_size < 1024 * 1024
+    script = f"""
+import resource, sys, time
+sys.path.insert(0, {str(REPO)!r})
+from ingest.loader import DocumentLoader
+baseline_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+loader = DocumentLoader()
+started = time.perf_counter()
+documents = list(loader([{str(bomb)!r}]))
+elapsed = time.perf_counter() - started
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+print(len(documents), round(elapsed), peak_mb - baseline_mb, worker_mb)
+print(*[w.reason for w in loader.warnings], sep="\\n")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    numbers, *reasons = result.stdout.splitlines()
+    documents, elapsed, caller_mb, worker_mb = map(int, numbers.split())
+    assert documents == 0 and len(reasons) == 1 and "needs over 768 MB of memory" in reasons[0], reasons
+    assert caller_mb < 100, f"the caller grew by {caller_mb} MB"
+    assert worker_mb < 800 and elapsed < 60, (worker_mb, elapsed)
+
+
+def test_a_pdf_past_the_page_cap_keeps_the_first_pages_and_says_so(tmp_path):
+    from ingest.formats import pdf
+
+    many = tmp_path / "many.pdf"
+    many.write_bytes(_pdf(pdf.MAX_PAGES + 10, b"BT /F1 12 Tf 72 720 Td (Every page says the same.) Tj ET\n"))
+    documents, warnings = _load([many])
+    assert len(documents[0].pages) == pdf.MAX_PAGES
+    assert [w.reason for w in warnings] == [f"only the first {pdf.MAX_PAGES:,} of {pdf.MAX_PAGES + 10:,} pages are indexed"]
