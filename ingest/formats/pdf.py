@@ -144,6 +144,9 @@ def _serve() -> None:
             reply = {"document": asdict(parse_here(data))}
         except NotParsed as reason:
             reply = {"skipped": str(reason)}
+        except MemoryError:
+            reply = {"skipped": f"skipped: reading the PDF needs over {WORKER_MEMORY_BYTES // MB} MB of memory "
+                                "(a content-stream bomb?)"}
         except Exception as error:  # a PDFium failure on one file must not end the worker
             reply = {"skipped": f"skipped: could not parse ({type(error).__name__}: {' '.join(str(error).split())[:120]})"}
         body = json.dumps(reply).encode()
