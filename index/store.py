@@ -59,6 +59,9 @@ _POINTER_NAME = re.compile(r"^\.CURRENT\.[0-9a-f]{8}$")
 _VERSION_FILES = ("manifest.json", "passages.sqlite", "dense.faiss", "bm25")
 # Inside an index folder: models exported for a backend (OpenVINO), shared by every version.
 MODEL_EXPORTS = "models"
+# Files up to this size are checked against their checksum on every open (16 MB hash in about 30 ms);
+# larger ones by their size, and in full by `qa check`.
+SMALL_FILE_BYTES = 16 * 1024 * 1024
 
 
 class IndexStoreError(Exception):
@@ -85,8 +88,29 @@ class DiskFull(IndexStoreError):
     pass
 
 
+class LinkInIndex(IndexStoreError):
+    """A symbolic link inside an index folder: docqa would read or write through it, outside the folder."""
+
+
 def _rebuild_hint(root: Path) -> str:
     return f"rebuild it: qa index PATH... --index {root} --rebuild"
+
+
+def _repair_hint(root: Path) -> str:
+    return f"run: qa index --repair --index {root} (or {_rebuild_hint(root)})"
+
+
+def refuse_links(root: Path, version: Path | None = None) -> None:
+    """``LinkInIndex`` for a symbolic link among the index folder's entries or a version's files: a
+    linked ``embeddings.sqlite`` was written through into a foreign database. ``root`` itself may be one."""
+    root = Path(root)
+    entries = list(root.iterdir()) if root.is_dir() else []
+    if version is not None and version.is_dir() and not version.is_symlink():
+        entries += list(version.rglob("*"))
+    for entry in entries:
+        if entry.is_symlink():
+            raise LinkInIndex(f"{entry} is a symbolic link; an index folder may hold none (docqa would write "
+                              f"through it, outside {root}): remove it, or {_rebuild_hint(root)}")
 
 
 @dataclass(frozen=True)
@@ -100,7 +124,9 @@ class Manifest:
     passages: int = 0
     format_version: int = FORMAT_VERSION
     created: str = ""
+    # sha256 and size in bytes of each file of the version, by its path inside it ("bm25/vocab.index.json").
     checksums: dict = field(default_factory=dict)
+    sizes: dict = field(default_factory=dict)
     # sha256 of each file the documents came from: unchanged files are not read again.
     files: dict = field(default_factory=dict)
 
@@ -239,6 +265,7 @@ def repair(root: Path) -> Path:
 def claim_index_folder(root: Path) -> None:
     """Make ``root`` a docqa index folder, refusing a folder of someone else's files."""
     root = Path(root)
+    refuse_links(root)
     if (root / MARKER).exists():
         return
     if root.exists():
@@ -284,7 +311,10 @@ class IndexStore:
         self.version = version
         # One connection serves every thread; SQLite calls on it are serialised here.
         self._db_lock = threading.Lock()
+        refuse_links(root, version)
         self.manifest = Manifest.read(version / "manifest.json")
+        for problem in verify_files(version, self.manifest, SMALL_FILE_BYTES):
+            raise IndexCorrupt(problem)
         # Loaded now, not lazily: a later build may delete this version's files.
         self.db = self._open_passages(version / "passages.sqlite")
         self.dense = self.lexical = self.sentences = None
@@ -313,7 +343,7 @@ class IndexStore:
         raise AssertionError("unreachable")
 
     def _corrupt(self, path: Path, problem: str) -> IndexCorrupt:
-        return IndexCorrupt(f"{path} {problem}; {_rebuild_hint(self.root)}")
+        return IndexCorrupt(f"{path} {problem}; {_repair_hint(self.root)}")
 
     def _open_passages(self, path: Path) -> sqlite3.Connection:
         if not path.is_file():
@@ -353,7 +383,7 @@ class IndexStore:
     def _load_sentences(self, folder: Path) -> SentenceVectors | None:
         try:
             sentences = SentenceVectors.load(folder)
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, EOFError) as error:
             raise self._corrupt(folder / "sentences.npy", f"is damaged ({type(error).__name__})") from None
         if sentences is not None and (len(sentences.counts) != self.manifest.passages or (sentences.counts < 0).any()
                                       or sentences.vectors.shape[0] != int(sentences.counts.sum())):
@@ -527,8 +557,10 @@ def write_version(root: Path, manifest: Manifest, documents: Sequence[Document],
             db.commit()
         finally:
             db.close()
-        checksums = {"dense.faiss": file_digest(staging / "dense.faiss")}
-        complete = Manifest(**{**asdict(manifest), "passages": len(passages), "checksums": checksums})
+        written = {path.relative_to(staging).as_posix(): path for path in sorted(staging.rglob("*")) if path.is_file()}
+        checksums = {name: file_digest(path) for name, path in written.items()}
+        sizes = {name: path.stat().st_size for name, path in written.items()}
+        complete = Manifest(**{**asdict(manifest), "passages": len(passages), "checksums": checksums, "sizes": sizes})
         (staging / "manifest.json").write_text(json.dumps(asdict(complete), indent=2, ensure_ascii=False))
         _fsync_tree(staging)
         version = root / name
@@ -542,6 +574,51 @@ def write_version(root: Path, manifest: Manifest, documents: Sequence[Document],
     _point_current_at(root, name)
     remove_stale_versions(root)
     return version
+
+
+def verify_files(version: Path, manifest: Manifest, hash_up_to: int | None = None) -> list[str]:
+    """One line per file of ``version`` that is missing, of another size or another checksum than
+    the manifest records, each naming the file and the fix; files over ``hash_up_to`` bytes are
+    checked by size only (``None``: every file in full, as ``qa check`` does).
+
+    A version built before sizes were recorded has only ``dense.faiss``'s checksum, checked on load.
+    """
+    root = version.parent
+    problems = []
+    for name, size in sorted(manifest.sizes.items()):
+        path = version / name
+        try:
+            actual = path.stat().st_size
+        except FileNotFoundError:
+            problems.append(f"{path} is missing; {_repair_hint(root)}")
+            continue
+        if actual != size:
+            problems.append(f"{path} does not match its checksum in the manifest ({actual:,} bytes, {size:,} "
+                            f"recorded: truncated or altered); {_repair_hint(root)}")
+        elif (hash_up_to is None or size <= hash_up_to) and file_digest(path) != manifest.checksums.get(name):
+            problems.append(f"{path} does not match its checksum in the manifest (altered); {_repair_hint(root)}")
+    return problems
+
+
+def check_index(root: str | Path) -> tuple[Path, list[str]]:
+    """The live version of ``root`` and one line per problem in it: links, files that differ from
+    their checksums (every byte of every file is read), rows that disagree with the manifest."""
+    root = Path(root)
+    version = current_version(root)
+    if version is None:
+        raise IndexNotFound(f"no docqa index at {root}; build one with: qa index PATH --index {root}")
+    refuse_links(root, version)
+    manifest = Manifest.read(version / "manifest.json")
+    if not manifest.sizes:
+        return version, [f"{version} was built before docqa recorded a checksum of every file; "
+                         f"{_rebuild_hint(root)} to make it checkable"]
+    problems = verify_files(version, manifest)
+    if not problems:
+        try:
+            IndexStore(root, version).close()
+        except IndexStoreError as error:
+            problems.append(str(error))
+    return version, problems
 
 
 def _point_current_at(root: Path, name: str) -> None:

@@ -10,6 +10,30 @@ TokenCounter = Callable[[Sequence[str]], list[int]]
 # No model token covers more than a few characters of prose; windows this long always need cutting.
 _MAX_CHARS_PER_TOKEN = 6
 _COUNT_BATCH = 512
+# Passages past the model's input (256 word pieces for MiniLM, 512 for BERT-sized models) are cut
+# off unseen; fewer than 8 tokens hold no fact. Repeating more than a few sentences only copies text.
+MIN_TOKENS, MAX_TOKENS = 8, 512
+MAX_OVERLAP_SENTENCES = 8
+# In a document with more than _MANY_TINY_SECTIONS sections this small (a heading over a line),
+# each run of them is packed into passages together: 60,000 headings over a sentence each gave
+# 60,000 passages before. A document with fewer keeps every section's own passages and label.
+_TINY_SECTION_SHARE = 8
+_MANY_TINY_SECTIONS = 100
+_PATH_SEPARATOR = " > "
+
+
+def check_chunking(max_tokens: int, overlap_sentences: int) -> None:
+    """``ValueError`` naming the valid range for a passage size or overlap out of it.
+
+    >>> check_chunking(200, 1000)
+    Traceback (most recent call last):
+    ValueError: overlap must be from 0 to 8 sentences (qa index --overlap), not 1000
+    """
+    if not MIN_TOKENS <= max_tokens <= MAX_TOKENS:
+        raise ValueError(f"max_tokens must be from {MIN_TOKENS} to {MAX_TOKENS} (qa index --max-tokens), not {max_tokens}")
+    if not 0 <= overlap_sentences <= MAX_OVERLAP_SENTENCES:
+        raise ValueError(f"overlap must be from 0 to {MAX_OVERLAP_SENTENCES} sentences (qa index --overlap), "
+                         f"not {overlap_sentences}")
 
 
 def approximate_token_counts(texts: Sequence[str]) -> list[int]:
@@ -33,10 +57,9 @@ class Chunker:
 
     def __init__(self, max_tokens: int = 200, overlap_sentences: int = 1,
                  count_tokens: TokenCounter | None = None):
-        if max_tokens < 8:
-            raise ValueError("max_tokens must be at least 8")
+        check_chunking(max_tokens, overlap_sentences)
         self.max_tokens = max_tokens
-        self.overlap_sentences = max(0, overlap_sentences)
+        self.overlap_sentences = overlap_sentences
         self.count_tokens = count_tokens or approximate_token_counts
 
     @property
@@ -47,7 +70,7 @@ class Chunker:
         regions = _split_at_pages(document.sections or (Span(0, len(document.text), ""),), document.pages)
         sentences_by_region = [(region, self._sentences(document.text, region)) for region in regions]
         passages: list[Passage] = []
-        for region, sentences in sentences_by_region:
+        for label, sentences in self._merge_tiny(document, sentences_by_region):
             for start, end in self._pack(sentences):
                 passages.append(Passage(
                     passage_id=f"{document.doc_id}:{len(passages)}",
@@ -56,11 +79,35 @@ class Chunker:
                     start=start,
                     end=end,
                     text=document.text[start:end],
-                    section=region.label,
+                    section=label,
                     urls=document.urls_between(start, end),
                     page=document.page_at(start),
                 ))
         return passages
+
+    def _merge_tiny(self, document: Document, sentences_by_region: list[tuple[Span, list[tuple[Span, int]]]]
+                    ) -> list[tuple[str, list[tuple[Span, int]]]]:
+        """In a document of many tiny sections, runs of them on one page as one region each, up to a passage's budget, labelled
+        with the heading path they share; any other section stays a region of its own. A run's
+        sentences are split again over all of it, so the headings between its sections count too."""
+        tiny = max(1, self.max_tokens // _TINY_SECTION_SHARE)
+        if sum(sum(count for _, count in sentences) < tiny for _, sentences in sentences_by_region) <= _MANY_TINY_SECTIONS:
+            return [(region.label, sentences) for region, sentences in sentences_by_region]
+        # (covered span, its sentences or None for a run of several sections, tokens)
+        runs: list[tuple[Span, list[tuple[Span, int]] | None, int]] = []
+        run_page, run_open = None, False
+        for region, sentences in sentences_by_region:
+            tokens = sum(count for _, count in sentences)
+            page = document.page_at(region.start)
+            if tokens < tiny and run_open and run_page == page and runs[-1][2] + tokens < self.max_tokens:
+                covered, _, run_tokens = runs[-1]
+                runs[-1] = (Span(covered.start, region.end, _shared_path(covered.label, region.label)), None,
+                            run_tokens + tokens + 1)   # + 1 for the heading between
+                continue
+            runs.append((region, sentences, tokens))
+            run_page, run_open = page, tokens < tiny
+        return [(covered.label, self._sentences(document.text, covered) if sentences is None else sentences)
+                for covered, sentences, _ in runs]
 
     def _sentences(self, text: str, region: Span) -> list[tuple[Span, int]]:
         spans = [window for sentence in split_sentences(text, region.start, region.end)
@@ -133,6 +180,16 @@ class Chunker:
                 break
             first = max(first + 1, last - self.overlap_sentences)
         return windows
+
+
+def _shared_path(first: str, second: str) -> str:
+    """The heading path two section labels share: ``A > B`` and ``A > C`` share ``A``."""
+    shared = []
+    for left, right in zip(first.split(_PATH_SEPARATOR), second.split(_PATH_SEPARATOR)):
+        if left != right:
+            break
+        shared.append(left)
+    return _PATH_SEPARATOR.join(shared)
 
 
 def _split_at_pages(regions: Sequence[Span], pages: Sequence[Span]) -> tuple[Span, ...]:

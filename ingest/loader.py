@@ -11,7 +11,7 @@ from typing import Callable, Iterable, Iterator
 from ingest.formats import BY_NAME, NotParsed, ParsedDocument, format_of_bytes, format_of_text
 from ingest.formats.wikitext import is_redirect
 from ingest.mediawiki_dump import DEFAULT_MAX_DUMP_BYTES, DumpTruncated, is_mediawiki_dump, iter_dump_pages
-from ingest.reader import DEFAULT_MAX_BYTES, UnreadableFile, decode_text, file_digest, read_bytes
+from ingest.reader import DEFAULT_MAX_BYTES, UnreadableFile, check_size, decode_text, file_digest, read_bytes
 from ingest.types import Document, IngestWarning, document_key
 
 log = logging.getLogger("docqa.ingest")
@@ -81,6 +81,11 @@ def _walk(folder: Path, warn: Warn) -> Iterator[Path]:
         yield target
 
 
+def _may_be_dump(path: Path) -> bool:
+    """A MediaWiki dump may be any size: its pages are read one at a time, each within the limit."""
+    return path.suffix in {".bz2", ".xml"}
+
+
 class DocumentLoader:
     """Load documents from files and folders; a bad file is a one-line warning, never a crash.
 
@@ -115,6 +120,15 @@ class DocumentLoader:
 
     def __call__(self, paths: Iterable[str | Path]) -> Iterator[Document]:
         for path in iter_files(paths, warn=self._warn):
+            if not _may_be_dump(path):
+                # Before the hash: a 20 GB file cost 40 s of hashing on every run only to be refused.
+                try:
+                    check_size(path, self.max_bytes)
+                except UnreadableFile as error:
+                    self._warn(path, str(error))
+                    continue
+                except OSError:
+                    pass  # _load_file says why it cannot be read
             try:
                 digest = self.file_digests[str(path)] = file_digest(path)
             except OSError:
@@ -138,7 +152,7 @@ class DocumentLoader:
         log.warning(str(warning))
 
     def _load_file(self, path: Path) -> Iterator[Document]:
-        if path.suffix in {".bz2", ".xml"}:
+        if _may_be_dump(path):
             try:
                 dump = is_mediawiki_dump(path)
             except DumpTruncated as error:

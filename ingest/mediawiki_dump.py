@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from ingest.reader import MB
+
 # A whole dump may be large (enwiki pieces run to tens of GB); the cap only stops a bomb.
 DEFAULT_MAX_DUMP_BYTES = 64 * 1024 ** 3
 
@@ -108,7 +110,7 @@ def _page(element: ET.Element, max_page_bytes: int) -> DumpPage:
     size = len(text.encode("utf-8", errors="replace"))
     if size > max_page_bytes:
         return DumpPage(title, int(namespace), "",
-                        f"{size / 1e6:.1f} MB of wikitext is over the {max_page_bytes / 1e6:.0f} MB limit per page")
+                        f"{size / MB:.1f} MB of wikitext is over the {max_page_bytes / MB:g} MB limit per page")
     return DumpPage(title, int(namespace), text)
 
 

@@ -5,7 +5,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+MB = 1024 * 1024
+DEFAULT_MAX_BYTES = 20 * MB
 _BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x7fELF", b"\x1f\x8b", b"BZh")
 
 
@@ -36,15 +37,21 @@ def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> RawText:
 def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """A file's bytes, or ``UnreadableFile`` with the reason: too big, not readable, a folder."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise UnreadableFile(f"skipped: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit per file")
+        check_size(path, max_bytes)
         data = path.read_bytes()
     except PermissionError:
         raise UnreadableFile("skipped: cannot read: permission denied") from None
     except IsADirectoryError:
         raise UnreadableFile("skipped: a folder, not a file") from None
     return data
+
+
+def check_size(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    """``UnreadableFile`` for a file over ``max_bytes``, judged from its size alone: nothing is read.
+    Sizes are in MB of 1024 * 1024 bytes, so the default limit reads "20 MB", as documented."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise UnreadableFile(f"skipped: {size / MB:.1f} MB is over the {max_bytes / MB:g} MB limit per file")
 
 
 def decode_text(data: bytes) -> RawText:

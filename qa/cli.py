@@ -201,6 +201,11 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("--allow-download", action="store_true", help=download_help)
     stats.set_defaults(run=_stats, backend=AUTO)
 
+    check = commands.add_parser("check", help="read every file of an index and compare it with the checksums "
+                                              "recorded when it was built")
+    check.add_argument("--index", default=str(default_index_dir()), help="index folder (default: %(default)s)")
+    check.set_defaults(run=_check)
+
     serve = commands.add_parser("serve", help="serve the REST API (FastAPI; docs at /docs)")
     serve.add_argument("--index", default=None, help="index folder (default: the bundled corpus index)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s, this machine only; "
@@ -264,6 +269,9 @@ def _index(args) -> int:
         return 0
     if not args.paths:
         raise ValueError("name at least one file or folder to index (or pass --repair)")
+    from ingest.chunker import check_chunking
+
+    check_chunking(args.max_tokens, args.overlap)   # before the model loads or the folder is claimed
     if args.ray is not None and not engine:
         raise ValueError("--ray writes to a vector database: pass --index qdrant://HOST:6333/NAME or "
                          "--index qdrant+local:PATH (a folder index is built in one process)")
@@ -359,6 +367,21 @@ def format_answer(answer) -> str:
 
 def _where(citation) -> str:
     return f"{citation.source}, page {citation.page}" if citation.page is not None else citation.source
+
+
+def _check(args) -> int:
+    from index.store import check_index
+    from index.stores import is_engine
+
+    if is_engine(args.index):
+        raise ValueError("qa check reads an index folder; a vector database checks its own storage")
+    version, problems = check_index(args.index)
+    for problem in problems:
+        print(terminal_safe(f"error: {problem}"), file=sys.stderr)
+    if problems:
+        return 1
+    print(terminal_safe(f"{version}: every file matches its checksum in the manifest"))
+    return 0
 
 
 def _stats(args) -> int:

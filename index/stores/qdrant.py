@@ -791,7 +791,7 @@ class Builder:
         metadata = {**asdict(manifest), "bm25": {"k1": BM25_K1, "b": BM25_B, "average_length": max(1.0, average),
                                                  "stopwords": STOPWORDS, "stemmer": STEMMER_LANGUAGE,
                                                  "term_index": "blake2b-32"}}
-        for name in ("documents", "files", "checksums", "passages"):
+        for name in ("documents", "files", "checksums", "sizes", "passages"):
             metadata.pop(name)
         cluster = dict(shard_number=self.where.shards, replication_factor=self.where.replicas)
         self.client.create_collection(

@@ -103,15 +103,29 @@ def _rewrite_manifest(index_dir, change):
     path.write_bytes(change(path.read_bytes()))
 
 
+def _built_before_file_checksums(index_dir):
+    """The manifest as docqa wrote it before it recorded every file: the checks behind the checksums."""
+    path = _live(index_dir) / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["checksums"] = {"dense.faiss": manifest["checksums"]["dense.faiss"]}
+    del manifest["sizes"]
+    path.write_text(json.dumps(manifest))
+
+
 @pytest.mark.parametrize("damage, expected", [
     (lambda ix: (_live(ix) / "dense.faiss").write_bytes((_live(ix) / "dense.faiss").read_bytes()[:1000]), "dense.faiss does not match its checksum"),
     (lambda ix: (_live(ix) / "passages.sqlite").unlink(), "lacks passages.sqlite"),
-    (lambda ix: (_live(ix) / "passages.sqlite").write_bytes(b"garbage" * 500), "passages.sqlite is damaged"),
+    (lambda ix: (_live(ix) / "passages.sqlite").write_bytes(b"garbage" * 500), "passages.sqlite does not match its checksum"),
+    (lambda ix: (_built_before_file_checksums(ix), (_live(ix) / "passages.sqlite").write_bytes(b"garbage" * 500)),
+     "passages.sqlite is damaged"),
     (lambda ix: _rewrite_manifest(ix, lambda _: b"[]"), "holds no manifest"),
     (lambda ix: _rewrite_manifest(ix, lambda _: b"{}"), "holds no manifest"),
     (lambda ix: _rewrite_manifest(ix, lambda _: b"\xff\xfe\x00garbage"), "is not valid JSON"),
     (lambda ix: shutil.rmtree(_live(ix) / "bm25"), "lacks bm25"),
     (lambda ix: sqlite3.connect(_live(ix) / "passages.sqlite").executescript("DELETE FROM passages WHERE row > 3"),
+     "passages.sqlite does not match its checksum"),
+    (lambda ix: (_built_before_file_checksums(ix),
+                 sqlite3.connect(_live(ix) / "passages.sqlite").executescript("DELETE FROM passages WHERE row > 3")),
      "passages.sqlite holds 4 passages"),
 ])
 def test_damaged_index_files_give_one_line_errors_naming_file_and_fix(seed_index_copy, damage, expected, capsys):
@@ -130,6 +144,7 @@ def _swap_dense(index_dir, vectors, keep_checksum=False):
     faiss.write_index(flat, str(version / "dense.faiss"))
     manifest = json.loads((version / "manifest.json").read_text())
     manifest["checksums"]["dense.faiss"] = file_digest(version / "dense.faiss")
+    manifest["sizes"]["dense.faiss"] = (version / "dense.faiss").stat().st_size
     (version / "manifest.json").write_text(json.dumps(manifest))
 
 
@@ -188,3 +203,62 @@ def test_closed_store_releases_its_files(seed_index_copy, embedder):
     qa = QA(IndexStore.open(seed_index_copy), embedder)
     qa.close()
     assert qa.store.dense is None and qa.store.lexical is None
+
+
+def _flip_middle_byte(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _one_line_error(capsys):
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_a_linked_embedding_cache_is_refused_and_the_foreign_database_left_alone(seed_index_copy, tmp_path, capsys):
+    foreign = tmp_path / "foreign.sqlite"
+    sqlite3.connect(foreign).executescript("CREATE TABLE accounts (name TEXT); INSERT INTO accounts VALUES ('alice');")
+    before = foreign.read_bytes()
+    (seed_index_copy / "embeddings.sqlite").unlink()
+    (seed_index_copy / "embeddings.sqlite").symlink_to(foreign)
+    note = _note(tmp_path / "notes", "new.txt", "New note\n\nThe gamma sensor was installed on Friday.")
+    assert cli(["index", str(note), "--index", str(seed_index_copy), "--quiet"]) == 2
+    err = _one_line_error(capsys)
+    assert "embeddings.sqlite is a symbolic link" in err
+    assert foreign.read_bytes() == before
+
+
+def test_a_linked_file_inside_a_version_is_refused_on_open(seed_index_copy, tmp_path, capsys):
+    passages = _live(seed_index_copy) / "passages.sqlite"
+    elsewhere = tmp_path / "elsewhere.sqlite"
+    shutil.copy(passages, elsewhere)
+    passages.unlink()
+    passages.symlink_to(elsewhere)
+    assert cli(["ask", "When was SenseTime founded?", "--index", str(seed_index_copy)]) == 2
+    assert "passages.sqlite is a symbolic link" in _one_line_error(capsys)
+
+
+@pytest.mark.parametrize("damage", [
+    lambda path: path.write_bytes(b""), _flip_middle_byte])
+@pytest.mark.parametrize("name", [
+    "sentences.npy", "sentence_counts.npy", "passages.sqlite", "bm25/data.csc.index.npy", "bm25/indices.csc.index.npy"])
+def test_an_emptied_or_flipped_index_file_is_refused_on_open_naming_it_and_the_repair(seed_index_copy, capsys, name, damage):
+    damage(_live(seed_index_copy) / name)
+    assert cli(["ask", "When was SenseTime founded?", "--index", str(seed_index_copy)]) == 2
+    err = _one_line_error(capsys)
+    assert f"{name} does not match its checksum" in err and "qa index --repair" in err
+
+
+def test_qa_check_reads_every_file_and_names_each_damaged_one(seed_index_copy, monkeypatch, capsys):
+    assert cli(["check", "--index", str(seed_index_copy)]) == 0
+    assert "every file matches its checksum" in capsys.readouterr().out
+    _flip_middle_byte(_live(seed_index_copy) / "sentences.npy")
+    _flip_middle_byte(_live(seed_index_copy) / "bm25/data.csc.index.npy")
+    monkeypatch.setattr(index.store, "SMALL_FILE_BYTES", 0)   # as if both were too big to hash on open
+    IndexStore.open(seed_index_copy).close()
+    assert cli(["check", "--index", str(seed_index_copy)]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2 and all("does not match its checksum" in line and "qa index --repair" in line for line in lines)
+    assert "bm25/data.csc.index.npy" in lines[0] and "sentences.npy" in lines[1]

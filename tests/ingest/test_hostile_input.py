@@ -58,7 +58,7 @@ def test_dump_page_over_the_size_limit_is_skipped_with_its_name(tmp_path):
     dump = tmp_path / "bomb.xml.bz2"
     dump.write_bytes(bz2.compress(_dump(pages)))
     assert dump.stat().st_size < 10_000
-    documents, warnings = _load([dump], max_bytes=1_000_000)
+    documents, warnings = _load([dump], max_bytes=1024 * 1024)
     assert {d.title for d in documents} == {"Article 1", "Article 2"}
     assert warnings[0].path.endswith("#Huge") and "over the 1 MB limit per page" in warnings[0].reason
 
@@ -195,3 +195,134 @@ def test_chunker_hard_wraps_a_word_longer_than_any_passage():
     passages = Chunker(max_tokens=50, count_tokens=lambda texts: [len(t) // 4 + 1 for t in texts])(document)
     assert all(p.text == text[p.start:p.end] for p in passages)
     assert max(len(p.text) for p in passages) <= 200 and len(passages) > 30_000 / 200
+
+
+def _docx_bomb(path: Path, unpacked_bytes: int) -> Path:
+    """A valid Word file whose document.xml unpacks to ``unpacked_bytes``: empty paragraphs, each
+    followed by a megabyte of whitespace, which deflate squeezes about a thousandfold."""
+    import io
+    import zipfile
+
+    import docx
+
+    buffer = io.BytesIO()
+    document = docx.Document()
+    document.add_paragraph("Bomb heading")
+    document.add_paragraph("The real text of the bomb.")
+    document.save(buffer)
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename != "word/document.xml":
+                bomb.writestr(item.filename, data)
+                continue
+            head, tail = data.split(b"</w:p>", 1)
+            with bomb.open("word/document.xml", "w", force_zip64=True) as member:
+                member.write(head + b"</w:p>")
+                block = b"<w:p/>" + b" " * ((1 << 20) - 6)
+                for _ in range(unpacked_bytes // len(block)):
+                    member.write(block)
+                member.write(tail)
+    return path
+
+
+def test_a_docx_zip_bomb_is_refused_in_bounded_time_with_one_line(tmp_path):
+    bomb = _docx_bomb(tmp_path / "bomb.docx", 400 * 1024 * 1024)
+    assert bomb.stat().st_size < 2 * 1024 * 1024
+    started = time.perf_counter()
+    documents, warnings = _load([bomb])
+    elapsed = time.perf_counter() - started
+    assert documents == []
+    assert len(warnings) == 1 and "\n" not in warnings[0].reason
+    assert "unpacks to over" in warnings[0].reason and "MB" in warnings[0].reason, warnings[0].reason
+    assert elapsed < 5, f"refusing the bomb took {elapsed:.1f} s"
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
+    sparse = tmp_path / "sparse.txt"
+    with open(sparse, "wb") as handle:
+        handle.truncate(8 * 1024 ** 3)   # 8 GB that take no disk
+    started = time.perf_counter()
+    documents, warnings = _load([sparse])
+    elapsed = time.perf_counter() - started
+    assert documents == []
+    assert [w.reason for w in warnings] == ["skipped: 8192.0 MB is over the 20 MB limit per file"]
+    assert elapsed < 1, f"the size check took {elapsed:.1f} s: the file was read before it"
+
+
+def test_sixty_thousand_headings_do_not_give_sixty_thousand_passages(tmp_path):
+    page = tmp_path / "headings.md"
+    page.write_text("# Many headings\n\n" + "".join(f"## Heading {n}\n\nFact {n}.\n\n" for n in range(60_000)))
+    documents, warnings = _load([page])
+    passages = Chunker()(documents[0])
+    assert len(passages) < 10_000, f"{len(passages)} passages for 60,000 tiny sections"
+    assert all(p.text == documents[0].text[p.start:p.end] for p in passages)
+    assert all(len(p.text.split()) <= 200 / 1.3 for p in passages)
+    assert any("Fact 59999." in p.text for p in passages)
+
+
+@pytest.mark.parametrize("max_tokens, overlap, expected", [
+    (200, -1, "overlap must be from 0 to"), (200, 1000, "overlap must be from 0 to"),
+    (100_000, 1, "max_tokens must be from 8 to"), (4, 1, "max_tokens must be from 8 to")])
+def test_chunking_settings_out_of_range_are_refused_naming_the_range(max_tokens, overlap, expected):
+    with pytest.raises(ValueError, match=expected):
+        Chunker(max_tokens=max_tokens, overlap_sentences=overlap)
+
+
+def _pdf(page_count: int, stream: bytes) -> bytes:
+    """A PDF of ``page_count`` pages that all draw the one Flate-compressed content ``stream``."""
+    import zlib
+
+    packed = zlib.compress(stream, 9)
+    kids = b" ".join(b"%d 0 R" % (5 + i) for i in range(page_count))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % page_count,
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream"]
+    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+                b"/Contents 4 0 R >>"] * page_count
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_a_pdf_content_stream_bomb_is_refused_within_the_memory_and_time_bounds(tmp_path):
+    line = b"BT /F1 12 Tf 72 720 Td (" + b"A" * 200 + b") Tj ET\n"
+    bomb = tmp_path / "bomb.pdf"
+    bomb.write_bytes(_pdf(1, line * (160 * 1024 * 1024 // len(line))))   # 160 MB of text objects
+    assert bomb.stat().st_size < 1024 * 1024
+    script = f"""
+import resource, sys, time
+sys.path.insert(0, {str(REPO)!r})
+from ingest.loader import DocumentLoader
+baseline_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+loader = DocumentLoader()
+started = time.perf_counter()
+documents = list(loader([{str(bomb)!r}]))
+elapsed = time.perf_counter() - started
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+print(len(documents), round(elapsed), peak_mb - baseline_mb, worker_mb)
+print(*[w.reason for w in loader.warnings], sep="\\n")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    numbers, *reasons = result.stdout.splitlines()
+    documents, elapsed, caller_mb, worker_mb = map(int, numbers.split())
+    assert documents == 0 and len(reasons) == 1 and "needs over 768 MB of memory" in reasons[0], reasons
+    assert caller_mb < 100, f"the caller grew by {caller_mb} MB"
+    assert worker_mb < 800 and elapsed < 60, (worker_mb, elapsed)
+
+
+def test_a_pdf_past_the_page_cap_keeps_the_first_pages_and_says_so(tmp_path):
+    from ingest.formats import pdf
+
+    many = tmp_path / "many.pdf"
+    many.write_bytes(_pdf(pdf.MAX_PAGES + 10, b"BT /F1 12 Tf 72 720 Td (Every page says the same.) Tj ET\n"))
+    documents, warnings = _load([many])
+    assert len(documents[0].pages) == pdf.MAX_PAGES
+    assert [w.reason for w in warnings] == [f"only the first {pdf.MAX_PAGES:,} of {pdf.MAX_PAGES + 10:,} pages are indexed"]

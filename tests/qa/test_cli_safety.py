@@ -174,3 +174,15 @@ def test_independent_questions_run_concurrently(seed_index, embedder, monkeypatc
     for thread in threads:
         thread.join(timeout=60)
     assert len(answers) == 2 and not both_inside.broken
+
+
+@pytest.mark.parametrize("option, value, expected", [
+    ("--overlap", "-1", "overlap must be from 0 to 8 sentences (qa index --overlap), not -1"),
+    ("--overlap", "1000", "overlap must be from 0 to 8 sentences (qa index --overlap), not 1000"),
+    ("--max-tokens", "100000", "max_tokens must be from 8 to 512 (qa index --max-tokens), not 100000")])
+def test_chunking_options_out_of_range_get_one_line_naming_the_range(tmp_path, capsys, option, value, expected):
+    note = tmp_path / "note.txt"
+    note.write_text("A note\n\nThe sensor was calibrated on Monday.")
+    assert cli(["index", str(note), "--index", str(tmp_path / "index"), "--quiet", option, value]) == 2
+    assert capsys.readouterr().err == f"error: {expected}\n"
+    assert not (tmp_path / "index").exists(), "refused before the index folder is made"
