@@ -6,7 +6,7 @@ from typing import Sequence
 import numpy as np
 
 from index.embedder import Embedder
-from index.fusion import BM25_WEIGHT, DENSE_WEIGHT, RERANK_DEPTH, SENTENCE_WEIGHT, reciprocal_rank_fusion
+from index.fusion import BM25_WEIGHT, DENSE_WEIGHT, RERANK_DEPTH, SENTENCE_WEIGHT, rrf_score
 from index.store import IndexStore, StoredPassage
 from ingest.urls import safe_url
 from qa.types import Citation, Hit
@@ -100,14 +100,19 @@ class Retriever:
         """``ranking``'s top ``RERANK_DEPTH`` re-fused with their order by best sentence; the rest follow,
         their scores scaled below the last re-fused one so scores still fall with rank."""
         head, tail = ranking[:RERANK_DEPTH], ranking[RERANK_DEPTH:]
-        labels = self.store.labels([row for row, _ in head])
-        best = []
+        # One read of the head's passages: an engine store fetches their sentence vectors with them.
+        stored = self.store.passages([row for row, _ in head])
+        # Cosines rounded to hundredths: near-ties (a sentence that overlapping passages share, or the
+        # thousandths by which backends differ) keep hybrid's order, so every store ranks alike.
+        best = {}
         for row, _ in head:
-            vectors = self.store.sentence_vectors(labels[row][0])
-            best.append((row, float((vectors.astype(np.float32) @ question_vector).max())
-                         if vectors is not None and len(vectors) else -1.0))
-        best.sort(key=lambda item: -item[1])
-        fused = reciprocal_rank_fusion((head, best), (1.0, self.sentence_weight))
+            vectors = self.store.sentence_vectors(stored[row].passage.passage_id)
+            best[row] = round(float((vectors.astype(np.float32) @ question_vector).max()), 2) \
+                if vectors is not None and len(vectors) else -1.0
+        by_sentence = {row: rank for rank, row in enumerate(sorted(best, key=lambda row: -best[row]), start=1)}
+        fused = [(row, rrf_score(position, 1.0) + rrf_score(by_sentence[row], self.sentence_weight), position)
+                 for position, (row, _) in enumerate(head, start=1)]
+        fused = [(row, score) for row, score, _ in sorted(fused, key=lambda item: (-item[1], item[2]))]
         if tail:
             scale = fused[-1][1] / tail[0][1] * 0.999 if tail[0][1] > 0 else 0.0
             fused += [(row, score * scale) for row, score in tail]
