@@ -27,7 +27,10 @@ from __future__ import annotations
 import atexit
 import base64
 import hashlib
+import json
 import os
+import pickle
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -54,7 +57,8 @@ from index.fusion import CANDIDATES, RRF_K
 from index.lexical import STEMMER_LANGUAGE, STOPWORDS, tokenize
 from index.sentence_vectors import passage_sentence_spans
 from index.store import (
-    FORMAT_VERSION, DocumentSummary, IndexMismatch, IndexNotFound, IndexStoreError, Manifest, NotAnIndex, StoredPassage,
+    FORMAT_VERSION, DocumentSummary, IndexCorrupt, IndexMismatch, IndexNotFound, IndexStoreError, Manifest, NotAnIndex,
+    StoredPassage,
     span_lists, spans_from_lists,
 )
 from ingest.chunker import Chunker
@@ -185,6 +189,11 @@ def _connect(location: QdrantLocation) -> QdrantClient:
                 raise BuildInProgress(f"{folder} is open in another process (a build, the UI or a server); "
                                       "Qdrant's local mode allows one at a time: wait for it, or use a Qdrant server") from None
             raise
+        except (ValueError, KeyError, TypeError, AttributeError, sqlite3.DatabaseError, pickle.UnpicklingError,
+                EOFError) as error:
+            # The local mode reads meta.json and unpickles every point of storage.sqlite on open.
+            raise IndexCorrupt(f"{_damaged_local_file(folder, error)}; remove {folder}, then rebuild it: "
+                               f"qa index PATH... --index {location.text} --rebuild") from None
     client = QdrantClient(url=location.url, api_key=os.environ.get("QDRANT_API_KEY") or None, timeout=60)
     try:
         client.get_collections()
@@ -193,6 +202,21 @@ def _connect(location: QdrantLocation) -> QdrantClient:
         raise EngineUnavailable(f"cannot reach Qdrant at {location.url} ({type(error).__name__}: "
                                 f"{' '.join(str(error).split())[:120]}); is the server running?") from None
     return client
+
+
+def _damaged_local_file(folder: Path, error: Exception) -> str:
+    """Which file of a local store the client could not read, and how it is wrong."""
+    if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
+        return f"{folder / 'meta.json'} is not valid JSON"
+    if isinstance(error, (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError)):
+        for storage in sorted(folder.rglob("storage.sqlite")):
+            try:
+                with sqlite3.connect(f"file:{storage}?mode=ro", uri=True) as db:
+                    db.execute("SELECT COUNT(*) FROM points").fetchone()
+            except sqlite3.DatabaseError:
+                return f"{storage} is damaged ({type(error).__name__})"
+        return f"a storage.sqlite under {folder} is damaged ({type(error).__name__})"
+    return f"{folder / 'meta.json'} is not a Qdrant local store's ({type(error).__name__})"
 
 
 def term_index(token: str) -> int:

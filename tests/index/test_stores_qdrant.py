@@ -259,3 +259,34 @@ def test_a_rebuild_drops_the_collection_only_when_it_writes(seed_corpus_copy, tm
         assert builder([seed_corpus_copy]).embedded == 24
     with open_store(location) as store:
         assert (store.manifest.model, store.count_documents(), store.count_passages()) == (other_model, 5, 24)
+
+
+@pytest.fixture(scope="module")
+def local_store_built(tmp_path_factory, embedder) -> Path:
+    folder = tmp_path_factory.mktemp("local-store") / "store"
+    with make_builder(f"qdrant+local:{folder}", progress=False, embedder=embedder) as builder:
+        builder([BUNDLED_CORPUS])
+    return folder
+
+
+def _write_random(path: Path) -> None:
+    path.write_bytes(os.urandom(path.stat().st_size or 4096))
+
+
+@pytest.mark.parametrize("damage, expected", [
+    (lambda folder: (folder / "meta.json").write_text("{not json"), "meta.json is not valid JSON"),
+    (lambda folder: (folder / "meta.json").write_text('{"mine": 1}'), "meta.json is not a Qdrant local store's"),
+    (lambda folder: _write_random(next(folder.rglob("storage.sqlite"))), "storage.sqlite is damaged"),
+])
+def test_a_damaged_local_store_is_one_line_naming_the_file(local_store_built, tmp_path, capsys, damage, expected):
+    import shutil
+
+    folder = tmp_path / "store"
+    shutil.copytree(local_store_built, folder)
+    damage(folder)
+    from qa.cli import main as cli
+
+    assert cli(["stats", "--index", f"qdrant+local:{folder}"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert expected in err and "--rebuild" in err, err
