@@ -307,6 +307,22 @@ def read_manifest(client: QdrantClient, location: QdrantLocation) -> Manifest | 
     return Manifest(**fields)
 
 
+def check_point_count(client: QdrantClient, location: QdrantLocation) -> None:
+    """``IndexCorrupt`` where a local store holds fewer passage points than its completely written
+    documents list: an emptied storage.sqlite showed 305 documents, 0 passages, and "nothing changed".
+    Local mode only: it holds small collections, and reading every document record costs little there."""
+    if location.path is None or not client.collection_exists(location.documents_collection):
+        return
+    listed = sum(int(r.payload.get("passages") or 0) for r in _scroll(client, location.documents_collection,
+                                                                       ["passages", "state"])
+                 if r.payload.get("state") == COMPLETE)
+    held = client.count(location.collection, exact=True).count
+    if held < listed:
+        raise IndexCorrupt(f"{location.path} holds {held:,} passages, but its documents list {listed:,} (its storage "
+                           f"was emptied or damaged); remove {location.path}, then rebuild it: "
+                           f"qa index PATH... --index {location.text} --rebuild")
+
+
 def _scroll(client: QdrantClient, collection: str, payload, scroll_filter=None, with_vectors=False) -> Iterator:
     offset = None
     while True:
@@ -346,6 +362,11 @@ class QdrantStore:
             manifest = read_manifest(self.client, location)
             if manifest is None:
                 raise not_found
+        except BaseException:
+            _release(location)
+            raise
+        try:
+            check_point_count(self.client, location)
         except BaseException:
             _release(location)
             raise
@@ -559,6 +580,7 @@ class Builder:
     def indexed(self) -> dict[str, IndexedDocument]:
         if self.manifest is None:
             return {}
+        check_point_count(self.client, self.where)
         fields = ["key", "doc_id", "path", "content_hash", "file_digest", "state"]
         return {p["key"]: IndexedDocument(*(p[f] for f in fields))
                 for p in (r.payload for r in _scroll(self.client, self.where.documents_collection, fields))}

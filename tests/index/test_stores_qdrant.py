@@ -290,3 +290,20 @@ def test_a_damaged_local_store_is_one_line_naming_the_file(local_store_built, tm
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     assert expected in err and "--rebuild" in err, err
+
+
+def test_an_emptied_local_storage_is_refused_not_answered_from(local_store_built, tmp_path, capsys):
+    import shutil
+    import sqlite3
+
+    folder = tmp_path / "store"
+    shutil.copytree(local_store_built, folder)
+    with sqlite3.connect(folder / "collection" / "docqa" / "storage.sqlite") as db:
+        db.execute("DELETE FROM points")
+    from qa.cli import main as cli
+
+    for command in (["stats"], ["index", str(BUNDLED_CORPUS), "--quiet"]):
+        assert cli([*command, "--index", f"qdrant+local:{folder}"]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+        assert "holds 0 passages, but its documents list" in err and "--rebuild" in err, err
