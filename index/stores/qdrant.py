@@ -27,7 +27,9 @@ from __future__ import annotations
 import atexit
 import base64
 import hashlib
+import json
 import os
+import pickle
 import shutil
 import sqlite3
 import tempfile
@@ -58,7 +60,8 @@ from index.fusion import CANDIDATES, RRF_K
 from index.lexical import STEMMER_LANGUAGE, STOPWORDS, tokenize
 from index.sentence_vectors import passage_sentence_spans
 from index.store import (
-    FORMAT_VERSION, DocumentSummary, IndexCorrupt, IndexMismatch, IndexNotFound, IndexStoreError, Manifest, NotAnIndex, StoredPassage,
+    FORMAT_VERSION, DocumentSummary, IndexCorrupt, IndexMismatch, IndexNotFound, IndexStoreError, Manifest, NotAnIndex,
+    StoredPassage,
     span_lists, spans_from_lists,
 )
 from ingest.chunker import Chunker
@@ -189,12 +192,11 @@ def _connect(location: QdrantLocation) -> QdrantClient:
                 raise BuildInProgress(f"{folder} is open in another process (a build, the UI or a server); "
                                       "Qdrant's local mode allows one at a time: wait for it, or use a Qdrant server") from None
             raise
-        except (sqlite3.DatabaseError, ValueError, KeyError, TypeError, AttributeError) as error:
-            # The client reads meta.json and every collection's storage.sqlite when it opens: a bad or
-            # foreign meta.json, or bytes that are no database, fail there with the library's own error.
-            raise IndexCorrupt(f"{folder} is damaged, Qdrant's local store cannot be read "
-                               f"({type(error).__name__}: {' '.join(str(error).split())[:80]}); move the folder "
-                               f"aside and rebuild: qa index PATH... --index qdrant+local:{folder}") from None
+        except (ValueError, KeyError, TypeError, AttributeError, sqlite3.DatabaseError, pickle.UnpicklingError,
+                EOFError) as error:
+            # The local mode reads meta.json and unpickles every point of storage.sqlite on open.
+            raise IndexCorrupt(f"{_damaged_local_file(folder, error)}; remove {folder}, then rebuild it: "
+                               f"qa index PATH... --index {location.text} --rebuild") from None
     client = QdrantClient(url=location.url, api_key=os.environ.get("QDRANT_API_KEY") or None, timeout=60)
     try:
         client.get_collections()
@@ -222,6 +224,21 @@ def _snapshot_client(folder: Path) -> tuple[QdrantClient, Path]:
     except BaseException:
         shutil.rmtree(copy, ignore_errors=True)
         raise
+
+
+def _damaged_local_file(folder: Path, error: Exception) -> str:
+    """Which file of a local store the client could not read, and how it is wrong."""
+    if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
+        return f"{folder / 'meta.json'} is not valid JSON"
+    if isinstance(error, (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError)):
+        for storage in sorted(folder.rglob("storage.sqlite")):
+            try:
+                with sqlite3.connect(f"file:{storage}?mode=ro", uri=True) as db:
+                    db.execute("SELECT COUNT(*) FROM points").fetchone()
+            except sqlite3.DatabaseError:
+                return f"{storage} is damaged ({type(error).__name__})"
+        return f"a storage.sqlite under {folder} is damaged ({type(error).__name__})"
+    return f"{folder / 'meta.json'} is not a Qdrant local store's ({type(error).__name__})"
 
 
 def term_index(token: str) -> int:

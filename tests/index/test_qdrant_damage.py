@@ -60,8 +60,10 @@ def test_an_emptied_storage_is_refused_on_open_and_on_build(store_copy, embedder
         assert store.count_passages() == 24
 
 
-@pytest.mark.parametrize("damage", ["random bytes", "bad meta.json", "foreign meta.json"])
-def test_unreadable_storage_is_one_line(store_copy, damage):
+@pytest.mark.parametrize("damage, named", [("random bytes", "storage.sqlite is damaged"),
+                                           ("bad meta.json", "meta.json is not valid JSON"),
+                                           ("foreign meta.json", "meta.json is not a Qdrant local store's")])
+def test_unreadable_storage_is_one_line_naming_the_file(store_copy, damage, named):
     if damage == "random bytes":
         _passages_file(store_copy).write_bytes(os.urandom(20000))
     else:
@@ -70,7 +72,7 @@ def test_unreadable_storage_is_one_line(store_copy, damage):
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
-    assert "is damaged" in lines[0] and "rebuild" in lines[0]
+    assert str(store_copy) in lines[0] and named in lines[0] and "--rebuild" in lines[0]
 
 
 def test_a_reader_keeps_reading_while_a_build_holds_the_store(store_copy, embedder):
