@@ -43,8 +43,27 @@ _DATE_TEMPLATES = {
 _FIRST_PARAM_TEMPLATES = {
     "nowrap", "nobr", "small", "big", "sic", "abbr", "lang", "ill", "interlanguage link",
     "math", "mvar", "var", "flag", "flagcountry", "smallcaps", "sc", "nowiki", "keypress",
-    "vanchor", "anchor text", "lang-en", "transl", "iast", "linktext", "visible anchor",
+    "vanchor", "anchor text", "lang-en", "iast", "linktext", "visible anchor", "nts", "nts1", "smaller",
+    "noitalic", "nobold", "tooltip", "vr", "small caps", "quote", "nowrap begin", "keypress",
+    "angle bracket", "resize", "larger", "nihongo",
 }
+# Templates whose last positional parameter is the text (the first names a language or a script).
+_LAST_PARAM_TEMPLATES = {"transl", "native name", "sort"}
+# List templates, rendered as one comma-separated line.
+_LIST_TEMPLATES = {"hlist", "flatlist", "plainlist", "unbulleted list", "ubl", "bulleted list", "blist", "ubil",
+                   "br separated entries", "comma separated entries", "enum", "cslist"}
+# {{convert|7|–|10|kg}}: the words between the two ends of a range, and how they read.
+_CONVERT_RANGES = {"-": "–", "–": "–", "to": " to ", "to(-)": " to ", "and": " and ", "and(-)": " and ",
+                   "or": " or ", "by": " by ", "x": " × ", "×": " × ", "+/-": " ± ", "±": " ± "}
+# {{convert}}'s unit codes where the symbol a reader expects differs from the code.
+_CONVERT_UNITS = {"C": "°C", "F": "°F", "K": "K", "C-change": "°C", "F-change": "°F", "km2": "km²", "m2": "m²",
+                  "cm2": "cm²", "sqmi": "sq mi", "sqft": "sq ft", "m3": "m³", "km3": "km³", "ft3": "cu ft",
+                  "cuft": "cu ft", "oilbbl": "barrels", "oilbbl/d": "barrels per day", "USgal": "US gallons",
+                  "impgal": "imperial gallons", "LT": "long tons", "ST": "short tons", "MT": "tonnes", "t": "tonnes",
+                  "e6carat": "million carats", "PD/sqmi": "per sq mi", "PD/km2": "per km²", "acre": "acres"}
+# Multiplier prefixes of those codes: ``e6acre`` is a million acres, ``Moilbbl/d`` a million barrels a day.
+_CONVERT_MULTIPLIERS = (("e3", "thousand "), ("e6", "million "), ("e9", "billion "), ("k", "thousand "),
+                        ("M", "million "), ("G", "billion "), ("T", "trillion "))
 _LITERAL_TEMPLATES = {
     "snd": " – ", "spaced ndash": " – ", "ndash": "–", "mdash": "—", "nbsp": " ", "'": "'",
     "-": "", "•": " • ", "dot": " · ", "·": " · ", "=": "=", "!": "|",
@@ -272,15 +291,28 @@ class _Inline:
         if name == "url":
             return positional[1] if len(positional) > 1 else (positional[0] if positional else "")
         if name in {"convert", "cvt"}:
-            return " ".join(positional[:2])
+            return _render_convert(positional)
+        if name in _LAST_PARAM_TEMPLATES:
+            return positional[-1] if positional else ""
+        if name in _LIST_TEMPLATES:
+            return ", ".join(item for item in positional if item)
+        if name == "val" and positional:
+            unit = next((self.render(p.value).strip() for p in node.params if p.showkey and str(p.name).strip() in ("u", "ul")), "")
+            return f"{positional[0]} {unit}".strip()
+        if name == "sortname" and len(positional) >= 2:
+            return f"{positional[0]} {positional[1]}"
         if name in {"us$", "usd"}:
             return "US$" + (positional[0] if positional else "")
         if name in {"as of"}:
             return "As of " + " ".join(positional[:1])
         if name in {"circa", "c."}:
             return "c. " + (positional[0] if positional else "")
-        if name == "frac" and positional:
-            return "/".join(positional)
+        if name in {"frac", "fraction", "sfrac"} and positional:
+            if len(positional) == 1:
+                return f"1/{positional[0]}"
+            if len(positional) == 2:
+                return "/".join(positional)
+            return f"{positional[0]} {positional[1]}/{positional[2]}"
         if name in _FIRST_PARAM_TEMPLATES:
             return positional[0] if positional else ""
         return ""
@@ -339,6 +371,32 @@ def _facts_from(node: Template, named_refs: dict[str, tuple[str, ...]]) -> list[
         label = _INFOBOX_LABELS.get(key) or key.replace("_", " ").strip().capitalize()
         facts.append(f"{label}: {value}")
     return facts
+
+
+def _render_convert(positional: list[str]) -> str:
+    """``{{convert|7|–|10|kg|lb}}`` as "7–10 kg": both ends of a range and the unit, not the conversion.
+
+    >>> _render_convert(["40", "to", "50", "cm", "in"]), _render_convert(["2381741", "km2", "sqmi"])
+    ('40 to 50 cm', '2381741 km²')
+    """
+    if not positional:
+        return ""
+    amount, position = positional[0], 1
+    while position + 1 < len(positional) and positional[position].lower() in _CONVERT_RANGES:
+        amount += _CONVERT_RANGES[positional[position].lower()] + positional[position + 1]
+        position += 2
+    unit = positional[position] if position < len(positional) else ""
+    return f"{amount} {_unit_symbol(unit)}".strip()
+
+
+def _unit_symbol(code: str) -> str:
+    if code in _CONVERT_UNITS:
+        return _CONVERT_UNITS[code]
+    for prefix, words in _CONVERT_MULTIPLIERS:
+        rest = code[len(prefix):]
+        if code.startswith(prefix) and rest in _CONVERT_UNITS and rest not in {"t", "C", "F", "K"}:
+            return words + _CONVERT_UNITS[rest]
+    return code
 
 
 def _render_date(positional: list[str]) -> str:
