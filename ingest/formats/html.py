@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ingest.formats.base import Format, NotParsed, ParsedDocument
+from ingest.tables import TableRow, table_statements
 from ingest.textbuilder import TextBuilder
 from ingest.urls import safe_url
 
@@ -128,6 +129,11 @@ def _write(root, out: TextBuilder) -> None:
                 out.heading(_HEADINGS[tag], heading)
         elif tag == "br":
             out.write("\n")
+        elif tag == "table":
+            out.paragraph_break()
+            for statement in table_statements(_table_rows(node)):
+                out.write(statement + "\n")
+            out.paragraph_break()
         elif tag not in ("img", "-comment"):
             if tag in _BLOCKS:
                 out.paragraph_break()
@@ -135,6 +141,23 @@ def _write(root, out: TextBuilder) -> None:
             elif tag in _CELLS:
                 pending.append(_CELL_END)
             pending.extend(list(node.iter(include_text=True))[::-1])
+
+
+def _table_rows(table) -> list[TableRow]:
+    """The rows of ``table`` itself (not of a table nested in one of its cells); a row of ``<th>``
+    only, or one in ``<thead>``, is a header."""
+    rows = []
+    for row in table.css("tr"):
+        ancestor = row.parent
+        while ancestor is not None and ancestor.tag != "table":
+            ancestor = ancestor.parent
+        if ancestor is None or ancestor.mem_id != table.mem_id:
+            continue
+        cells = [cell for cell in row.iter() if cell.tag in _CELLS]
+        in_head = row.parent is not None and row.parent.tag == "thead"
+        rows.append(TableRow(tuple(_text_of(cell) for cell in cells),
+                             header=bool(cells) and (in_head or all(cell.tag == "th" for cell in cells))))
+    return rows
 
 
 def _text_of(node) -> str:

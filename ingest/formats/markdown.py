@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from ingest.formats.base import Format, ParsedDocument
 from ingest.formats.text import first_line
+from ingest.tables import TableRow, table_statements
 from ingest.textbuilder import TextBuilder
 
 _HTML_BREAK = re.compile(r"<br\s*/?>", re.I)
@@ -23,7 +24,7 @@ _LIQUID_CLOSERS = {"{%": "%}", "{{": "}}"}
 _LIQUID_OPENER = re.compile(r"\{%|\{\{")
 # ``###Plan``: a heading without its space, which CommonMark reads as prose.
 _UNSPACED_HEADING = re.compile(r"(#{2,6})([^#\s][^\n]*)")
-_BLOCK_ENDS = {"paragraph_close", "blockquote_close", "bullet_list_close", "ordered_list_close", "table_close"}
+_BLOCK_ENDS = {"paragraph_close", "blockquote_close", "bullet_list_close", "ordered_list_close"}
 
 
 def looks_like_markdown(text: str) -> bool:
@@ -51,13 +52,33 @@ def write_markdown(out: TextBuilder, markdown: str) -> None:
     tokens = _parser().parse(_without_liquid(markdown))
     heading_level = 0
     heading_end_line = None
+    table_rows: list[TableRow] = []
+    row_cells: list[str] = []
+    in_table = in_header = False
     for index, token in enumerate(tokens):
         kind = token.type
         if heading_end_line is not None and token.map and kind != "inline":
             if token.map[0] > heading_end_line:
                 out.paragraph_break()   # a blank line after the heading, as the source has it
             heading_end_line = None
-        if kind == "heading_open":
+        if in_table:
+            if kind == "inline":
+                row_cells.append(_inline_text(token.children or []))
+            elif kind == "thead_open" or kind == "thead_close":
+                in_header = kind == "thead_open"
+            elif kind == "tr_close":
+                table_rows.append(TableRow(tuple(row_cells), header=in_header))
+                row_cells = []
+            elif kind == "table_close":
+                in_table = False
+                for statement in table_statements(table_rows):
+                    out.write(statement + "\n")
+                out.paragraph_break()
+            continue
+        if kind == "table_open":
+            in_table, table_rows = True, []
+            out.paragraph_break()
+        elif kind == "heading_open":
             heading_end_line = token.map[1] if token.map else None
             heading_level = int(token.tag[1:])
         elif kind == "inline" and heading_level:
@@ -80,10 +101,6 @@ def write_markdown(out: TextBuilder, markdown: str) -> None:
         elif kind == "html_block":
             out.write(_HTML_TAG.sub("", _HTML_BREAK.sub("\n", token.content)))
             out.paragraph_break()
-        elif kind == "tr_close":
-            out.write("\n")
-        elif kind in ("th_close", "td_close"):
-            out.write(" | ")
 
 
 def _write_paragraph(out: TextBuilder, text: str) -> None:

@@ -11,6 +11,7 @@ from mwparserfromhell.nodes import (
 from mwparserfromhell.wikicode import Wikicode
 
 from ingest.formats.base import Format, ParsedDocument
+from ingest.tables import TableRow, table_statements
 from ingest.textbuilder import TextBuilder
 from ingest.urls import safe_url
 
@@ -257,7 +258,7 @@ class _Inline:
         if name in {"li", "dt", "dd"}:
             return "\n"
         if name == "table":
-            return "\n" + self.render(node.contents) + "\n"
+            return "\n" + self._table(node) + "\n"
         if name == "tr":
             return "\n" + self.render(node.contents)
         if name in {"td", "th"}:
@@ -265,6 +266,28 @@ class _Inline:
         if name in {"caption"}:
             return "\n" + self.render(node.contents) + "\n"
         return self.render(node.contents) if node.contents else ""
+
+    def _table(self, node: Tag) -> str:
+        """Rows as "row label, column header: value" statements; a row of ``!`` cells is a header.
+        A caption stays a line of its own above them."""
+        rows, caption, loose_cells = [], "", []
+        for child in node.contents.nodes if node.contents else ():
+            if not isinstance(child, Tag):
+                continue
+            tag = str(child.tag).strip().lower()
+            if tag == "caption":
+                caption = self.render(child.contents).strip()
+            elif tag in {"td", "th"}:
+                loose_cells.append(child)   # cells before the first |- belong to an implicit row
+            elif tag == "tr":
+                rows.append([cell for cell in (child.contents.nodes if child.contents else ())
+                             if isinstance(cell, Tag) and str(cell.tag).strip().lower() in {"td", "th"}])
+        if loose_cells:
+            rows.insert(0, loose_cells)
+        table_rows = [TableRow(tuple(self.render(cell.contents).strip() for cell in cells),
+                               header=all(str(cell.tag).strip().lower() == "th" for cell in cells))
+                      for cells in rows if cells]
+        return "\n".join(([caption] if caption else []) + table_statements(table_rows))
 
     def _reference(self, node: Tag) -> None:
         if self.out is None:
