@@ -9,6 +9,7 @@ import zlib
 
 from ingest.formats.base import Format, NotParsed, ParsedDocument
 from ingest.formats.text import first_line
+from ingest.tables import TableRow, table_statements
 from ingest.textbuilder import TextBuilder
 
 _HEADING_STYLE = re.compile(r"^Heading (\d)$")
@@ -41,9 +42,12 @@ def parse(data: bytes) -> ParsedDocument:
     first_heading = ""
     for block in document.iter_inner_content():
         if isinstance(block, Table):
-            for row in block.rows:
-                out.write(" | ".join(" ".join(cell.text.split()) for cell in row.cells))
-                out.write("\n")
+            # Word marks no header row reliably: the first row of a grid of at least 2 x 2 is one.
+            rows = [tuple(cell.text for cell in row.cells) for row in block.rows]
+            has_header = len(rows) >= 2 and len(rows[0]) >= 2
+            for statement in table_statements([TableRow(cells, header=has_header and index == 0)
+                                               for index, cells in enumerate(rows)]):
+                out.write(statement + "\n")
             out.paragraph_break()
             continue
         style = block.style.name if block.style is not None else ""

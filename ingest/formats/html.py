@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ingest.formats.base import Format, NotParsed, ParsedDocument
+from ingest.tables import TableRow, table_statements
 from ingest.textbuilder import TextBuilder
 from ingest.urls import safe_url
 
@@ -19,6 +20,16 @@ _BLOCKS = {"p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt
 _CELLS = {"td", "th"}
 _NEVER_REMOVED = {"html", "head", "body", "main", "article"}
 _HEADINGS = {f"h{level}": level for level in range(1, 7)}
+# Deeper nesting than real pages have (they stay under a hundred or so): the tags below this depth
+# are dropped before parsing, their text kept, because lexbor's tree building is quadratic in
+# depth (100,000 nested <div> took more than 80 s).
+MAX_NESTING = 512
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^<>]*?(/?)>")
+# Elements that never hold others, or whose end tag is optional (<p>, <li>, <td> ...): they do not
+# open a level that a later end tag must close, so they are not counted.
+_NOT_NESTING = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+                "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option",
+                "optgroup", "colgroup", "caption", "rp", "rt", "html", "head", "body"}
 _HTML_START = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S)
 
 
@@ -40,6 +51,7 @@ def parse(page: str) -> ParsedDocument:
     """
     from selectolax.lexbor import LexborHTMLParser   # here, not at the top: every qa command imports the registry
 
+    page, flattened = _flatten_deep_nesting(page)
     tree = LexborHTMLParser(page)
     title = _text_of(tree.css_first("title")) or _text_of(tree.css_first("h1"))
     url = _canonical_url(tree)
@@ -58,29 +70,94 @@ def parse(page: str) -> ParsedDocument:
         raise NotParsed("skipped: a web page with no body")
     out = TextBuilder()
     _write(root, out)
-    return out.build(title=title[:200], url=url, published=published)
+    warning = f"{flattened} tags nested deeper than {MAX_NESTING} levels were dropped, their text kept" if flattened else ""
+    return out.build(title=title[:200], url=url, published=published, warning=warning)
 
 
-def _write(node, out: TextBuilder) -> None:
-    for child in node.iter(include_text=True):
-        tag = child.tag
+def _flatten_deep_nesting(page: str) -> tuple[str, int]:
+    """The page with the tags nested deeper than ``MAX_NESTING`` removed, and how many were.
+
+    One linear scan that counts open elements; a page within the cap is returned as it is.
+
+    >>> _flatten_deep_nesting("<div>" * 600 + "deep" + "</div>" * 600)[1]
+    176
+    """
+    depth = deepest = 0
+    for tag in _TAG.finditer(page):
+        if tag.group(2).lower() in _NOT_NESTING or tag.group(3):
+            continue
+        depth = max(0, depth - 1) if tag.group(1) else depth + 1
+        deepest = max(deepest, depth)
+    if deepest <= MAX_NESTING:
+        return page, 0
+    pieces, position, depth, dropped = [], 0, 0, 0
+    for tag in _TAG.finditer(page):
+        if tag.group(2).lower() in _NOT_NESTING or tag.group(3):
+            continue
+        closing = bool(tag.group(1))
+        too_deep = depth > MAX_NESTING if closing else depth >= MAX_NESTING
+        depth = max(0, depth - 1) if closing else depth + 1
+        if too_deep:
+            pieces.append(page[position:tag.start()])
+            position = tag.end()
+            dropped += 1
+    pieces.append(page[position:])
+    return "".join(pieces), dropped
+
+
+_PARAGRAPH_END = object()
+_CELL_END = object()
+
+
+def _write(root, out: TextBuilder) -> None:
+    """Walks the tree with a stack of its own, not recursion: crafted nesting cannot overflow it."""
+    pending = list(root.iter(include_text=True))[::-1]
+    while pending:
+        node = pending.pop()
+        if node is _PARAGRAPH_END:
+            out.paragraph_break()
+            continue
+        if node is _CELL_END:
+            out.write(" ")
+            continue
+        tag = node.tag
         if tag == "-text":
-            out.write(child.text(deep=False))
+            out.write(node.text(deep=False))
         elif tag in _HEADINGS:
-            heading = _text_of(child)
+            heading = _text_of(node)
             if heading:
                 out.heading(_HEADINGS[tag], heading)
         elif tag == "br":
             out.write("\n")
-        elif tag in _BLOCKS:
+        elif tag == "table":
             out.paragraph_break()
-            _write(child, out)
+            for statement in table_statements(_table_rows(node)):
+                out.write(statement + "\n")
             out.paragraph_break()
-        elif tag in _CELLS:
-            _write(child, out)
-            out.write(" ")
         elif tag not in ("img", "-comment"):
-            _write(child, out)
+            if tag in _BLOCKS:
+                out.paragraph_break()
+                pending.append(_PARAGRAPH_END)
+            elif tag in _CELLS:
+                pending.append(_CELL_END)
+            pending.extend(list(node.iter(include_text=True))[::-1])
+
+
+def _table_rows(table) -> list[TableRow]:
+    """The rows of ``table`` itself (not of a table nested in one of its cells); a row of ``<th>``
+    only, or one in ``<thead>``, is a header."""
+    rows = []
+    for row in table.css("tr"):
+        ancestor = row.parent
+        while ancestor is not None and ancestor.tag != "table":
+            ancestor = ancestor.parent
+        if ancestor is None or ancestor.mem_id != table.mem_id:
+            continue
+        cells = [cell for cell in row.iter() if cell.tag in _CELLS]
+        in_head = row.parent is not None and row.parent.tag == "thead"
+        rows.append(TableRow(tuple(_text_of(cell) for cell in cells),
+                             header=bool(cells) and (in_head or all(cell.tag == "th" for cell in cells))))
+    return rows
 
 
 def _text_of(node) -> str:

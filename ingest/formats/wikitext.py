@@ -11,6 +11,7 @@ from mwparserfromhell.nodes import (
 from mwparserfromhell.wikicode import Wikicode
 
 from ingest.formats.base import Format, ParsedDocument
+from ingest.tables import TableRow, table_statements
 from ingest.textbuilder import TextBuilder
 from ingest.urls import safe_url
 
@@ -43,8 +44,27 @@ _DATE_TEMPLATES = {
 _FIRST_PARAM_TEMPLATES = {
     "nowrap", "nobr", "small", "big", "sic", "abbr", "lang", "ill", "interlanguage link",
     "math", "mvar", "var", "flag", "flagcountry", "smallcaps", "sc", "nowiki", "keypress",
-    "vanchor", "anchor text", "lang-en", "transl", "iast", "linktext", "visible anchor",
+    "vanchor", "anchor text", "lang-en", "iast", "linktext", "visible anchor", "nts", "nts1", "smaller",
+    "noitalic", "nobold", "tooltip", "vr", "small caps", "quote", "nowrap begin", "keypress",
+    "angle bracket", "resize", "larger", "nihongo",
 }
+# Templates whose last positional parameter is the text (the first names a language or a script).
+_LAST_PARAM_TEMPLATES = {"transl", "native name", "sort"}
+# List templates, rendered as one comma-separated line.
+_LIST_TEMPLATES = {"hlist", "flatlist", "plainlist", "unbulleted list", "ubl", "bulleted list", "blist", "ubil",
+                   "br separated entries", "comma separated entries", "enum", "cslist"}
+# {{convert|7|–|10|kg}}: the words between the two ends of a range, and how they read.
+_CONVERT_RANGES = {"-": "–", "–": "–", "to": " to ", "to(-)": " to ", "and": " and ", "and(-)": " and ",
+                   "or": " or ", "by": " by ", "x": " × ", "×": " × ", "+/-": " ± ", "±": " ± "}
+# {{convert}}'s unit codes where the symbol a reader expects differs from the code.
+_CONVERT_UNITS = {"C": "°C", "F": "°F", "K": "K", "C-change": "°C", "F-change": "°F", "km2": "km²", "m2": "m²",
+                  "cm2": "cm²", "sqmi": "sq mi", "sqft": "sq ft", "m3": "m³", "km3": "km³", "ft3": "cu ft",
+                  "cuft": "cu ft", "oilbbl": "barrels", "oilbbl/d": "barrels per day", "USgal": "US gallons",
+                  "impgal": "imperial gallons", "LT": "long tons", "ST": "short tons", "MT": "tonnes", "t": "tonnes",
+                  "e6carat": "million carats", "PD/sqmi": "per sq mi", "PD/km2": "per km²", "acre": "acres"}
+# Multiplier prefixes of those codes: ``e6acre`` is a million acres, ``Moilbbl/d`` a million barrels a day.
+_CONVERT_MULTIPLIERS = (("e3", "thousand "), ("e6", "million "), ("e9", "billion "), ("k", "thousand "),
+                        ("M", "million "), ("G", "billion "), ("T", "trillion "))
 _LITERAL_TEMPLATES = {
     "snd": " – ", "spaced ndash": " – ", "ndash": "–", "mdash": "—", "nbsp": " ", "'": "'",
     "-": "", "•": " • ", "dot": " · ", "·": " · ", "=": "=", "!": "|",
@@ -238,7 +258,7 @@ class _Inline:
         if name in {"li", "dt", "dd"}:
             return "\n"
         if name == "table":
-            return "\n" + self.render(node.contents) + "\n"
+            return "\n" + self._table(node) + "\n"
         if name == "tr":
             return "\n" + self.render(node.contents)
         if name in {"td", "th"}:
@@ -246,6 +266,28 @@ class _Inline:
         if name in {"caption"}:
             return "\n" + self.render(node.contents) + "\n"
         return self.render(node.contents) if node.contents else ""
+
+    def _table(self, node: Tag) -> str:
+        """Rows as "row label, column header: value" statements; a row of ``!`` cells is a header.
+        A caption stays a line of its own above them."""
+        rows, caption, loose_cells = [], "", []
+        for child in node.contents.nodes if node.contents else ():
+            if not isinstance(child, Tag):
+                continue
+            tag = str(child.tag).strip().lower()
+            if tag == "caption":
+                caption = self.render(child.contents).strip()
+            elif tag in {"td", "th"}:
+                loose_cells.append(child)   # cells before the first |- belong to an implicit row
+            elif tag == "tr":
+                rows.append([cell for cell in (child.contents.nodes if child.contents else ())
+                             if isinstance(cell, Tag) and str(cell.tag).strip().lower() in {"td", "th"}])
+        if loose_cells:
+            rows.insert(0, loose_cells)
+        table_rows = [TableRow(tuple(self.render(cell.contents).strip() for cell in cells),
+                               header=all(str(cell.tag).strip().lower() == "th" for cell in cells))
+                      for cells in rows if cells]
+        return "\n".join(([caption] if caption else []) + table_statements(table_rows))
 
     def _reference(self, node: Tag) -> None:
         if self.out is None:
@@ -272,15 +314,28 @@ class _Inline:
         if name == "url":
             return positional[1] if len(positional) > 1 else (positional[0] if positional else "")
         if name in {"convert", "cvt"}:
-            return " ".join(positional[:2])
+            return _render_convert(positional)
+        if name in _LAST_PARAM_TEMPLATES:
+            return positional[-1] if positional else ""
+        if name in _LIST_TEMPLATES:
+            return ", ".join(item for item in positional if item)
+        if name == "val" and positional:
+            unit = next((self.render(p.value).strip() for p in node.params if p.showkey and str(p.name).strip() in ("u", "ul")), "")
+            return f"{positional[0]} {unit}".strip()
+        if name == "sortname" and len(positional) >= 2:
+            return f"{positional[0]} {positional[1]}"
         if name in {"us$", "usd"}:
             return "US$" + (positional[0] if positional else "")
         if name in {"as of"}:
             return "As of " + " ".join(positional[:1])
         if name in {"circa", "c."}:
             return "c. " + (positional[0] if positional else "")
-        if name == "frac" and positional:
-            return "/".join(positional)
+        if name in {"frac", "fraction", "sfrac"} and positional:
+            if len(positional) == 1:
+                return f"1/{positional[0]}"
+            if len(positional) == 2:
+                return "/".join(positional)
+            return f"{positional[0]} {positional[1]}/{positional[2]}"
         if name in _FIRST_PARAM_TEMPLATES:
             return positional[0] if positional else ""
         return ""
@@ -341,6 +396,32 @@ def _facts_from(node: Template, named_refs: dict[str, tuple[str, ...]]) -> list[
     return facts
 
 
+def _render_convert(positional: list[str]) -> str:
+    """``{{convert|7|–|10|kg|lb}}`` as "7–10 kg": both ends of a range and the unit, not the conversion.
+
+    >>> _render_convert(["40", "to", "50", "cm", "in"]), _render_convert(["2381741", "km2", "sqmi"])
+    ('40 to 50 cm', '2381741 km²')
+    """
+    if not positional:
+        return ""
+    amount, position = positional[0], 1
+    while position + 1 < len(positional) and positional[position].lower() in _CONVERT_RANGES:
+        amount += _CONVERT_RANGES[positional[position].lower()] + positional[position + 1]
+        position += 2
+    unit = positional[position] if position < len(positional) else ""
+    return f"{amount} {_unit_symbol(unit)}".strip()
+
+
+def _unit_symbol(code: str) -> str:
+    if code in _CONVERT_UNITS:
+        return _CONVERT_UNITS[code]
+    for prefix, words in _CONVERT_MULTIPLIERS:
+        rest = code[len(prefix):]
+        if code.startswith(prefix) and rest in _CONVERT_UNITS and rest not in {"t", "C", "F", "K"}:
+            return words + _CONVERT_UNITS[rest]
+    return code
+
+
 def _render_date(positional: list[str]) -> str:
     values = [v for v in positional if v]
     if not values:
@@ -376,7 +457,9 @@ def _named_reference_urls(code: Wikicode) -> dict[str, tuple[str, ...]]:
     return named
 
 
-_WIKI_MARKERS = re.compile(r"\[\[[^\]\n]+\]\]|\{\{[^}\n]*|^=={1,5}[^=\n]+=+\s*$|'''[^'\n]+'''|<ref[ >]", re.M)
+# Each marker's inner class excludes its own opener, so a run of crafted ``[`` or ``{`` is matched in
+# linear time (``[^\]\n]+`` rescans the run once per opener: 1 s for 20 KB of ``[``).
+_WIKI_MARKERS = re.compile(r"\[\[[^\[\]\n]+\]\]|\{\{[^{}\n]*|^=={1,5}[^=\n]+=+\s*$|'''[^'\n]+'''|<ref[ >]", re.M)
 _WIKI_MIN_MARKERS = 3
 
 

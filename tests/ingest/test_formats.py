@@ -55,7 +55,7 @@ def test_web_page_keeps_main_content_title_headings_and_canonical_url():
     assert document.title == "Harbour ferry timetable changes | Portside Council"
     assert document.url == "https://portside.example.gov/news/harbour-ferry-timetable"
     assert document.published.startswith("2024-03-05")
-    assert "every 20 minutes on weekdays" in document.text and "Weekly pass £14.00" in document.text
+    assert "every 20 minutes on weekdays" in document.text and "Weekly pass, Price: £14.00." in document.text
     for boilerplate in ("Skip to main content", "Bins and recycling", "Related news", "We use cookies", "Privacy",
                         "dataLayer", "Home › News"):
         assert boilerplate not in document.text, boilerplate
@@ -70,7 +70,7 @@ def test_word_file_headings_become_section_paths_and_core_properties_title_and_d
     assert warnings == [] and document.format == "docx"
     assert (document.title, document.published) == ("Volunteer handbook", "2023-09-01")
     assert document.section_at(document.text.index("lunch voucher")) == "Shifts > Weekend shifts"
-    assert "Duty manager | ext. 204" in document.text
+    assert "Duty manager, Contact: ext. 204." in document.text
 
 
 def test_markdown_without_front_matter_has_heading_sections_and_bare_link_text():
