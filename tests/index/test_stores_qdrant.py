@@ -40,6 +40,7 @@ def ray_seed_location(tmp_path_factory) -> str:
     return location
 
 
+@pytest.mark.slow   # starts Ray and builds through it
 def test_ray_build_ranks_the_seed_questions_as_the_local_store(ray_seed_location, seed_index, embedder):
     engine, local = QA(open_store(ray_seed_location), embedder), QA(IndexStore.open(seed_index), embedder)
     questions = load_seed_questions()
@@ -59,6 +60,7 @@ def test_ray_build_ranks_the_seed_questions_as_the_local_store(ray_seed_location
         local.close()
 
 
+@pytest.mark.slow   # starts Ray and builds through it
 def test_seed_eval_on_the_engine_is_within_0_02_of_the_local_store(ray_seed_location, seed_index):
     engine, local = run_seed_eval(ray_seed_location, progress=False), run_seed_eval(seed_index, progress=False)
     for mine, theirs in zip(engine.results, local.results):
@@ -67,6 +69,7 @@ def test_seed_eval_on_the_engine_is_within_0_02_of_the_local_store(ray_seed_loca
     assert engine.extra["answer accuracy (hybrid, k=5)"] == pytest.approx(local.extra["answer accuracy (hybrid, k=5)"], abs=0.02)
 
 
+@pytest.mark.slow   # starts Ray and builds through it
 def test_cli_asks_and_reports_on_the_engine(ray_seed_location):
     asked = _qa("ask", "Who founded SenseTime?", "--index", ray_seed_location)
     assert asked.returncode == 0, asked.stderr
@@ -140,6 +143,7 @@ def test_a_build_killed_mid_write_is_finished_by_the_next(seed_corpus_copy, tmp_
         assert not builder([seed_corpus_copy]).written
 
 
+@pytest.mark.slow   # starts Ray and builds through it
 def test_a_model_mismatch_is_refused(ray_seed_location, embedder, tmp_path):
     other_model = Path(resolve_model("all-MiniLM-L6-v2"))
     with pytest.raises(IndexMismatch, match="was built with 'all-MiniLM-L6-v2'"):

@@ -303,6 +303,7 @@ def test_every_error_has_one_shape(library):
         assert error.json()["error"]["message"] and "\n" not in error.json()["error"]["message"]
 
 
+@pytest.mark.slow   # a fuzzing run against a real server
 def test_schemathesis_finds_the_server_keeps_its_own_schema(seed_index_copy, tmp_path):
     """``st run --checks all`` against the real server. An upload the schema allows may still be
     refused for its content (an empty or binary file): that check skips the upload route only."""
