@@ -330,3 +330,29 @@ def test_hosts_the_user_lists_are_answered_too(library):
     refused = other.get("/healthz")
     assert refused.status_code == 403 and "--allow-host attacker.example" in refused.json()["error"]["message"]
     assert TestClient(create_app(library, allowed_hosts=("*",)), base_url="http://any.example").get("/healthz").status_code == 200
+
+
+def test_the_api_keeps_answering_while_a_crafted_file_is_read(servers):
+    """Issue #21: the crafted Markdown that once froze the API for over 300 s is read in a worker
+    thread in linear time, and /healthz answers all the while."""
+    import threading
+
+    port, _ = servers["open"]
+    content_type, payload = _multipart("brackets.md", ("# T\n\n" + "[" * 200000 + "x" + "](" * 100000).encode())
+    outcome = {}
+
+    def upload():
+        outcome["status"] = _raw(port, f"POST /documents HTTP/1.1\nHost: 127.0.0.1:{port}\nContent-Type: {content_type}\n"
+                                       f"Content-Length: {len(payload)}\n", payload, timeout=120)[0]
+
+    worker = threading.Thread(target=upload)
+    worker.start()
+    answered = []
+    while worker.is_alive() and len(answered) < 20:
+        started = time.perf_counter()
+        status, _ = _raw(port, f"GET /healthz HTTP/1.1\nHost: 127.0.0.1:{port}\n", timeout=5)
+        answered.append((status, time.perf_counter() - started))
+        time.sleep(0.1)
+    worker.join(timeout=120)
+    assert not worker.is_alive() and outcome["status"] in (201, 422)
+    assert answered and all(status == 200 and seconds < 5 for status, seconds in answered), answered
