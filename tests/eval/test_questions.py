@@ -13,12 +13,13 @@ from ingest.sentences import split_sentences
 from qa import QA
 from support import bench_path
 
-# Measured once on the test split, after the weights were chosen on the dev splits (docs/benchmarks.md,
-# "Retrieval quality" and "Answers"): 45, 47 and 43 of the 140 answerable questions had no relevant
-# passage in the top 5; 73 answer sentences (hybrid) held no accepted answer and 96 short answers
-# matched none exactly. Each gate allows 3 more (about 2%).
-MAX_MISSES_AT_5 = {"hybrid": 48, "dense": 50, "bm25": 46}
-MAX_ANSWER_MISSES = 76
+# Measured on the test split after the weights were chosen on the dev splits (docs/benchmarks.md,
+# "Retrieval quality" and "Answers"): 33, 48 and 44 of the 140 answerable questions had no relevant
+# passage in the top 5 (hybrid was 45 before the best-sentence step); 79 answer sentences (hybrid)
+# held no accepted answer (73 in the release before: the step puts more near-miss sentences into the
+# top five) and 98 short answers matched none exactly. Each gate allows about 2% more.
+MAX_MISSES_AT_5 = {"hybrid": 36, "dense": 50, "bm25": 46}
+MAX_ANSWER_MISSES = 82
 MAX_SHORT_ANSWER_MISSES = 99
 
 
