@@ -11,6 +11,7 @@ import html
 import os
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -30,37 +31,57 @@ try:
 except ImportError as error:
     raise ImportError("the web UI needs gradio: pip install -e '.[ui]'") from error
 
-EXAMPLES = ["Who founded SenseTime?", "When was SenseTime founded?", "How much did SenseTime raise in its Series C round?",
-            "Why was SenseTime put on the US Entity List?"]
+EXAMPLE_COUNT = 4
 
+# Colours are variables set for Gradio's light and dark schemes (Gradio puts "dark" on <body> when the
+# browser prefers it), each text colour on its own background: 4.5:1 or more (WCAG AA) in both.
 CSS = """
-.gradio-container {max-width: 1080px !important; margin: auto;}
-#title h1 {margin-bottom: 0;} #title p {color: #64748b; margin-top: 4px;}
-.answer-box {border: 1px solid #c7d2fe; background: #eef2ff; border-radius: 12px; padding: 16px 18px;}
-.answer-box .label {font-size: 12px; letter-spacing: .06em; text-transform: uppercase; color: #4f46e5; font-weight: 600;}
-.answer-box .sentence {font-size: 19px; line-height: 1.45; margin: 6px 0 10px; color: #111827;}
-.answer-box .context {font-size: 14px; color: #374151; line-height: 1.55;}
-.cite {font-size: 13px; color: #475569; margin-top: 8px;}
-.cite a {color: #4338ca;}
-mark {background: #fde68a; padding: 1px 2px; border-radius: 3px;}
-.card {border: 1px solid #e5e7eb; border-radius: 12px; padding: 14px 16px; margin: 10px 0; background: #fff;}
+.gradio-container {
+  --dq-box-bg: #eef2ff; --dq-box-border: #c7d2fe; --dq-label: #4338ca; --dq-strong: #111827; --dq-body: #374151;
+  --dq-muted: #475569; --dq-link: #4338ca; --dq-mark-bg: #fde68a; --dq-mark-fg: #111827;
+  --dq-short-bg: #c7d2fe; --dq-short-fg: #312e81; --dq-card-bg: #ffffff; --dq-card-border: #e5e7eb;
+  --dq-none-bg: #f9fafb; --dq-error-bg: #fef2f2; --dq-error-border: #fecaca; --dq-error-fg: #991b1b;
+  --dq-info-bg: #f0fdf4; --dq-info-border: #bbf7d0; --dq-info-fg: #166534; --dq-row-border: #f1f5f9;
+  max-width: 1080px !important; margin: auto;
+}
+.dark .gradio-container {
+  --dq-box-bg: #1e1b4b; --dq-box-border: #4338ca; --dq-label: #c7d2fe; --dq-strong: #f9fafb; --dq-body: #e5e7eb;
+  --dq-muted: #cbd5e1; --dq-link: #a5b4fc; --dq-mark-bg: #78350f; --dq-mark-fg: #fef3c7;
+  --dq-short-bg: #3730a3; --dq-short-fg: #e0e7ff; --dq-card-bg: #111827; --dq-card-border: #374151;
+  --dq-none-bg: #1f2937; --dq-error-bg: #450a0a; --dq-error-border: #991b1b; --dq-error-fg: #fecaca;
+  --dq-info-bg: #052e16; --dq-info-border: #166534; --dq-info-fg: #bbf7d0; --dq-row-border: #1f2937;
+}
+#title h1 {margin-bottom: 0;} #title p {color: var(--dq-muted); margin-top: 4px;}
+.answer-box {border: 1px solid var(--dq-box-border); background: var(--dq-box-bg); color: var(--dq-body);
+             border-radius: 12px; padding: 16px 18px;}
+.answer-box .label {font-size: 12px; letter-spacing: .06em; text-transform: uppercase; color: var(--dq-label); font-weight: 600;}
+.answer-box .sentence {font-size: 19px; line-height: 1.45; margin: 6px 0 10px; color: var(--dq-strong);}
+.answer-box .context {font-size: 14px; color: var(--dq-body); line-height: 1.55;}
+.cite {font-size: 13px; color: var(--dq-muted); margin-top: 8px;}
+.cite a, .meta a, .source-head a {color: var(--dq-link);}
+mark {background: var(--dq-mark-bg); color: var(--dq-mark-fg); padding: 1px 2px; border-radius: 3px;}
+.card {border: 1px solid var(--dq-card-border); border-radius: 12px; padding: 14px 16px; margin: 10px 0;
+       background: var(--dq-card-bg); color: var(--dq-body);}
 .card-head {display: flex; gap: 10px; align-items: baseline;}
 .card .num {background: #4f46e5; color: white; border-radius: 999px; min-width: 24px; height: 24px; display: inline-flex;
             align-items: center; justify-content: center; font-size: 13px; font-weight: 600;}
-.card .title {font-weight: 600; color: #111827; flex: 1;}
-.card .source {font-size: 12px; color: #6b7280;}
-.answer-box b.short, .card b.short {color: #312e81; background: #c7d2fe; border-radius: 3px; padding: 0 2px;}
-.answer-box.none {border-color: #e5e7eb; background: #f9fafb;} .answer-box.none .label {color: #6b7280;}
-.card .meta {font-size: 13px; color: #64748b; margin: 4px 0 8px 34px;}
-.card .text {font-size: 14px; line-height: 1.55; color: #1f2937; margin-left: 34px; white-space: pre-wrap;}
-.message {border-radius: 10px; padding: 12px 14px; border: 1px solid #fecaca; background: #fef2f2; color: #991b1b;}
-.message.info {border-color: #bbf7d0; background: #f0fdf4; color: #166534;}
-.source-view {border: 1px solid #e5e7eb; border-radius: 12px; padding: 14px 16px; background: #fff;}
-.source-view .source-head {font-size: 13px; color: #475569; margin-bottom: 8px;}
+.card .title {font-weight: 600; color: var(--dq-strong); flex: 1;}
+.card .source {font-size: 12px; color: var(--dq-muted);}
+.answer-box b.short, .card b.short {color: var(--dq-short-fg); background: var(--dq-short-bg); border-radius: 3px; padding: 0 2px;}
+.answer-box.none {border-color: var(--dq-card-border); background: var(--dq-none-bg);}
+.answer-box.none .label {color: var(--dq-muted);}
+.card .meta {font-size: 13px; color: var(--dq-muted); margin: 4px 0 8px 34px;}
+.card .text {font-size: 14px; line-height: 1.55; color: var(--dq-body); margin-left: 34px; white-space: pre-wrap;}
+.message {border-radius: 10px; padding: 12px 14px; border: 1px solid var(--dq-error-border); background: var(--dq-error-bg);
+          color: var(--dq-error-fg);}
+.message.info {border-color: var(--dq-info-border); background: var(--dq-info-bg); color: var(--dq-info-fg);}
+.source-view {border: 1px solid var(--dq-card-border); border-radius: 12px; padding: 14px 16px; background: var(--dq-card-bg);
+              color: var(--dq-body);}
+.source-view .source-head {font-size: 13px; color: var(--dq-muted); margin-bottom: 8px;}
 .source-view .source-text {max-height: 420px; overflow-y: auto; white-space: pre-wrap; font-size: 14px; line-height: 1.55;}
 .hidden-control {display: none !important;}
-button.open-source {background: none; border: none; padding: 0; color: #4338ca; cursor: pointer; text-decoration: underline;}
-.doc-row {border-bottom: 1px solid #f1f5f9; align-items: center;}
+button.open-source {background: none; border: none; padding: 0; color: var(--dq-link); cursor: pointer; text-decoration: underline;}
+.doc-row {border-bottom: 1px solid var(--dq-row-border); align-items: center;}
 """
 
 # Clicking a citation's source asks the server for the document view: the hidden textbox carries
@@ -184,22 +205,50 @@ class DocQAApp:
     def add_documents(self, files, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str]:
         if not files:
             return message_html("Choose one or more files to add first."), self.stats_markdown()
-        report = self.library.add_files([Path(getattr(file, "name", file)) for file in files], progress=True)
+        paths = [Path(getattr(file, "name", file)) for file in files]
+        progress(0, desc=f"Indexing {len(paths)} file(s)…")
+        report = self.library.add_files(paths, progress=True)
         for source in report.refused_files:
             _remove_quietly(source)
         skipped = [f"Skipped {w.path}: {w.reason}" for w in report.refused]
+        already = [f"{d.name} is already indexed as {d.indexed_as}; not added again." for d in report.duplicates]
         if report.error:
             lines = [f"Nothing was added: {report.error}"] + skipped
             return "".join(message_html(line) for line in lines), self.stats_markdown()
         if report.added or report.changed or report.embedded:
             lines = [f"Added {report.added} and updated {report.changed} document(s): "
                      f"{report.embedded} new passages embedded."]
+        elif report.duplicates:
+            lines = []
         else:
             lines = ["Nothing was added."]
-        lines += skipped
         kind = "info" if report.added or report.changed else "error"
-        return "".join(message_html(line, kind if i == 0 else "error") for i, line in enumerate(lines)), self.stats_markdown()
+        return ("".join(message_html(line, kind) for line in lines)
+                + "".join(message_html(line, "info") for line in already)
+                + "".join(message_html(line) for line in skipped)), self.stats_markdown()
 
+    def example_questions(self, count: int = EXAMPLE_COUNT) -> list[str]:
+        """Questions about the open index, made from its documents' titles and headings: a title that
+        is a question as it stands, else one of the document's headings, else the title itself."""
+        questions: list[str] = []
+        for summary in self.library.documents()[:count * 3]:
+            title = " ".join(summary.title.split())
+            document = self.library.document(summary.doc_id)
+            headings = [s.label.split(" > ")[-1].strip() for s in (document.sections if document else ())]
+            heading = next((h for h in headings if h and h.lower() not in _NOT_TOPICS and h.lower() != title.lower()), "")
+            if not title:
+                continue
+            if title.endswith("?"):
+                question = title
+            elif heading:
+                question = f"What does {_clipped(title)} say about {_clipped(heading)}?"
+            else:
+                question = f"What is {_clipped(title)}?"
+            if question not in questions:
+                questions.append(question)
+            if len(questions) == count:
+                break
+        return questions
 
     def source_html(self, request: str) -> str:
         """The whole cleaned document of a citation, its span marked (``request``: "doc_id:start:end")."""
@@ -235,6 +284,40 @@ class DocQAApp:
         return message_html(f"Removed {removed.source}: the index no longer holds it.", "info"), self.stats_markdown()
 
 
+# Headings that say nothing about a document's subject, not worth an example question.
+_NOT_TOPICS = {"infobox", "references", "see also", "external links", "notes", "contents", "introduction", "abstract"}
+
+
+def _clipped(text: str, words: int = 8) -> str:
+    """``text`` on one line, cut to its first ``words`` words (a title can be a whole sentence)."""
+    kept = text.split()
+    return " ".join(kept[:words]).rstrip(" .:;,") + ("…" if len(kept) > words else "")
+
+
+@dataclass(frozen=True)
+class RemovalNote:
+    """What the last Remove did, shown in the list where its row was (``position``)."""
+
+    position: int
+    html: str
+
+
+def _remover(app: DocQAApp, doc_id: str, source: str, position: int):
+    """The confirmed Remove of one row: progress on the row's status, then the note where the row was."""
+    def remove_confirmed(version: int, progress=gr.Progress()):
+        progress(0, desc=f"Removing {source}…")
+        status, stats = app.remove_document(doc_id)
+        return "", stats, RemovalNote(position, status), "", version + 1
+    return remove_confirmed
+
+
+def _add_and_refresh(app: DocQAApp):
+    def add_documents(chosen, version: int, progress=gr.Progress(track_tqdm=True)):
+        status, stats = app.add_documents(chosen, progress)
+        return status, stats, version + 1, None
+    return add_documents
+
+
 def _remove_quietly(path: Path) -> None:
     """Delete a file Gradio saved for an upload we refused, so it does not linger in its temp folder."""
     try:
@@ -244,50 +327,68 @@ def _remove_quietly(path: Path) -> None:
 
 
 def build_app(app: DocQAApp) -> "gr.Blocks":
+    examples = app.example_questions()
     with gr.Blocks(title="docqa", analytics_enabled=False) as demo:
         gr.Markdown("# docqa\nAsk your documents. Every answer comes with the passage and the place it came from.",
                     elem_id="title")
         with gr.Tab("Ask", elem_id="ask-tab"):
             with gr.Row(equal_height=True):
-                question = gr.Textbox(label="Question", placeholder="e.g. Who founded SenseTime?", elem_id="question",
-                                      scale=5, autofocus=True, max_lines=2)
+                question = gr.Textbox(label="Question", placeholder=f"e.g. {examples[0]}" if examples else "",
+                                      elem_id="question", scale=5, autofocus=True, max_lines=2)
                 ask = gr.Button("Ask", variant="primary", elem_id="ask", scale=1, min_width=100)
             with gr.Row():
                 k = gr.Slider(1, 20, value=5, step=1, label="Passages (k)", elem_id="k")
                 mode = gr.Radio(list(MODES), value=DEFAULT_MODE, label="Retrieval", elem_id="mode")
-            gr.Examples(EXAMPLES, inputs=question)
+            if examples:
+                gr.Examples(examples, inputs=question, elem_id="examples")
             answer = gr.HTML(elem_id="answer")
             source_view = gr.HTML(elem_id="source-view")
             passages = gr.HTML(elem_id="passages")
             source_request = gr.Textbox(elem_id="source-request", elem_classes="hidden-control", show_label=False)
             source_open = gr.Button("Show source", elem_id="source-open", elem_classes="hidden-control")
         with gr.Tab("Documents", elem_id="documents-tab"):
-            stats = gr.Markdown(app.stats_markdown(), elem_id="stats")
+            # A callable value is read on every page load, so a reload shows the index as it is now,
+            # as the list below (rendered on load) does.
+            stats = gr.Markdown(app.stats_markdown, elem_id="stats")
             files = gr.File(label="Add documents (PDF, web pages, Word, Markdown, wikitext, plain text)",
                             file_count="multiple", elem_id="upload")
             add = gr.Button("Add to index", elem_id="add")
             status = gr.HTML(elem_id="upload-status")
-            listed = gr.State(0)
+            listed = gr.State(0)          # bumped after every change: the list renders again
+            pending = gr.State("")        # the doc_id whose Remove waits for its confirmation
+            note = gr.State(None)         # the last RemovalNote
 
-            @gr.render(inputs=listed)
-            def document_rows(_version):
+            @gr.render(inputs=[listed, pending, note])
+            def document_rows(_version, pending_id, last_note):
                 documents = app.documents()
                 gr.Markdown(f"{len(documents)} documents: title · source · format · passages · date", elem_id="doc-count")
-                for document in documents:
+                for position, document in enumerate(documents):
+                    if last_note is not None and last_note.position == position:
+                        gr.HTML(last_note.html, elem_classes="remove-status")
                     with gr.Row(elem_classes="doc-row"):
                         gr.Markdown(f"**{_markdown_text(document.title)}** · {_markdown_text(document.source)} · "
                                     f"{document.format} · {document.passages} passages · {document.published[:10] or '—'}",
                                     elem_classes="doc-line")
-                        remove = gr.Button("Remove", size="sm", scale=0, min_width=90, elem_classes="remove-doc")
-                        remove.click(lambda version, doc_id=document.doc_id: (*app.remove_document(doc_id), version + 1),
-                                     inputs=listed, outputs=[status, stats, listed])
+                        if document.doc_id != pending_id:
+                            remove = gr.Button("Remove", size="sm", scale=0, min_width=90, elem_classes="remove-doc")
+                            remove.click(lambda doc_id=document.doc_id: (doc_id, None), outputs=[pending, note])
+                            continue
+                        row_status = gr.HTML(f"Remove {_escape(document.source)} from the index?",
+                                             elem_classes="remove-status")
+                        confirm = gr.Button("Yes, remove", variant="stop", size="sm", scale=0, min_width=110,
+                                            elem_classes="confirm-remove")
+                        cancel = gr.Button("Cancel", size="sm", scale=0, min_width=80, elem_classes="cancel-remove")
+                        confirm.click(_remover(app, document.doc_id, document.source, position), inputs=listed,
+                                      outputs=[row_status, stats, note, pending, listed])
+                        cancel.click(lambda: "", outputs=pending)
+                if last_note is not None and last_note.position >= len(documents):
+                    gr.HTML(last_note.html, elem_classes="remove-status")
 
         for trigger in (ask.click, question.submit):
-            trigger(app.ask, inputs=[question, k, mode], outputs=[answer, passages],
+            trigger(lambda *inputs: (*app.ask(*inputs), ""), inputs=[question, k, mode], outputs=[answer, passages, source_view],
                     concurrency_limit=CONCURRENT_QUESTIONS, concurrency_id="ask")
         source_open.click(app.source_html, inputs=source_request, outputs=source_view).then(None, js=SCROLL_TO_SPAN_JS)
-        add.click(lambda chosen, version: (*app.add_documents(chosen), version + 1),
-                  inputs=[files, listed], outputs=[status, stats, listed])
+        add.click(_add_and_refresh(app), inputs=[files, listed], outputs=[status, stats, listed, note])
     return demo
 
 

@@ -2,6 +2,7 @@
 REST API (questions, the document list, uploads and removals)."""
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import threading
@@ -52,11 +53,20 @@ class Recovery:
 
 
 @dataclass(frozen=True)
+class Duplicate:
+    """An upload whose bytes an indexed document (or an earlier file of the same upload) already
+    has: it is not indexed again; ``indexed_as`` is the name it is indexed under."""
+
+    name: str
+    indexed_as: str
+
+
+@dataclass(frozen=True)
 class UploadReport:
     """What adding files did: documents added and changed, passages embedded; ``refused`` names
     each file not indexed (by the name it was given) and why, and ``refused_files`` are those of
     the given paths, which a caller may delete (the UI removes Gradio's temporary copies);
-    ``error`` says why nothing at all was added."""
+    ``error`` says why nothing at all was added; ``duplicates`` were already indexed."""
 
     added: int
     changed: int
@@ -64,6 +74,7 @@ class UploadReport:
     refused: tuple[IngestWarning, ...] = ()
     refused_files: tuple[Path, ...] = ()
     error: str = ""
+    duplicates: tuple[Duplicate, ...] = ()
 
 
 def uploads_root(location: str | Path) -> Path:
@@ -236,6 +247,10 @@ class DocumentLibrary:
     def _index_batch(self, batch: Path, copied: list[tuple[Path, Path]], refused: list[IngestWarning],
                      refused_files: list[Path], progress: bool) -> UploadReport:
         with self._build_lock:
+            copied, duplicates = self._without_duplicates(copied, refused_files)
+            if not copied:
+                _remove_batch(batch)
+                return UploadReport(0, 0, 0, tuple(refused), tuple(refused_files), duplicates=duplicates)
             builder = None
             try:
                 with make_builder(self.location, progress=progress, embedder=self.qa.embedder) as builder:
@@ -256,7 +271,30 @@ class DocumentLibrary:
         _remove_batch(batch, only_marker=True)
         refused += [IngestWarning(Path(w.path).name, w.reason) for w in report.warnings]
         return UploadReport(report.added_documents, report.changed_documents, report.embedded,
-                            tuple(refused), tuple(refused_files))
+                            tuple(refused), tuple(refused_files), duplicates=duplicates)
+
+    def _without_duplicates(self, copied: list[tuple[Path, Path]],
+                            refused_files: list[Path]) -> tuple[list[tuple[Path, Path]], tuple[Duplicate, ...]]:
+        """``copied`` less the files whose bytes are indexed already (a document's content hash is
+        its file's SHA-256) or come earlier in the same upload; those are deleted from the batch,
+        and their given paths added to ``refused_files``."""
+        with self.current() as qa:
+            hashes = qa.store.manifest.documents          # document key -> content hash
+            sources = {d.path: d.source for d in qa.store.document_summaries()}
+        first_name = {digest: sources.get(key, Path(key).name) for key, digest in reversed(list(hashes.items()))}
+        kept, duplicates = [], []
+        for source, target in copied:
+            with open(target, "rb") as file:
+                digest = hashlib.file_digest(file, "sha256").hexdigest()
+            if digest in first_name:
+                duplicates.append(Duplicate(target.name, first_name[digest]))
+                target.unlink()
+                if source != target:
+                    refused_files.append(source)
+            else:
+                first_name[digest] = target.name
+                kept.append((source, target))
+        return kept, tuple(duplicates)
 
     def remove(self, doc_id: str) -> Document:
         """Re-index without the document ``doc_id`` and return it; an uploaded file is deleted too.
@@ -299,4 +337,4 @@ def _alive(pid: str) -> bool:
     return int(pid) != 0
 
 
-__all__ = ["DEFAULT_MAX_UPLOAD_MB", "DocumentLibrary", "IncomingFile", "NothingToIndex", "Recovery", "UploadReport"]
+__all__ = ["DEFAULT_MAX_UPLOAD_MB", "DocumentLibrary", "Duplicate", "IncomingFile", "NothingToIndex", "Recovery", "UploadReport"]

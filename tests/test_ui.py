@@ -78,6 +78,31 @@ def test_upload_adds_documents_and_broken_uploads_get_a_message(app, tmp_path):
     assert app.add_documents([])[0].startswith('<div class="message error">Choose')
 
 
+def test_example_questions_come_from_the_open_index(app, embedder, tmp_path):
+    titles = {d.title for d in app.documents()}
+    examples = app.example_questions()
+    assert len(examples) == 4 and all(any(" ".join(t.split()[:3]) in q for t in titles) for q in examples), examples
+    assert "Can SenseTime become a Chinese AI champion?" in examples and "Infobox" not in "".join(examples)
+    notes = tmp_path / "notes" / "kestrel.md"
+    notes.parent.mkdir()
+    notes.write_text("# Kestrel survey\n\n## Nesting pairs\n\nThe survey counted 412 nesting pairs in 2021.\n")
+    own = tmp_path / "own-index"
+    IndexBuilder(own, progress=False, embedder=embedder)([notes])
+    examples = ui.DocQAApp(own, QA(IndexStore.open(own), embedder)).example_questions()
+    assert examples == ["What does Kestrel survey say about Nesting pairs?"]
+    assert "SenseTime" not in "".join(examples) and "SenseTime" not in ui.CSS
+
+
+def test_a_duplicate_upload_is_reported_as_already_indexed_under_its_first_name(app, tmp_path):
+    text = "Kyoto office\n\nSenseTime opened a Kyoto office."
+    assert "Added 1" in app.add_documents([str(_upload(tmp_path, "g1", "kyoto.txt", text))])[0]
+    again = _upload(tmp_path, "g2", "kyoto-copy.txt", text)
+    status, stats = app.add_documents([str(again)])
+    assert "kyoto-copy.txt is already indexed as kyoto.txt; not added again." in status
+    assert 'class="message info"' in status and "Added" not in status and "**6** documents" in stats
+    assert not again.exists(), "the duplicate's temporary copy is deleted"
+
+
 def _upload(tmp_path, folder, name, text):
     """A file where Gradio would have saved an upload: its own temp folder, the user's file name."""
     path = tmp_path / folder / name

@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 import time
 
 from index import IndexStore
@@ -40,3 +41,25 @@ def test_a_kill_9_during_an_upload_is_rolled_back_on_the_next_start(seed_index_c
     assert not list(uploads.rglob("*")) or not list(uploads.glob("*/*")), "nothing half done is left"
     assert len(library.documents()) == 5
     assert not DocumentLibrary(seed_index_copy, library.qa).recovery, "the next start has nothing to do"
+
+
+def test_a_duplicate_upload_is_reported_under_its_first_name_and_not_indexed_again(seed_index_copy, tmp_path, embedder):
+    library = DocumentLibrary(seed_index_copy, QA(IndexStore.open(seed_index_copy), embedder))
+    text = "Kyoto office\n\nSenseTime opened a research office in Kyoto in 2019."
+    first, again, renamed = tmp_path / "a" / "kyoto.txt", tmp_path / "b" / "kyoto.txt", tmp_path / "c" / "copy.txt"
+    for path in (first, again, renamed):
+        path.parent.mkdir()
+        path.write_text(text)
+    assert library.add_files([first]).added == 1
+    report = library.add_files([again, renamed])
+    assert (report.added, report.embedded, report.error) == (0, 0, "")
+    assert [(d.name, d.indexed_as) for d in report.duplicates] == [("kyoto.txt", "kyoto.txt"), ("copy.txt", "kyoto.txt")]
+    assert len(library.documents()) == 6 and set(report.refused_files) == {again, renamed}
+    within = tmp_path / "d" / "one.txt", tmp_path / "e" / "two.txt"
+    for path in within:
+        path.parent.mkdir()
+        path.write_text("Lab notes\n\nThe centrifuge was serviced by Dana.")
+    report = library.add_files(list(within))
+    assert report.added == 1 and [(d.name, d.indexed_as) for d in report.duplicates] == [("two.txt", "one.txt")]
+    seeded = library.documents()[0]
+    assert [d.indexed_as for d in library.add_files([Path(seeded.path)]).duplicates] == [seeded.source]
