@@ -204,6 +204,10 @@ class DocumentLibrary:
         copied = []
         for source in accepted:
             target = batch / source.name
+            if target.exists():
+                refused.append(IngestWarning(source.name, _SAME_NAME))
+                refused_files.append(source)
+                continue
             shutil.copyfile(source, target)
             copied.append((source, target))
         return self._index_batch(batch, copied, refused, refused_files, progress)
@@ -216,6 +220,9 @@ class DocumentLibrary:
         copied = []
         for incoming in files:
             target = batch / incoming.name
+            if target.exists():   # two files of one name would overwrite each other in the batch
+                refused.append(IngestWarning(incoming.name, _SAME_NAME))
+                continue
             written = 0
             with open(target, "wb") as out:
                 while chunk := incoming.stream.read(_CHUNK):
@@ -312,6 +319,9 @@ class DocumentLibrary:
             if uploaded.parent.exists() and not any(uploaded.parent.iterdir()):
                 uploaded.parent.rmdir()
         return document
+
+
+_SAME_NAME = "skipped: another file of this name is in the same upload"
 
 
 def _remove_batch(batch: Path, only_marker: bool = False) -> None:

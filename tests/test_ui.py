@@ -1,4 +1,5 @@
 """The Gradio app: handlers in-process, and the real page driven in headless Chromium."""
+import json
 import os
 import shutil
 import sqlite3
@@ -13,6 +14,7 @@ from dataclasses import replace
 
 import ui
 from index import IndexBuilder, IndexStore
+from ingest.reader import file_digest
 from qa import QA
 from support import REPO, WIKI_SEED, free_port, make_pdf
 
@@ -210,8 +212,15 @@ def _hostile_index(index_dir, embedder):
     store = IndexStore.open(index_dir)
     doc = next(d for d in store.documents() if d.source == "zorblatt.wiki")
     assert all("javascript" not in url for p, _ in store.passages_of(doc.doc_id) for url in p.urls)
-    with sqlite3.connect(store.version / "passages.sqlite") as db:
+    passages_file = store.version / "passages.sqlite"
+    with sqlite3.connect(passages_file) as db:
         db.execute("UPDATE documents SET url = 'javascript:alert(document.domain)' WHERE doc_id = ?", (doc.doc_id,))
+    # A crafted index comes with checksums that match its files: reseal the manifest as its maker would.
+    manifest_file = store.version / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    manifest["checksums"]["passages.sqlite"] = file_digest(passages_file)
+    manifest["sizes"]["passages.sqlite"] = passages_file.stat().st_size
+    manifest_file.write_text(json.dumps(manifest))
     return index_dir
 
 

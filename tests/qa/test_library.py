@@ -63,3 +63,19 @@ def test_a_duplicate_upload_is_reported_under_its_first_name_and_not_indexed_aga
     assert report.added == 1 and [(d.name, d.indexed_as) for d in report.duplicates] == [("two.txt", "one.txt")]
     seeded = library.documents()[0]
     assert [d.indexed_as for d in library.add_files([Path(seeded.path)]).duplicates] == [seeded.source]
+
+
+def test_two_files_of_one_name_in_one_upload_do_not_overwrite_each_other(seed_index_copy, embedder):
+    """Schemathesis found this as a 500: the second file of a name overwrote the first in the batch."""
+    import io
+
+    from qa.library import IncomingFile
+
+    library = DocumentLibrary(seed_index_copy, QA(IndexStore.open(seed_index_copy), embedder))
+    first = b"Kestrel survey\n\nThe survey counted 41 nesting pairs of kestrels in the valley."
+    report = library.add_streams([IncomingFile("notes.txt", io.BytesIO(first)),
+                                  IncomingFile("notes.txt", io.BytesIO(b"Other notes\n\nSomething else entirely."))])
+    assert report.added == 1 and [w.reason for w in report.refused] == [
+        "skipped: another file of this name is in the same upload"]
+    with library.current() as qa:
+        assert "41" in qa.ask("How many nesting pairs did the kestrel survey count?").answer
