@@ -305,6 +305,7 @@ def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index_copy, e
             page.screenshot(path=str(ARTIFACTS / "ui-source-view.png"), full_page=True)
             page.get_by_role("tab", name="Documents").click()
             row.get_by_role("button", name="Remove").click()
+            row.get_by_role("button", name="Yes, remove").click()   # Remove asks first
             page.get_by_text("Removed kestrel-survey.pdf").wait_for(timeout=120_000)
             page.locator(".doc-row", has_text="kestrel-survey.pdf").wait_for(state="detached", timeout=30_000)
             page.screenshot(path=str(ARTIFACTS / "ui-documents.png"), full_page=True)
