@@ -18,6 +18,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from index.backends import AUTO, CHOICES, BackendUnavailable
 from index.embedder import ModelUnavailable
+from index.settings import Settings
 from index.store import IndexStoreError
 from ingest.urls import safe_url
 from qa.api import CONCURRENT_QUESTIONS, QA, default_index_dir
@@ -398,11 +399,11 @@ def _markdown_text(text: str) -> str:
 
 
 def serve(index_dir: str | Path | None = None, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
-          max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, allow_download: bool = False, backend: str = AUTO,
+          max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, settings: Settings | None = None,
           api_key: str | None = None) -> int:
     """Open the UI on ``index_dir`` (default: the bundled corpus). ``share`` is the only way to a
-    public link: ``GRADIO_SHARE`` in the environment is ignored. ``backend`` embeds questions and
-    uploads (``auto``: the index's own where it runs well here, else chosen by the CPU).
+    public link: ``GRADIO_SHARE`` in the environment is ignored. The settings' backend embeds
+    questions and uploads (``auto``: the index's own where it runs well here, else chosen by the CPU).
 
     As ``qa serve`` does, binding another address than loopback (or sharing) needs a key
     (``api_key`` or ``$DOCQA_API_KEY``), refused before anything loads; the page then asks for it
@@ -415,8 +416,7 @@ def serve(index_dir: str | Path | None = None, host: str = "127.0.0.1", port: in
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:
-        qa = (QA.open(index_dir, allow_download=allow_download, backend=backend) if index_dir
-              else QA.default(backend=backend))
+        qa = QA.open(index_dir, settings=settings) if index_dir else QA.default(settings=settings)
     except (IndexStoreError, ModelUnavailable, BackendUnavailable, ImportError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -445,8 +445,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-key", default=None, help="the password the page asks for; needed to bind another "
                                                         "address than loopback or to share (also: $DOCQA_API_KEY)")
     args = parser.parse_args(argv)
-    return serve(args.index, args.host, args.port, args.share, args.max_upload_mb, args.allow_download, args.backend,
-                 args.api_key)
+    try:
+        settings = Settings.from_args(args)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return serve(args.index, args.host, args.port, args.share, args.max_upload_mb, settings, args.api_key)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,10 @@ from index.backends import AUTO
 from index.embedder import DEFAULT_MODEL, Embedder, docqa_cache, model_slug
 from index.fusion import RRF_K
 from index.store import IndexMismatch, IndexStore
-from index.stores import make_builder, open_store
+from index.builder import make_builder
+from ingest.chunker import Chunking
+from index.settings import current_settings
+from index.stores import open_store
 from ingest.types import Document
 from qa.retriever import BM25_WEIGHT, DENSE_WEIGHT, MODES, Retriever
 from eval.runner import EvalReport, compare_modes
@@ -84,7 +87,8 @@ def open_beir_index(dataset: BeirDataset, model: str = DEFAULT_MODEL, max_tokens
         embedder = Embedder(model, backend=backend)
     own_cache = index_dir is None
     index_dir = index_dir or default_beir_index_dir(dataset.name, model, max_tokens, embedder.backend)
-    options = dict(model_name=model, max_tokens=max_tokens, progress=progress, embedder=embedder)
+    settings = current_settings(model=model, backend=backend, chunking=Chunking(max_tokens=max_tokens))
+    options = dict(settings=settings, progress=progress, embedder=embedder)
     try:
         builder = make_builder(index_dir, **options)
     except IndexMismatch:

@@ -91,6 +91,7 @@ def build_bench(bench: Path, queries: list[str], backend: str = "auto") -> dict:
     """``qa index`` end to end on the wikitext dump, then the news posts added to the same index;
     then a no-op ``qa index`` of both (a fresh process, as a user runs it), and ask/retrieve latency."""
     from index.builder import IndexBuilder
+    from index.settings import current_settings
     from index.store import current_version
     from qa.api import QA
 
@@ -100,7 +101,7 @@ def build_bench(bench: Path, queries: list[str], backend: str = "auto") -> dict:
         corpora = [bench / "wikitext", bench / "news_frontmatter"]
         for corpus in corpora:
             clock = time.perf_counter()
-            builder = IndexBuilder(index_dir, backend=backend, progress=False)
+            builder = IndexBuilder(index_dir, current_settings(backend=backend), progress=False)
             report = builder([corpus])
             total = time.perf_counter() - clock
             result["builds"].append({
@@ -175,13 +176,14 @@ _PROFILE_PARTS = (
 def profile_build(folder: Path, files: int = 60, backend: str = "auto") -> dict:
     """cProfile one build of ``files`` news posts and split its time into the parts above."""
     from index.builder import IndexBuilder
+    from index.settings import current_settings
 
     with tempfile.TemporaryDirectory() as scratch:
         sources = Path(scratch) / "docs"
         sources.mkdir()
         for path in sorted(folder.rglob("*.md"))[:files]:
             shutil.copy(path, sources / path.name)
-        builder = IndexBuilder(Path(scratch) / "index", backend=backend, progress=False)
+        builder = IndexBuilder(Path(scratch) / "index", current_settings(backend=backend), progress=False)
         builder.embedder(["load the model before the clock starts"])
         builder.embedder.count_tokens(["and the tokenizer"])
         profiler = cProfile.Profile()

@@ -43,8 +43,12 @@ def store_child(size: int, pool_path: str, base_path: str, queries: list[str], l
     from index.lexical import LexicalIndex
     from index.sentence_vectors import SentenceVectors
     from index.store import IndexStore, Manifest, write_version
-    from index.stores import make_builder, open_store
-    from index.stores.qdrant import EmbeddedDocument, bm25_query
+    from index.builder import make_builder
+    from index.contracts import EmbeddedDocument
+    from index.store import EmbeddingRecord
+    from index.stores import open_store
+    from index.stores.qdrant_sparse import bm25_query
+    from ingest.chunker import Chunking
     from qa.retriever import Retriever
 
     pool = [json.loads(line) for line in open(pool_path, encoding="utf-8")]
@@ -58,7 +62,7 @@ def store_child(size: int, pool_path: str, base_path: str, queries: list[str], l
         folder = Path(scratch) / "folder"
         clock = time.perf_counter()
         index_type = choose_index_type(size)
-        manifest = Manifest(model=embedder.model_name, dimension=int(vectors.shape[1]), chunking={}, embedding={},
+        manifest = Manifest(model=embedder.model_name, dimension=int(vectors.shape[1]), chunking=Chunking(), embedding=EmbeddingRecord(""),
                             dense_index=index_type, passages=size, documents={d.key: d.content_hash for d in documents})
         write_version(folder, manifest, documents, [(p, str(n)) for n, p in enumerate(passages)],
                       DenseIndex(build_dense_index(vectors, index_type)), LexicalIndex.build(texts),
@@ -69,11 +73,11 @@ def store_child(size: int, pool_path: str, base_path: str, queries: list[str], l
 
         location = f"qdrant+local:{Path(scratch) / 'qdrant'}"
         with make_builder(location, progress=False, embedder=embedder) as builder:
-            builder.ensure_collection(texts[:20000])
+            builder.writer.begin(builder.new_manifest, texts[:20000])
             if size <= local_mode_max:
                 clock = time.perf_counter()
                 for offset in range(0, size, 512):
-                    builder.write_documents(items[offset:offset + 512], {})
+                    builder.writer.write(items[offset:offset + 512], {})
                 result["insert_s"]["qdrant+local"] = time.perf_counter() - clock
             edge = _edge_shard(Path(scratch) / "edge", builder, items, int(vectors.shape[1]), result)
         if size <= local_mode_max:
@@ -153,7 +157,7 @@ def _edge_shard(folder: Path, builder, items, dimension: int, result: dict):
         sparse_vectors={"bm25": EdgeSparseVectorParams(modifier=Modifier.Idf)}))
     clock = time.perf_counter()
     for offset in range(0, len(items), 512):
-        points = [point for item in items[offset:offset + 512] for point in builder.points(item)]
+        points = [point for item in items[offset:offset + 512] for point in builder.writer.points(item)]
         shard.update(UpdateOperation.upsert_points([Point(
             point.id, {name: (SparseVector(v.indices, v.values) if hasattr(v, "indices") else v)
                        for name, v in point.vector.items()}, point.payload) for point in points]))
@@ -199,8 +203,8 @@ def stores_at_sizes(sizes: list[int], pool: list[dict], base: np.ndarray, querie
 
 def ray_ingest(documents: int, rounds: int) -> dict:
     """In-process against Ray with 1 and 2 workers, on the first ``documents`` front-matter posts."""
+    from index.builder import make_builder
     from index.ray_ingest import ray_index, start_ray
-    from index.stores import make_builder
 
     posts = sorted((BENCH / "news_frontmatter").rglob("*.md"))[:documents]
     with tempfile.TemporaryDirectory() as scratch:

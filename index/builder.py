@@ -1,38 +1,45 @@
-"""Build or update an index: embed only what is new, then swap the new version in atomically."""
+"""The one build pipeline: read -> chunk -> embed -> write, the same for every store.
+
+The builder decides what a build does: which documents are new or changed, which are dropped
+(``removals``), which vectors can be reused, and which passages must be embedded (``embed_chunks``,
+the only embed loop); a store's ``IndexWriter`` (``index.contracts``) only keeps what it is given.
+The model and chunking checks (``check_compatible``) are made here, once, for every store.
+"""
 from __future__ import annotations
 
-import fcntl
 import logging
-import sqlite3
 import time
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Collection, Iterable, Sequence
+from typing import Collection, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from index.backends import AUTO, detect_cpu
+from index.backends import detect_cpu
 from index.backends.base import passage_embedding_text
-from index.cache import EmbeddingCache, embedding_key
-from index.dense import DenseIndex, build_dense_index, choose_index_type
-from index.embedder import DEFAULT_MODEL, Embedder
-from index.lexical import LexicalIndex
-from index.sentence_vectors import COUNTS_FILE, SentenceVectors, passage_sentence_spans
-from index.store import (
-    DiskFull, IndexMismatch, IndexNotFound, IndexStore, IndexStoreError, Manifest, claim_index_folder, current_version,
-    is_disk_full, write_version,
+from index.cache import embedding_key
+from index.contracts import (
+    ChunkedDocument, ChunkedPassage, DocumentState, EmbeddedDocument, IndexedDocument, IndexWriter, StoredVector,
 )
-from ingest.chunker import Chunker
+from index.embedder import DEFAULT_MODEL, Embedder
+from index.sentence_vectors import passage_sentence_spans
+from index.settings import Settings, current_settings
+from index.store import BuildInProgress, EmbeddingRecord, IndexMismatch, IndexNotFound, Manifest, NothingToIndex
+from index.stores import open_writer
+from ingest.chunker import Chunker, Chunking
 from ingest.loader import DocumentLoader
-from ingest.reader import DEFAULT_MAX_BYTES
-from ingest.types import Document, IngestWarning, Passage
+from ingest.types import Document, IngestWarning
+
+__all__ = ["BuildInProgress", "BuildReport", "IndexBuilder", "NothingToIndex", "check_compatible", "embed_chunks",
+           "make_builder", "removals"]
 
 log = logging.getLogger("docqa.index")
 # Small enough that a killed build loses little work, large enough to keep the model busy.
 EMBED_BATCH = 64
+# New passages embedded before their documents are written: a killed build loses at most these.
+GROUP_PASSAGES = 256
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,7 @@ class BuildReport:
     changed_documents: int
     removed_documents: int
     warnings: tuple[IngestWarning, ...] = ()
-    seconds: dict = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
     written: bool = True
     backend: str = ""
 
@@ -61,20 +68,76 @@ class BuildReport:
                 f"embedded {self.embedded}{backend}, reused {self.reused} ({timing})")
 
 
-class BuildInProgress(IndexStoreError):
-    pass
+def check_compatible(location: str, manifest: Manifest | None, model: str | None, chunking: Chunking,
+                     rechunks: bool) -> None:
+    """``IndexMismatch`` where the index at ``location`` was built with another model than ``model``
+    (None: whatever it has), or with other chunking in a store that cannot re-chunk in place."""
+    if manifest is None:
+        return
+    if model and model != manifest.model:
+        raise IndexMismatch(f"{location} was built with {manifest.model!r}, not {model!r}; "
+                            "pass --rebuild to re-embed everything with the new model")
+    if not rechunks and manifest.chunking != chunking:
+        raise IndexMismatch(f"{location} was chunked with {manifest.chunking}, not {chunking}; "
+                            "pass --rebuild to chunk and embed everything again")
 
 
-class NothingToIndex(IndexStoreError):
-    pass
+def needs_writing(document: Document, indexed: Mapping[str, IndexedDocument]) -> bool:
+    held = indexed.get(document.key)
+    return held is None or held.state != DocumentState.COMPLETE or held.content_hash != document.content_hash
+
+
+def removals(indexed: Mapping[str, IndexedDocument], seen_keys: Collection[str], seen_hashes: Collection[str],
+             unchanged_files: Collection[str], prune_under: Sequence[Path] | None, replace_copies: bool,
+             drop: Collection[str] = ()) -> list[IndexedDocument]:
+    """The held documents a build drops: those named in ``drop``, those gone from the pruned
+    folders, copies of a document seen elsewhere (``replace_copies``), and any half removed before.
+    A document read now, or in a file whose bytes are unchanged, is never dropped (but by ``drop``)."""
+    copied = (set(seen_hashes) | {d.content_hash for d in indexed.values() if d.path in unchanged_files}
+              if replace_copies else set())
+    return [d for key, d in indexed.items()
+            if key in drop or (key not in seen_keys and d.path not in unchanged_files
+                               and (d.state == DocumentState.REMOVING or d.content_hash in copied
+                                    or (prune_under is not None and _should_prune(d.path, prune_under))))]
+
+
+def chunk_document(chunker: Chunker, model_name: str, document: Document, file_digest: str = "") -> ChunkedDocument:
+    """The chunk stage: a document's passages, each with the text its vector is made from and that
+    text's embedding key."""
+    passages = []
+    for passage in chunker(document):
+        text = passage_embedding_text(document.title, passage.section, passage.text)
+        passages.append(ChunkedPassage(passage, embedding_key(model_name, text), text))
+    return ChunkedDocument(document, tuple(passages), file_digest)
+
+
+def embed_chunks(embedder: Embedder, chunks: Sequence[ChunkedPassage]
+                 ) -> Iterator[tuple[Sequence[ChunkedPassage], np.ndarray, list[np.ndarray]]]:
+    """The embed loop: ``(batch, vectors, sentence vectors)`` for each ``EMBED_BATCH`` of ``chunks``,
+    the sentence vectors pooled from the same forward pass."""
+    for offset in range(0, len(chunks), EMBED_BATCH):
+        batch = chunks[offset:offset + EMBED_BATCH]
+        spans = [passage_sentence_spans(chunk.text, chunk.passage.text) for chunk in batch]
+        vectors, sentences = embedder.embed_with_spans([chunk.text for chunk in batch], spans)
+        yield batch, vectors, sentences
+
+
+def embedded_document(chunked: ChunkedDocument, vectors: Mapping[str, StoredVector], dimension: int) -> EmbeddedDocument:
+    keys = [chunk.embed_key for chunk in chunked.passages]
+    return EmbeddedDocument(
+        chunked.document, tuple(c.passage for c in chunked.passages), tuple(keys), tuple(c.text for c in chunked.passages),
+        np.array([vectors[key].vector for key in keys], dtype=np.float32).reshape(len(keys), dimension),
+        tuple(vectors[key].sentences for key in keys), chunked.file_digest, tuple(vectors[key].backend for key in keys))
 
 
 class IndexBuilder:
-    """Create or incrementally update the index in ``index_dir``.
+    """Create or incrementally update the index at ``location``: a folder, or a vector database
+    (``index.stores``), or any ``IndexWriter``.
 
-    The previous version is read only once the build holds the folder's lock, so two overlapping
-    builds each see the other's documents and neither is lost. Files whose bytes match the previous
-    version's are not parsed again, and a build in which nothing changed writes nothing.
+    A folder's previous version is read only once the build holds the folder's lock, so two
+    overlapping builds each see the other's documents and neither is lost. Files whose bytes
+    match what the index holds are not parsed again, and a build in which nothing changed writes
+    nothing.
 
     >>> import tempfile
     >>> from ingest import BUNDLED_CORPUS
@@ -84,27 +147,44 @@ class IndexBuilder:
     (5, True)
     >>> IndexBuilder(folder, progress=False)([BUNDLED_CORPUS]).written      # nothing changed: nothing written
     False
+
+    Parameters:
+        location: where the index is (``--index``), or a writer.
+        settings: model, backend, chunking and limits (default: the environment's and the defaults).
+        progress: show progress bars.
+        rebuild: start from nothing instead of updating (the old index stays until the new one is written).
+        embedder: a loaded model to use where it is the index's.
     """
 
-    def __init__(self, index_dir: str | Path, model_name: str | None = None, max_tokens: int = 200,
-                 overlap_sentences: int = 1, index_type: str = "auto", progress: bool = True,
-                 max_bytes: int = DEFAULT_MAX_BYTES, rebuild: bool = False, embedder: Embedder | None = None,
-                 allow_download: bool = False, backend: str = AUTO):
-        self.index_dir = Path(index_dir)
-        self.rebuild = rebuild
-        claim_index_folder(self.index_dir)
-        live = None if rebuild else current_version(self.index_dir)
-        indexed_model = Manifest.read(live / "manifest.json").model if live else None
-        self._check_model(indexed_model, model_name)
-        model_name = model_name or indexed_model or DEFAULT_MODEL
-        self.embedder = (embedder if embedder and embedder.model_name == model_name
-                         else Embedder(model_name, allow_download=allow_download, backend=backend))
-        self.previous: IndexStore | None = None
-        self.chunker = Chunker(max_tokens, overlap_sentences, count_tokens=self.embedder.count_tokens)
-        self.index_type = index_type
+    def __init__(self, location: str | Path | IndexWriter, settings: Settings | None = None, *, progress: bool = True,
+                 rebuild: bool = False, embedder: Embedder | None = None):
+        self.settings = settings or current_settings()
+        self.writer: IndexWriter = (open_writer(location, self.settings, rebuild) if isinstance(location, (str, Path))
+                                    else location)
+        try:
+            self.location = self.writer.location
+            self._check(self.writer.manifest, self.settings.model)
+            manifest = self.writer.manifest
+            model_name = self.settings.model or (manifest.model if manifest else None) or DEFAULT_MODEL
+            self.embedder = (embedder if embedder and embedder.model_name == model_name
+                             else Embedder(model_name, self.settings))
+            self.chunker = Chunker.of(self.settings.chunking, count_tokens=self.embedder.count_tokens)
+        except BaseException:
+            self.writer.close()
+            raise
         self.progress = progress
-        self.max_bytes = max_bytes
-        self.loader = DocumentLoader(max_bytes=max_bytes)
+        self.loader = DocumentLoader(max_bytes=self.settings.max_bytes)
+
+    def __enter__(self) -> "IndexBuilder":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.writer.close()
+
+    # The three ways to build.
 
     def __call__(self, paths: Sequence[str | Path], prune: bool = False, replace_copies: bool = False) -> BuildReport:
         """Add or update the documents under ``paths``.
@@ -118,232 +198,180 @@ class IndexBuilder:
                 replaces the first instead of doubling every hit.
         """
         roots = [Path(p).resolve() for p in paths]
-        with self._exclusive(), self._previous_version():
-            known_files = self.previous.manifest.files if self._same_chunking() else {}
-            self.loader = DocumentLoader(max_bytes=self.max_bytes, known_files=known_files)
+        with self.writer.session():
+            self._check(self.writer.manifest, self.embedder.model_name)   # another build may have re-embedded it meanwhile
+            indexed = self.writer.indexed()
+            self.loader = DocumentLoader(max_bytes=self.settings.max_bytes, known_files=self.known_files(indexed))
             started = time.perf_counter()
             loaded = list(tqdm(self.loader(paths), desc="reading", unit=" docs", disable=not self.progress))
-            return self._build(loaded, prune_under=roots if prune else None, warnings=tuple(self.loader.warnings),
-                               parse_seconds=time.perf_counter() - started, replace_copies=replace_copies)
-
-    def __enter__(self) -> "IndexBuilder":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        """Nothing to release: a build holds its folder's lock only while it runs. (A vector
-        database's builder holds a client, and the two are used alike: ``with make_builder(...)``.)"""
-
-    def close(self) -> None:
-        pass
-
-    def _check_model(self, indexed_model: str | None, wanted_model: str | None) -> None:
-        if indexed_model and wanted_model and wanted_model != indexed_model:
-            raise IndexMismatch(
-                f"{self.index_dir} was built with {indexed_model!r}, not {wanted_model!r}; "
-                "pass --rebuild to re-embed everything with the new model")
+            return self._build(loaded, indexed, roots if prune else None, tuple(self.loader.warnings),
+                               time.perf_counter() - started, replace_copies, self.loader.file_digests,
+                               self.loader.unchanged_files)
 
     def build(self, loaded: Iterable[Document], prune_under: Sequence[Path] | None = None,
               warnings: tuple[IngestWarning, ...] = (), parse_seconds: float = 0.0) -> BuildReport:
         """Add or update already loaded documents (their files are not compared by digest)."""
-        self.loader = DocumentLoader(max_bytes=self.max_bytes)
-        with self._exclusive(), self._previous_version():
-            return self._build(list(loaded), prune_under, warnings, parse_seconds)
-
-    @contextmanager
-    def _previous_version(self):
-        """Open the live version as ``self.previous`` for the build (call it holding the lock)."""
-        live = None if self.rebuild else current_version(self.index_dir)
-        # Manifest and SQLite only: what changed is decided without loading FAISS or BM25.
-        self.previous = IndexStore(self.index_dir, live, searchable=False) if live else None
-        try:
-            if self.previous:
-                # Another build may have re-embedded the folder with another model since __init__.
-                self._check_model(self.previous.manifest.model, self.embedder.model_name)
-            yield
-        except sqlite3.OperationalError as error:
-            if is_disk_full(error):
-                raise DiskFull(f"no space left on the disk of {self.index_dir}; the live index is unchanged: "
-                               "free some space and rerun (embeddings made so far are kept)") from None
-            raise
-        finally:
-            if self.previous:
-                self.previous.close()
-
-    def _same_chunking(self) -> bool:
-        """Whether the previous version's passages were cut as this build would cut them."""
-        return self.previous is not None and self.previous.manifest.chunking == self.chunker.settings
+        self.loader = DocumentLoader(max_bytes=self.settings.max_bytes)
+        with self.writer.session():
+            self._check(self.writer.manifest, self.embedder.model_name)
+            return self._build(list(loaded), self.writer.indexed(), prune_under, warnings, parse_seconds)
 
     def remove(self, doc_ids: Collection[str]) -> BuildReport:
-        """Write a version without the documents ``doc_ids`` (their passages' embeddings stay cached).
+        """Drop the documents ``doc_ids`` (a folder's cached embeddings of them are kept).
 
         Raises ``KeyError`` naming an id the index does not hold, and ``NothingToIndex`` when
         they are all the documents it has.
         """
-        with self._exclusive(), self._previous_version():
-            if self.previous is None:
-                raise IndexNotFound(f"{self.index_dir} holds no index yet")
-            keys = self.previous.document_keys(doc_ids)
-            missing = set(doc_ids) - set(keys)
+        with self.writer.session():
+            if self.writer.manifest is None:
+                raise IndexNotFound(f"{self.location} holds no index yet")
+            indexed = self.writer.indexed()
+            by_id = {d.doc_id: d for d in indexed.values()}
+            missing = set(doc_ids) - set(by_id)
             if missing:
                 raise KeyError(sorted(missing)[0])
-            return self._build([], None, (), 0.0, drop=set(keys.values()))
+            return self._build([], indexed, None, (), 0.0, drop={by_id[doc_id].key for doc_id in doc_ids})
 
-    def _build(self, loaded: list[Document], prune_under, warnings, parse_seconds,
-               replace_copies: bool = False, drop: Collection[str] = ()) -> BuildReport:
+    # The stages' decisions, shared with Ray's driver (index.ray_ingest).
+
+    def _check(self, manifest: Manifest | None, model: str | None) -> None:
+        check_compatible(self.location, manifest, model, self.settings.chunking, self.writer.rechunks)
+
+    def rechunking(self) -> bool:
+        """Whether this build cuts passages otherwise than the index did (only a store that writes
+        whole versions gets here: the others refuse it in ``check_compatible``)."""
+        return self.writer.manifest is not None and self.writer.manifest.chunking != self.chunker.settings
+
+    def known_files(self, indexed: Mapping[str, IndexedDocument]) -> dict[str, str]:
+        """Digests of files all of whose documents are completely written: those are not read again."""
+        if self.rechunking():
+            return {}
+        digests: dict[str, str] = {}
+        incomplete = set()
+        for document in indexed.values():
+            if document.state != DocumentState.COMPLETE or not document.file_digest:
+                incomplete.add(document.path)
+            else:
+                digests[document.path] = document.file_digest
+        return {path: digest for path, digest in digests.items() if path not in incomplete}
+
+    def chunk(self, document: Document, file_digest: str = "") -> ChunkedDocument:
+        return chunk_document(self.chunker, self.embedder.model_name, document, file_digest)
+
+    def new_manifest(self, made_by: Mapping[str, int] | None = None, dimension: int | None = None) -> Manifest:
+        """The manifest of what this build writes (a store completes it: counts, files, checksums).
+        ``made_by``: how many vectors each backend made, where known (a store written in place
+        records the backend that created it)."""
+        dimension = dimension or self.embedder.dimension     # loads the model, which settles its backend
+        embedding = (EmbeddingRecord.of(made_by, detect_cpu().level) if made_by else
+                     EmbeddingRecord(self.embedder.backend, precision=self.embedder.backend.rpartition("-")[2]))
+        return Manifest(model=self.embedder.model_name, dimension=dimension, chunking=self.chunker.settings,
+                        embedding=embedding, dense_index="", created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                        settings=self.settings.record(self.embedder.model_name))
+
+    def report(self, documents: int, added: int = 0, changed: int = 0, removed: int = 0, embedded: int = 0,
+               reused: int | None = None, warnings: Iterable[IngestWarning] = (), seconds: dict | None = None,
+               written: bool = True, backend: str = "") -> BuildReport:
+        """What a build did, with the store's passage count now (``reused``: by default every
+        passage not embedded now; ``backend``: what embedded, where not this builder's own model)."""
+        passages = self.writer.count_passages()
+        return BuildReport(index_dir=self.location, documents=documents, passages=passages, embedded=embedded,
+                           reused=passages - embedded if reused is None else reused, added_documents=added,
+                           changed_documents=changed, removed_documents=removed, warnings=tuple(warnings),
+                           seconds=seconds or {}, written=written, backend=backend or self.embedder.backend)
+
+    def _build(self, loaded: list[Document], indexed: dict[str, IndexedDocument], prune_under, warnings, parse_seconds,
+               replace_copies: bool = False, file_digests: Mapping[str, str] | None = None,
+               unchanged_files: Collection[str] = (), drop: Collection[str] = ()) -> BuildReport:
         timings = {"parse": parse_seconds}
-        previous_hashes = self.previous.manifest.documents if self.previous else {}
-        unchanged_files = self.loader.unchanged_files
-        added = sum(1 for d in loaded if d.key not in previous_hashes)
-        changed = sum(1 for d in loaded if previous_hashes.get(d.key, d.content_hash) != d.content_hash)
-        loaded_keys = {d.key for d in loaded}
-        previous_paths = self.previous.document_paths() if self.previous else {}
-        copied_hashes = ({d.content_hash for d in loaded} | {previous_hashes[key] for key, path in previous_paths.items()
-                                                            if path in unchanged_files}
-                         if replace_copies else set())
-        removed = [key for key, path in previous_paths.items()
-                   if key not in loaded_keys and path not in unchanged_files
-                   and ((prune_under is not None and _should_prune(path, prune_under))
-                        or previous_hashes[key] in copied_hashes or key in drop)]
-        files = self._file_digests(loaded, previous_paths, removed)
-        if self.previous and not (added or changed or removed) and self._same_layout(files):
-            return BuildReport(
-                index_dir=str(self.index_dir), documents=len(previous_hashes), passages=self.previous.manifest.passages,
-                embedded=0, reused=self.previous.manifest.passages, added_documents=0, changed_documents=0, removed_documents=0,
-                warnings=warnings, seconds=timings, written=False)
-
-        previous_docs = {d.key: d for d in self.previous.documents()} if self.previous else {}
-        documents = {**previous_docs, **{d.key: d for d in loaded}}
-        for key in removed:
-            del documents[key]
-        if not documents:
+        file_digests = file_digests or {}
+        rechunk = self.rechunking()
+        to_write = [d for d in loaded if needs_writing(d, indexed)]
+        added = sum(1 for d in to_write if d.key not in indexed)
+        removed = removals(indexed, {d.key for d in loaded}, {d.content_hash for d in loaded}, unchanged_files,
+                           prune_under, replace_copies, drop)
+        removed_keys = {d.key for d in removed}
+        remaining = (set(indexed) - removed_keys) | {d.key for d in loaded}
+        if not remaining:
             raise NothingToIndex("no readable documents were found, so no index was written")
-        ordered = [documents[key] for key in sorted(documents)]
+        files = _file_digests(indexed, loaded, removed_keys, file_digests)
+        if not (to_write or removed or rechunk) and self.writer.up_to_date(files, removed_keys):
+            return self.report(len(remaining), reused=self.writer.count_passages(), warnings=warnings,
+                               seconds=timings, written=False)
 
         clock = time.perf_counter()
-        passages = self._passages(ordered, {d.doc_id for d in previous_docs.values()})
+        written_keys = {d.key for d in to_write}
+        chunked = [self.chunk(d, file_digests.get(d.path, "")) for d in
+                   tqdm(to_write, desc="chunking", unit=" docs", disable=not self.progress or len(to_write) < 50)]
+        for document, stored in self.writer.carried(remaining - written_keys):
+            digest = files.get(document.path, "")
+            chunked.append(self.chunk(document, digest) if rechunk else ChunkedDocument(
+                document, tuple(ChunkedPassage(p, key, passage_embedding_text(document.title, p.section, p.text))
+                                for p, key in stored), digest))
         timings["chunk"] = time.perf_counter() - clock
 
-        texts = list(self._texts(ordered, passages))
         clock = time.perf_counter()
-        vectors, sentences, made_by, embedded = self._vectors(
-            [key for _, key in passages], texts, [passage.text for passage, _ in passages])
+        self.writer.begin(self.new_manifest, [c.text for item in chunked for c in item.passages])
+        made_by: Counter[str] = Counter()
+        embedded = dimension = 0
+        for group, made in self._embed(chunked, indexed, written_keys):
+            embedded += made
+            made_by.update(backend for item in group for backend in item.backends)
+            dimension = dimension or next((int(item.vectors.shape[1]) for item in group), 0)
+            self.writer.write(group, indexed)
+        self.writer.remove(removed)
         timings["embed"] = time.perf_counter() - clock
-
         clock = time.perf_counter()
-        index_type = choose_index_type(len(passages), self.index_type)
-        dense = DenseIndex(build_dense_index(vectors, index_type))
-        lexical = LexicalIndex.build(texts)
-        manifest = Manifest(
-            model=self.embedder.model_name, dimension=int(vectors.shape[1]),
-            chunking=self.chunker.settings, embedding=self._embedding_record(made_by),
-            dense_index=index_type, documents={d.key: d.content_hash for d in ordered},
-            passages=len(passages), created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), files=files,
-        )
-        write_version(self.index_dir, manifest, ordered, passages, dense, lexical,
-                      SentenceVectors.from_rows(sentences, int(vectors.shape[1])))
-        self._cache().retain([key for _, key in passages])
+        self.writer.commit(self.new_manifest(made_by, dimension) if made_by else self.writer.manifest, files)
         timings["write"] = time.perf_counter() - clock
-        return BuildReport(
-            index_dir=str(self.index_dir), documents=len(ordered), passages=len(passages),
-            embedded=embedded, reused=len(passages) - embedded, added_documents=added,
-            changed_documents=changed, removed_documents=len(removed), warnings=warnings, seconds=timings,
-            backend=self.embedder.backend,
-        )
+        return self.report(len(remaining), added=added, changed=len(to_write) - added, removed=len(removed),
+                           embedded=embedded, reused=sum(len(c.passages) for c in chunked) - embedded,
+                           warnings=warnings, seconds=timings)
 
-    def _file_digests(self, loaded: list[Document], previous_paths: dict[str, str], removed: list[str]) -> dict[str, str]:
-        """sha256 of every file the new version's documents come from. A file whose documents were
-        handed in already loaded (``build``) gets none, so the next build reads it again."""
-        digests = {**(self.previous.manifest.files if self.previous else {}), **self.loader.file_digests}
-        for document in loaded:
-            if document.path not in self.loader.file_digests:
-                digests.pop(document.path, None)
-        removed_keys = set(removed)
-        kept = {path for key, path in previous_paths.items() if key not in removed_keys} | {d.path for d in loaded}
-        return {path: digests[path] for path in sorted(kept) if path in digests}
+    def _embed(self, chunked: list[ChunkedDocument], indexed: Mapping[str, IndexedDocument],
+               written_keys: Collection[str]) -> Iterator[tuple[list[EmbeddedDocument], int]]:
+        """Groups of documents with about ``GROUP_PASSAGES`` new passages, each with its vectors,
+        and how many passages of the group were embedded now. Vectors the store holds (a folder's
+        cache, a collection's points of the earlier version or of a killed build) are reused, and
+        new ones are embedded longest first, so each batch pads little."""
+        reusable = dict(self.writer.reusable(
+            {c.embed_key for item in chunked for c in item.passages},
+            [indexed[key].doc_id for key in written_keys if key in indexed] + [item.document.doc_id for item in chunked]))
+        total = len({c.embed_key for item in chunked for c in item.passages} - set(reusable))
+        if total:
+            log.info("embedding %d new passages", total)
+        dimension = len(next(iter(reusable.values())).vector) if reusable else None
+        with tqdm(total=total, desc="embedding", unit=" passages", disable=not self.progress or not total) as bar:
+            group: list[ChunkedDocument] = []
+            new: dict[str, ChunkedPassage] = {}
+            for number, item in enumerate(chunked):
+                group.append(item)
+                new.update((c.embed_key, c) for c in item.passages if c.embed_key not in reusable)
+                if len(new) < GROUP_PASSAGES and number < len(chunked) - 1:
+                    continue
+                missing = sorted(new.values(), key=lambda c: len(c.text), reverse=True)
+                for batch, vectors, sentences in embed_chunks(self.embedder, missing):
+                    keys = [c.embed_key for c in batch]
+                    self.writer.keep(keys, vectors, sentences, self.embedder.backend)
+                    reusable.update((key, StoredVector(v, s, self.embedder.backend))
+                                    for key, v, s in zip(keys, vectors, sentences))
+                    bar.update(len(batch))
+                dimension = dimension or self.embedder.dimension
+                yield [embedded_document(item, reusable, dimension) for item in group], len(new)
+                group, new = [], {}
 
-    def _same_layout(self, files: dict[str, str]) -> bool:
-        """Whether the previous version already is what this build would write."""
-        manifest = self.previous.manifest
-        return (manifest.files == files and self._same_chunking()
-                and manifest.dense_index == choose_index_type(manifest.passages, self.index_type)
-                and (self.previous.version / COUNTS_FILE).is_file())   # written before sentence vectors: upgrade it
 
-    @staticmethod
-    def _embedding_record(made_by: dict[str, int]) -> dict:
-        """Which backend made how many of the vectors: backends agree to a cosine of about 0.9999,
-        so vectors are reused across backends (docs/benchmarks.md: "Embedding backends"), and an index that
-        holds vectors of several says so."""
-        main = max(made_by, key=made_by.get) if made_by else ""
-        return {"passage_text": "title\\nsection\\ntext", "normalized": True, "backend": main,
-                "precision": main.rpartition("-")[2], "vectors_by_backend": dict(sorted(made_by.items())),
-                "mixed_backends": len(made_by) > 1, "cpu": detect_cpu().level}
-
-    def _passages(self, documents: list[Document], previous_ids: set[str]) -> list[tuple[Passage, str]]:
-        """Chunk new and changed documents; take unchanged ones' passages as stored."""
-        unchanged = previous_ids if self._same_chunking() else set()
-        passages: list[tuple[Passage, str]] = []
-        for document in tqdm(documents, desc="chunking", unit=" docs", disable=not self.progress or len(documents) < 50):
-            if document.doc_id in unchanged:
-                passages.extend(self.previous.passages_of(document.doc_id))
-                continue
-            for passage in self.chunker(document):
-                text = passage_embedding_text(document.title, passage.section, passage.text)
-                passages.append((passage, embedding_key(self.embedder.model_name, text)))
-        return passages
-
-    @staticmethod
-    def _texts(documents: list[Document], passages: list[tuple[Passage, str]]) -> Iterable[str]:
-        titles = {d.doc_id: d.title for d in documents}
-        for passage, _ in passages:
-            yield passage_embedding_text(titles[passage.doc_id], passage.section, passage.text)
-
-    def _vectors(self, keys: list[str], texts: list[str],
-                 passage_texts: list[str]) -> tuple[np.ndarray, list[np.ndarray], Counter, int]:
-        """Every passage's vector and sentence vectors, how many rows each backend made, and how
-        many this build embedded. A vector cached before sentence vectors existed is made again,
-        once, so every passage of the new version has both."""
-        cache = self._cache()
-        cached = {key: item for key, item in cache.get_many(keys).items() if item.sentences is not None}
-        known = {key: item.vector for key, item in cached.items()}
-        sentences_of = {key: item.sentences for key, item in cached.items()}
-        backend_of = {key: item.backend for key, item in cached.items()}
-        spans_of = {key: passage_sentence_spans(text, passage) for key, text, passage in zip(keys, texts, passage_texts)
-                    if key not in known}
-        missing = list({key: text for key, text in zip(keys, texts) if key not in known}.items())
-        # Similar lengths side by side, so each batch pads little.
-        missing.sort(key=lambda item: len(item[1]), reverse=True)
-        if missing:
-            log.info("embedding %d new passages (%d reused)", len(missing), len(keys) - len(missing))
-        with tqdm(total=len(missing), desc="embedding", unit=" passages", disable=not self.progress or not missing) as bar:
-            for offset in range(0, len(missing), EMBED_BATCH):
-                batch = missing[offset:offset + EMBED_BATCH]
-                vectors, sentences = self.embedder.embed_with_spans([text for _, text in batch],
-                                                                    [spans_of[key] for key, _ in batch])
-                cache.put_many([key for key, _ in batch], vectors, self.embedder.backend, sentences)
-                known.update(zip((key for key, _ in batch), vectors))
-                sentences_of.update(zip((key for key, _ in batch), sentences))
-                backend_of.update((key, self.embedder.backend) for key, _ in batch)
-                bar.update(len(batch))
-        dimension = len(next(iter(known.values()))) if known else self.embedder.dimension
-        matrix = np.zeros((len(keys), dimension), dtype=np.float32)
-        for row, key in enumerate(keys):
-            matrix[row] = known[key]
-        return matrix, [sentences_of[key] for key in keys], Counter(backend_of[key] for key in keys), len(missing)
-
-    def _cache(self) -> EmbeddingCache:
-        if not hasattr(self, "_embedding_cache"):
-            self._embedding_cache = EmbeddingCache.open_or_reset(self.index_dir / "embeddings.sqlite")
-        return self._embedding_cache
-
-    @contextmanager
-    def _exclusive(self):
-        claim_index_folder(self.index_dir)
-        with open(self.index_dir / ".lock", "w") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise BuildInProgress(f"another build is writing {self.index_dir}; wait for it to finish") from None
-            yield
+def _file_digests(indexed: Mapping[str, IndexedDocument], loaded: Sequence[Document], removed_keys: Collection[str],
+                  read_now: Mapping[str, str]) -> dict[str, str]:
+    """sha256 of every file the documents held after the build come from. A file whose documents
+    were handed in already loaded (``build``) gets none, so the next build reads it again."""
+    digests = {d.path: d.file_digest for key, d in indexed.items() if key not in removed_keys and d.file_digest}
+    for document in loaded:
+        if read_now.get(document.path):
+            digests[document.path] = read_now[document.path]
+        else:
+            digests.pop(document.path, None)
+    return dict(sorted(digests.items()))
 
 
 def _should_prune(path: str, roots: Sequence[Path]) -> bool:
@@ -351,3 +379,9 @@ def _should_prune(path: str, roots: Sequence[Path]) -> bool:
     if not file_path.exists():
         return True
     return any(file_path == root or root in file_path.parents for root in roots)
+
+
+def make_builder(location: str | Path, settings: Settings | None = None, **options) -> IndexBuilder:
+    """The builder for ``location`` (``IndexBuilder``'s options)."""
+    return IndexBuilder(location, settings, **options)
+

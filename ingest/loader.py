@@ -12,7 +12,7 @@ from ingest.formats import BY_NAME, NotParsed, ParsedDocument, format_of_bytes, 
 from ingest.formats.wikitext import is_redirect
 from ingest.mediawiki_dump import DEFAULT_MAX_DUMP_BYTES, DumpTruncated, is_mediawiki_dump, iter_dump_pages
 from ingest.reader import DEFAULT_MAX_BYTES, UnreadableFile, check_size, decode_text, file_digest, read_bytes
-from ingest.types import Document, IngestWarning, document_key
+from ingest.types import Document, IngestWarning, WarningKind, document_key
 
 log = logging.getLogger("docqa.ingest")
 
@@ -119,13 +119,13 @@ class DocumentLoader:
         self.unchanged_files: set[str] = set()
 
     def __call__(self, paths: Iterable[str | Path]) -> Iterator[Document]:
-        for path in iter_files(paths, warn=self._warn):
+        for path in iter_files(paths, warn=self._skip):
             if not _may_be_dump(path):
                 # Before the hash: a 20 GB file cost 40 s of hashing on every run only to be refused.
                 try:
                     check_size(path, self.max_bytes)
                 except UnreadableFile as error:
-                    self._warn(path, str(error))
+                    self._skip(path, str(error))
                     continue
                 except OSError:
                     pass  # _load_file says why it cannot be read
@@ -139,15 +139,19 @@ class DocumentLoader:
             try:
                 yield from self._load_file(path)
             except UnreadableFile as error:
-                self._warn(path, str(error))
+                self._warn(path, str(error), WarningKind.SKIPPED)
             except Exception as error:  # a parser bug on one file must not stop a corpus-wide run
                 self._warn_parse_failure(path, error)
 
     def _warn_parse_failure(self, path: Path | str, error: Exception) -> None:
-        self._warn(path, f"skipped: could not parse ({type(error).__name__}: {' '.join(str(error).split())[:120]})")
+        self._warn(path, f"skipped: could not parse ({type(error).__name__}: {' '.join(str(error).split())[:120]})",
+                   WarningKind.SKIPPED)
 
-    def _warn(self, path: Path | str, message: str) -> None:
-        warning = IngestWarning(str(path), message)
+    def _skip(self, path: Path | str, message: str) -> None:
+        self._warn(path, message, WarningKind.SKIPPED)
+
+    def _warn(self, path: Path | str, message: str, kind: WarningKind) -> None:
+        warning = IngestWarning(str(path), message, kind=kind)
         self.warnings.append(warning)
         log.warning(str(warning))
 
@@ -168,7 +172,7 @@ class DocumentLoader:
         else:
             raw = decode_text(data)
             if raw.warning:
-                self._warn(path, raw.warning)
+                self._warn(path, raw.warning, WarningKind.CAVEAT)
             document = self.parse(raw.text, str(path), path.name, content_hash)
         if document is not None:
             yield document
@@ -179,7 +183,7 @@ class DocumentLoader:
             for page in iter_dump_pages(path, self.max_bytes, self.max_dump_bytes):
                 page_path = document_key(str(path), page.title)
                 if page.problem:
-                    self._warn(page_path, f"page skipped: {page.problem}")
+                    self._warn(page_path, f"page skipped: {page.problem}", WarningKind.SKIPPED)
                     continue
                 if page.namespace != 0 or is_redirect(page.text) or not page.text.strip():
                     continue
@@ -194,7 +198,8 @@ class DocumentLoader:
                     indexed += 1
                     yield document
         except DumpTruncated as error:
-            self._warn(path, f"{indexed} pages indexed, the rest is lost: {error.reason} after page {error.pages}")
+            self._warn(path, f"{indexed} pages indexed, the rest is lost: {error.reason} after page {error.pages}",
+                       WarningKind.CAVEAT)
 
     def parse(self, text: str, path: str, source: str, content_hash: str,
               fmt: str | None = None, title: str = "", page: str = "") -> Document | None:
@@ -208,12 +213,12 @@ class DocumentLoader:
         try:
             parsed: ParsedDocument = parse(content)
         except NotParsed as reason:
-            self._warn(key, str(reason))
+            self._warn(key, str(reason), WarningKind.SKIPPED)
             return None
         if parsed.warning:
-            self._warn(key, parsed.warning)
+            self._warn(key, parsed.warning, WarningKind.CAVEAT)
         if not parsed.text.strip():
-            self._warn(key, "skipped: no text left after cleaning")
+            self._warn(key, "skipped: no text left after cleaning", WarningKind.SKIPPED)
             return None
         published = parsed.published
         # Jekyll posts and many notes keep their date only in the file name (2014-03-19-hello.md).

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 
 @dataclass(frozen=True)
@@ -85,12 +86,28 @@ class Passage:
     page: int | None = None      # the PDF page it is on (passages never cross a page)
 
 
+class WarningKind(str, Enum):
+    """What became of the file (or page) a warning is about."""
+
+    SKIPPED = "skipped"     # nothing of it was indexed
+    CAVEAT = "caveat"       # it was indexed, with a caveat (a lossy decoding, a dump cut short)
+
+
 @dataclass(frozen=True)
 class IngestWarning:
-    """A file (or a page inside one) that was skipped or read with a caveat, and why."""
+    """A file (or a page inside one) that was skipped or read with a caveat, and why.
+
+    >>> IngestWarning("a.pdf", "skipped: the file is empty", kind=WarningKind.SKIPPED).skipped
+    True
+    """
 
     path: str
     reason: str
+    kind: WarningKind = field(kw_only=True)
+
+    @property
+    def skipped(self) -> bool:
+        return self.kind == WarningKind.SKIPPED
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"

@@ -1,30 +1,29 @@
 """The public QA entry points: ``ask()`` over the bundled corpus and ``QA`` over any index."""
 from __future__ import annotations
 
-import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from index.backends import AUTO, backend_for_index
+from index.backends import backend_for_index
 from index.builder import BuildInProgress, IndexBuilder
-from index.embedder import Embedder, docqa_cache
+from index.embedder import Embedder
+from index.settings import Settings, current_settings
 from index.store import IndexMismatch, IndexStore, IndexStoreError, current_version
 from index.stores import open_store
 from ingest import BUNDLED_CORPUS
+from ingest.chunker import Chunking
 from qa.answer import NO_ANSWER, AnswerExtractor
 from qa.language import language_hint
 from qa.retriever import DEFAULT_MODE, Retriever, check_k, check_mode, check_question
 from qa.types import Answer, Hit
 
 
-def default_index_dir() -> Path:
+def default_index_dir(settings: Settings | None = None) -> Path:
     """``$DOCQA_INDEX``, else ``$XDG_CACHE_HOME/docqa/default-index`` (``~/.cache`` by default)."""
-    if os.environ.get("DOCQA_INDEX"):
-        return Path(os.environ["DOCQA_INDEX"])
-    return docqa_cache() / "default-index"
+    return (settings or current_settings()).default_index
 
 
 # How many questions a server should answer at once on a 2-core machine: QA is thread-safe, and more
@@ -69,33 +68,37 @@ class QA:
 
     @classmethod
     def open(cls, index_dir: str | Path, model: str | None = None, mode: str = DEFAULT_MODE,
-             allow_download: bool = False, backend: str = AUTO) -> "QA":
+             settings: Settings | None = None, backend: str | None = None) -> "QA":
         """Open an index: a folder, or a vector database's location (``qdrant://host:6333/name``,
         ``qdrant+local:PATH``; see ``index.stores``). Its manifest names the model, which loads only
-        from local files unless ``allow_download`` (or ``$DOCQA_ALLOW_DOWNLOAD=1``) lets it come from
-        the hub. Questions are encoded by the backend that made the index's vectors where it runs
-        well here, unless ``backend`` names one."""
+        from local files unless ``settings`` allow downloads (``--allow-download``,
+        ``$DOCQA_ALLOW_DOWNLOAD=1``). Questions are encoded by the backend that made the index's
+        vectors where it runs well here, unless the settings (or ``backend``, a shorthand) name one."""
+        settings = _with_backend(settings, backend)
         store = open_store(index_dir)
         try:
-            embedder = _query_embedder(store, model or store.manifest.model, allow_download, backend)
+            embedder = _query_embedder(store, model or store.manifest.model, settings)
         except Exception:
             store.close()
             raise
         return cls(store, embedder, mode)
 
     @classmethod
-    def default(cls, mode: str = DEFAULT_MODE, progress: bool = True, backend: str = AUTO) -> "QA":
+    def default(cls, mode: str = DEFAULT_MODE, progress: bool = True, settings: Settings | None = None,
+                backend: str | None = None) -> "QA":
         """QA over the bundled corpus, building or refreshing its index when needed (a build in
         which nothing changed reads five file digests and writes nothing)."""
-        index_dir = default_index_dir()
+        settings = replace(_with_backend(settings, backend), model=None, chunking=Chunking())
+        index_dir = default_index_dir(settings)
         try:
-            IndexBuilder(index_dir, progress=progress, backend=backend)([BUNDLED_CORPUS], prune=True, replace_copies=True)
+            IndexBuilder(index_dir, settings, progress=progress)([BUNDLED_CORPUS], prune=True, replace_copies=True)
         except BuildInProgress:
             if current_version(index_dir) is None:
                 raise
         except IndexStoreError:  # an old format or a damaged default index: it is ours to remake
-            IndexBuilder(index_dir, progress=progress, backend=backend, rebuild=True)([BUNDLED_CORPUS], prune=True, replace_copies=True)
-        return cls.open(index_dir, mode=mode, backend=backend)
+            IndexBuilder(index_dir, settings, progress=progress, rebuild=True)([BUNDLED_CORPUS], prune=True,
+                                                                               replace_copies=True)
+        return cls.open(index_dir, mode=mode, settings=settings)
 
     def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> list[Hit]:
         """Thread-safe: independent questions may be asked from several threads at once."""
@@ -127,10 +130,9 @@ class QA:
 
     def stats(self) -> IndexStats:
         manifest = self.store.manifest
-        made_by = manifest.embedding.get("vectors_by_backend") or {}
         return IndexStats(self.store.count_documents(), self.store.count_passages(), manifest.model,
                           manifest.dimension, manifest.dense_index, self.store.location,
-                          " + ".join(made_by) or manifest.embedding.get("backend", ""), self.embedder.backend)
+                          manifest.embedding.made_by, self.embedder.backend)
 
     def close(self) -> None:
         self.store.close()
@@ -142,9 +144,14 @@ class QA:
         self.close()
 
 
-def _query_embedder(store: IndexStore, model: str, allow_download: bool = False, backend: str = AUTO) -> Embedder:
-    return Embedder(model, allow_download=allow_download,
-                    backend=backend_for_index(store.manifest.embedding.get("backend", ""), backend))
+def _with_backend(settings: Settings | None, backend: str | None) -> Settings:
+    settings = settings or current_settings()
+    return replace(settings, backend=backend) if backend else settings
+
+
+def _query_embedder(store: IndexStore, model: str, settings: Settings | None = None) -> Embedder:
+    settings = settings or current_settings()
+    return Embedder(model, settings, backend=backend_for_index(store.manifest.embedding.backend, settings.backend))
 
 
 _default_qa: QA | None = None

@@ -154,7 +154,8 @@ def _log_warnings_to_stderr() -> None:
 
 def _parser() -> argparse.ArgumentParser:
     from index.backends import AUTO, CHOICES
-    from index.embedder import ALLOW_DOWNLOAD_ENV, DEFAULT_MODEL
+    from index.embedder import DEFAULT_MODEL
+    from index.settings import ALLOW_DOWNLOAD_ENV
     from qa.api import default_index_dir
     from qa.retriever import DEFAULT_MODE, MODES
 
@@ -257,8 +258,10 @@ def _mcp(args) -> int:
 
 
 def _index(args) -> int:
+    from index.builder import make_builder
+    from index.settings import Settings
     from index.store import repair
-    from index.stores import is_engine, make_builder
+    from index.stores import is_engine
 
     engine = is_engine(args.index)
     if args.repair:
@@ -269,9 +272,7 @@ def _index(args) -> int:
         return 0
     if not args.paths:
         raise ValueError("name at least one file or folder to index (or pass --repair)")
-    from ingest.chunker import check_chunking
-
-    check_chunking(args.max_tokens, args.overlap)   # before the model loads or the folder is claimed
+    settings = Settings.from_args(args)   # checks the chunking before the model loads or the folder is claimed
     if args.ray is not None and not engine:
         raise ValueError("--ray writes to a vector database: pass --index qdrant://HOST:6333/NAME or "
                          "--index qdrant+local:PATH (a folder index is built in one process)")
@@ -279,10 +280,7 @@ def _index(args) -> int:
         raise ValueError(f"--ray-workers must be at least 1, not {args.ray_workers}")
     before = "" if engine else _live_version_name(args.index)
     try:
-        with make_builder(args.index, model_name=args.model, max_tokens=args.max_tokens,
-                          overlap_sentences=args.overlap, index_type=args.index_type,
-                          progress=not args.quiet, rebuild=args.rebuild, allow_download=args.allow_download,
-                          backend=args.backend) as builder:
+        with make_builder(args.index, settings, progress=not args.quiet, rebuild=args.rebuild) as builder:
             if args.ray is not None:
                 from index.ray_ingest import ray_index
 
@@ -319,11 +317,13 @@ def _live_version_name(index_dir: str) -> str:
 
 
 def _open(args):
+    from index.settings import Settings
     from qa.api import QA
 
+    settings = Settings.from_args(args)
     if args.index:
-        return QA.open(args.index, allow_download=args.allow_download, backend=args.backend)
-    return QA.default(backend=args.backend)
+        return QA.open(args.index, settings=settings)
+    return QA.default(settings=settings)
 
 
 def _ask(args) -> int:

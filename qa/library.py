@@ -9,15 +9,15 @@ import threading
 import uuid
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Iterator, Sequence
 
-from index.builder import NothingToIndex
+from index.builder import NothingToIndex, make_builder
 from index.embedder import ModelUnavailable, docqa_cache, model_slug
 from index.store import DocumentSummary, IndexStoreError
-from index.stores import engine_scheme, make_builder, open_store
-from ingest.types import Document, IngestWarning
+from index.stores import engine_scheme, open_store
+from ingest.types import Document, IngestWarning, WarningKind
 from qa.api import QA, IndexStats
 from qa.types import Answer
 
@@ -194,7 +194,7 @@ class DocumentLibrary:
         for source in sources:
             size = source.stat().st_size if source.exists() else 0
             if size > self.max_upload_bytes:
-                refused.append(IngestWarning(source.name, self._too_large(size)))
+                refused.append(IngestWarning(source.name, self._too_large(size), kind=WarningKind.SKIPPED))
                 refused_files.append(source)
             else:
                 accepted.append(source)
@@ -205,7 +205,7 @@ class DocumentLibrary:
         for source in accepted:
             target = batch / source.name
             if target.exists():
-                refused.append(IngestWarning(source.name, _SAME_NAME))
+                refused.append(IngestWarning(source.name, _SAME_NAME, kind=WarningKind.SKIPPED))
                 refused_files.append(source)
                 continue
             shutil.copyfile(source, target)
@@ -221,7 +221,7 @@ class DocumentLibrary:
         for incoming in files:
             target = batch / incoming.name
             if target.exists():   # two files of one name would overwrite each other in the batch
-                refused.append(IngestWarning(incoming.name, _SAME_NAME))
+                refused.append(IngestWarning(incoming.name, _SAME_NAME, kind=WarningKind.SKIPPED))
                 continue
             written = 0
             with open(target, "wb") as out:
@@ -232,7 +232,7 @@ class DocumentLibrary:
                     out.write(chunk)
             if written > self.max_upload_bytes:
                 target.unlink()
-                refused.append(IngestWarning(incoming.name, self._too_large(written, at_least=True)))
+                refused.append(IngestWarning(incoming.name, self._too_large(written, at_least=True), kind=WarningKind.SKIPPED))
             else:
                 copied.append((target, target))
         if not copied:
@@ -269,14 +269,14 @@ class DocumentLibrary:
                                                                                           if source != target),
                                     f"{error}" + (f" ({reasons})" if reasons else ""))
             self._swap(QA(open_store(self.location), self.qa.embedder))
-        skipped = {Path(w.path).resolve() for w in report.warnings if w.reason.startswith("skipped")}
+        skipped = {Path(w.path).resolve() for w in report.warnings if w.skipped}
         for source, target in copied:
             if target.resolve() in skipped:
                 target.unlink(missing_ok=True)
                 if source != target:
                     refused_files.append(source)
         _remove_batch(batch, only_marker=True)
-        refused += [IngestWarning(Path(w.path).name, w.reason) for w in report.warnings]
+        refused += [replace(w, path=Path(w.path).name) for w in report.warnings]
         return UploadReport(report.added_documents, report.changed_documents, report.embedded,
                             tuple(refused), tuple(refused_files), duplicates=duplicates)
 

@@ -118,3 +118,26 @@ def mixed_folder(folder: Path) -> Path:
     shutil.copy(FORMAT_FIXTURES / "harbour-ferry.html", folder / "harbour-ferry.html")
     shutil.copy(FORMAT_FIXTURES / "allotment-notes.md", folder / "allotment-notes.md")
     return folder
+
+
+SEED_TOP5 = Path(__file__).parent / "fixtures" / "seed_top5.json"
+
+
+def seed_top5(store, embedder) -> dict[str, dict[str, list[str]]]:
+    """``{mode: {question id: ["source:ordinal" of each of the top 5]}}`` for the seed questions
+    over an index of the bundled corpus: the same for every store, whatever its passage ids."""
+    from eval.seeds import load_seed_questions
+    from qa.api import QA
+    from qa.retriever import MODES
+
+    names = {passage.passage_id: f"{document.source}:{passage.ordinal}"
+             for document in store.documents() for passage, _ in store.passages_of(document.doc_id)}
+    qa = QA(store, embedder)
+    return {mode: {question.qid: [names[hit.passage.passage_id] for hit in qa.retrieve(question.question, 5, mode)]
+                   for question in load_seed_questions()} for mode in MODES}
+
+
+def recorded_seed_top5() -> dict[str, dict[str, list[str]]]:
+    import json
+
+    return json.loads(SEED_TOP5.read_text())

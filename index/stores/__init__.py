@@ -4,11 +4,13 @@
     qdrant://host:6333/collection   a Qdrant server or cluster (``pip install -e '.[scale]'``)
     qdrant+local:/path/to/folder    Qdrant's local mode, in process: tests and small corpora
 
-Every store answers the same calls (``search``, ``passages``, ``labels``, ``document_summaries`` and
-the rest of ``IndexStore``'s reading side) and has a builder with ``IndexBuilder``'s calls, so
-``qa``, the UI, the API and the eval run unchanged on any of them. A vector database's module is
-imported only when a location names it: the default path never imports its client. Adding an
-engine is a module with ``open_store(location)`` and ``Builder``, plus a line in ``ENGINES``.
+Every store has a reader (``index.contracts.IndexReader``: ``search``, ``passages``, ``labels``,
+``document_summaries``, ...) and a writer (``IndexWriter``) that the one build pipeline
+(``index.builder.IndexBuilder``) writes through, so ``qa``, the UI, the API and the eval run
+unchanged on any of them. A vector database's modules are imported only when a location names
+it: the default path never imports its client. Adding an engine is a reader module with
+``open_store(location)``, a writer module with ``open_writer(location, settings, rebuild)``, and a
+line in ``ENGINES``.
 
 >>> engine_scheme("qdrant://db.internal:6333/docs"), engine_scheme("qdrant+local:/tmp/q"), engine_scheme("/tmp/index")
 ('qdrant', 'qdrant+local', None)
@@ -19,10 +21,10 @@ import importlib
 import re
 from pathlib import Path
 
-# Location scheme -> the module that implements it.
+# Location scheme -> the modules of its reader and its writer.
 ENGINES = {
-    "qdrant": "index.stores.qdrant",
-    "qdrant+local": "index.stores.qdrant",
+    "qdrant": ("index.stores.qdrant", "index.stores.qdrant_writer"),
+    "qdrant+local": ("index.stores.qdrant", "index.stores.qdrant_writer"),
 }
 _SCHEME = re.compile(r"^([a-z][a-z0-9+]*):")
 
@@ -39,23 +41,23 @@ def is_engine(location: str | Path) -> bool:
     return engine_scheme(location) is not None
 
 
-def _engine_module(location: str):
-    return importlib.import_module(ENGINES[engine_scheme(location)])
+def _engine_module(location: str, side: int):
+    return importlib.import_module(ENGINES[engine_scheme(location)][side])
 
 
 def open_store(location: str | Path):
-    """The store at ``location``, opened for questions."""
+    """The store at ``location``, opened for questions (an ``IndexReader``)."""
     if is_engine(location):
-        return _engine_module(str(location)).open_store(str(location))
+        return _engine_module(str(location), 0).open_store(str(location))
     from index.store import IndexStore
 
     return IndexStore.open(location)
 
 
-def make_builder(location: str | Path, **options):
-    """A builder for ``location`` taking ``IndexBuilder``'s options (an engine ignores the FAISS ones)."""
+def open_writer(location: str | Path, settings, rebuild: bool = False):
+    """The ``IndexWriter`` of the store at ``location``, for a build with ``settings``."""
     if is_engine(location):
-        return _engine_module(str(location)).Builder(str(location), **options)
-    from index.builder import IndexBuilder
+        return _engine_module(str(location), 1).open_writer(str(location), settings, rebuild)
+    from index.folder_writer import FolderWriter
 
-    return IndexBuilder(location, **options)
+    return FolderWriter(Path(location), settings.index_type, rebuild)

@@ -13,6 +13,7 @@ from index.backends.base import passage_embedding_text
 from index.builder import IndexBuilder
 from index.cache import LEGACY_BACKEND, EmbeddingCache
 from index.embedder import Embedder, resolve_model
+from index.settings import current_settings
 from index.store import current_version
 from ingest import BUNDLED_CORPUS
 from ingest.chunker import Chunker
@@ -136,7 +137,7 @@ def test_a_failed_export_leaves_nothing_then_one_export_is_made_and_reused(tmp_p
 def test_openvino_missing_is_a_one_line_error_naming_the_extra(monkeypatch, tmp_path, seed_corpus_copy, capsys):
     monkeypatch.setitem(sys.modules, "openvino", None)
     with pytest.raises(BackendUnavailable, match=r"pip install 'docqa\[openvino\]'"):
-        Embedder(backend="openvino-fp32", cache_dir=tmp_path)(["a question"])
+        Embedder(settings=current_settings(cache_dir=tmp_path), backend="openvino-fp32")(["a question"])
     assert cli(["index", str(seed_corpus_copy), "--index", str(tmp_path / "index"), "--backend", "openvino", "--quiet"]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "docqa[openvino]" in error
@@ -148,7 +149,7 @@ def _manifest(index_dir) -> dict:
 
 def test_the_manifest_says_which_backends_made_the_vectors_and_questions_use_it(tmp_path, seed_corpus_copy):
     index_dir = tmp_path / "index"
-    IndexBuilder(index_dir, progress=False, backend="torch-fp32")([seed_corpus_copy])
+    IndexBuilder(index_dir, current_settings(backend="torch-fp32"), progress=False)([seed_corpus_copy])
     manifest = _manifest(index_dir)
     embedding, passages = manifest["embedding"], manifest["passages"]
     assert embedding["backend"] == "torch-fp32" and embedding["precision"] == "fp32"
@@ -157,7 +158,7 @@ def test_the_manifest_says_which_backends_made_the_vectors_and_questions_use_it(
     assert QA.open(index_dir).embedder.backend == "torch-fp32"
 
     (seed_corpus_copy / "new.txt").write_text("Kyoto office\n\nSenseTime opened a research office in Kyoto in 2018.\n")
-    report = IndexBuilder(index_dir, progress=False, backend="torch-bf16")([seed_corpus_copy])
+    report = IndexBuilder(index_dir, current_settings(backend="torch-bf16"), progress=False)([seed_corpus_copy])
     embedding = _manifest(index_dir)["embedding"]
     assert report.embedded == 1 and report.backend == "torch-bf16"
     assert embedding["vectors_by_backend"] == {"torch-bf16": 1, "torch-fp32": passages}

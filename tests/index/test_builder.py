@@ -9,8 +9,9 @@ from index.store import IndexCorrupt, current_version
 from ingest.loader import DocumentLoader
 from qa.cli import main as cli
 from index.embedder import Embedder
+from index.settings import Settings
 from qa import QA
-from support import WIKI_SEED
+from support import WIKI_SEED, recorded_seed_top5, seed_top5
 
 QUESTIONS = ["When was SenseTime founded?", "Who led the $600 million round?", "What is the smart policing venture?"]
 
@@ -166,9 +167,9 @@ def test_incremental_result_equals_a_fresh_build(warm_index, seed_corpus_copy, e
 
 def test_index_built_with_another_model_is_refused_clearly(seed_index, seed_index_copy, embedder):
     with pytest.raises(IndexMismatch, match="built with 'all-MiniLM-L6-v2', not 'BAAI/bge-small-en-v1.5'"):
-        QA(IndexStore.open(seed_index), Embedder("BAAI/bge-small-en-v1.5", allow_download=True))
+        QA(IndexStore.open(seed_index), Embedder("BAAI/bge-small-en-v1.5", Settings(allow_download=True)))
     with pytest.raises(IndexMismatch, match="--rebuild"):
-        IndexBuilder(seed_index, model_name="BAAI/bge-small-en-v1.5", progress=False)
+        IndexBuilder(seed_index, Settings(model="BAAI/bge-small-en-v1.5"), progress=False)
     _edit_manifest(seed_index_copy, format_version=99)
     with pytest.raises(IndexMismatch, match="format 99"):
         IndexStore.open(seed_index_copy)
@@ -196,3 +197,13 @@ def test_wiki_seed_passages_are_stored_with_sections_and_urls(seed_index):
     passages = [p for p, _ in store.passages_of(wiki.doc_id)]
     assert {p.section for p in passages} >= {"Infobox", "History > 2014", "Controversies"}
     assert all(wiki.text[p.start:p.end] == p.text for p in passages)
+
+
+def test_the_folder_index_ranks_the_seed_questions_as_recorded(seed_index, embedder):
+    """The top 5 of every seed question in every mode, as the builder made them before it was one
+    pipeline for every store (tests/fixtures/seed_top5.json); Qdrant's and Ray's are checked alike."""
+    store = IndexStore.open(seed_index)
+    try:
+        assert seed_top5(store, embedder) == recorded_seed_top5()
+    finally:
+        store.close()

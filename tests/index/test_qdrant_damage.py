@@ -15,7 +15,8 @@ import pytest
 pytest.importorskip("qdrant_client", reason="the scale extra: pip install -e '.[scale]'")
 
 from index.store import IndexCorrupt  # noqa: E402
-from index.stores import make_builder, open_store  # noqa: E402
+from index.builder import make_builder  # noqa: E402
+from index.stores import open_store  # noqa: E402
 from ingest import BUNDLED_CORPUS  # noqa: E402
 from qa.api import QA  # noqa: E402
 from support import REPO  # noqa: E402

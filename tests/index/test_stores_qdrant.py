@@ -14,13 +14,16 @@ pytest.importorskip("qdrant_client", reason="the scale extra: pip install -e '.[
 from eval.seeds import load_seed_questions, run_seed_eval  # noqa: E402
 from index.embedder import Embedder, resolve_model  # noqa: E402
 from index.store import IndexMismatch, IndexStore  # noqa: E402
-from index.stores import make_builder, open_store  # noqa: E402
-from index.stores.qdrant import COMPLETE, WRITING, _doc_filter  # noqa: E402
+from index.builder import make_builder  # noqa: E402
+from index.contracts import DocumentState  # noqa: E402
+from index.settings import current_settings  # noqa: E402
+from index.stores import open_store  # noqa: E402
+from index.stores.qdrant import _doc_filter  # noqa: E402
 from ingest import BUNDLED_CORPUS  # noqa: E402
 from qa.api import QA  # noqa: E402
 from qa.library import DocumentLibrary  # noqa: E402
 from qa.retriever import MODES  # noqa: E402
-from support import REPO, WIKI_SEED, make_pdf  # noqa: E402
+from support import REPO, WIKI_SEED, make_pdf, recorded_seed_top5, seed_top5  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -58,6 +61,20 @@ def test_ray_build_ranks_the_seed_questions_as_the_local_store(ray_seed_location
     finally:
         engine.close()
         local.close()
+
+
+def test_a_qdrant_index_ranks_the_seed_questions_as_recorded(tmp_path, embedder):
+    location = f"qdrant+local:{tmp_path / 'store'}"
+    with make_builder(location, progress=False, embedder=embedder) as builder:
+        builder([BUNDLED_CORPUS])
+    with open_store(location) as store:
+        assert seed_top5(store, embedder) == recorded_seed_top5()
+
+
+@pytest.mark.slow   # starts Ray and builds through it
+def test_the_ray_built_index_ranks_the_seed_questions_as_recorded(ray_seed_location, embedder):
+    with open_store(ray_seed_location) as store:
+        assert seed_top5(store, embedder) == recorded_seed_top5()
 
 
 @pytest.mark.slow   # starts Ray and builds through it
@@ -122,24 +139,24 @@ def test_add_change_and_remove_documents_in_place(seed_corpus_copy, tmp_path, em
 def test_a_build_killed_mid_write_is_finished_by_the_next(seed_corpus_copy, tmp_path, embedder, monkeypatch):
     location = f"qdrant+local:{tmp_path / 'store'}"
     with make_builder(location, progress=False, embedder=embedder) as builder:
-        upsert = builder.client.upsert
+        upsert = builder.writer.client.upsert
 
         def killed_after_ten_points(collection, points, **kwargs):
-            if collection == builder.where.collection:
+            if collection == builder.writer.where.collection:
                 upsert(collection, points[:10], **kwargs)   # part of a batch landed, as in a kill -9
                 raise KeyboardInterrupt
             return upsert(collection, points, **kwargs)
 
-        monkeypatch.setattr(builder.client, "upsert", killed_after_ten_points)
+        monkeypatch.setattr(builder.writer.client, "upsert", killed_after_ten_points)
         with pytest.raises(KeyboardInterrupt):
             builder([seed_corpus_copy])
         monkeypatch.undo()
-        assert {d.state for d in builder.indexed().values()} == {WRITING}, "no document claims to be complete"
+        assert {d.state for d in builder.writer.indexed().values()} == {DocumentState.WRITING}, "none claims to be complete"
         report = builder([seed_corpus_copy])
     assert (report.documents, report.passages, report.added_documents, report.changed_documents) == (5, 24, 0, 5)
     assert (report.embedded, report.reused) == (14, 10), "the points that landed are reused, not embedded again"
     with make_builder(location, progress=False, embedder=embedder) as builder:
-        assert {d.state for d in builder.indexed().values()} == {COMPLETE}
+        assert {d.state for d in builder.writer.indexed().values()} == {DocumentState.COMPLETE}
         assert not builder([seed_corpus_copy]).written
 
 
@@ -147,7 +164,7 @@ def test_a_build_killed_mid_write_is_finished_by_the_next(seed_corpus_copy, tmp_
 def test_a_model_mismatch_is_refused(ray_seed_location, embedder, tmp_path):
     other_model = Path(resolve_model("all-MiniLM-L6-v2"))
     with pytest.raises(IndexMismatch, match="was built with 'all-MiniLM-L6-v2'"):
-        make_builder(ray_seed_location, model_name=str(other_model), progress=False)
+        make_builder(ray_seed_location, current_settings(model=str(other_model)), progress=False)
     with open_store(ray_seed_location) as store, pytest.raises(IndexMismatch, match="was built with 'all-MiniLM-L6-v2'"):
         QA(store, Embedder(str(other_model)))
     refused = _qa("index", str(BUNDLED_CORPUS), "--index", ray_seed_location, "--model", str(other_model), "--quiet")
@@ -254,12 +271,14 @@ def test_a_rebuild_drops_the_collection_only_when_it_writes(seed_corpus_copy, tm
         builder([seed_corpus_copy])
     other_model = resolve_model("all-MiniLM-L6-v2")
     (tmp_path / "empty").mkdir()
-    with make_builder(location, model_name=other_model, rebuild=True, progress=False, backend="torch-fp32") as builder:
+    with make_builder(location, current_settings(model=other_model, backend="torch-fp32"), rebuild=True,
+                      progress=False) as builder:
         with pytest.raises(NothingToIndex):
             builder([tmp_path / "empty"])
     with open_store(location) as store:
         assert (store.manifest.model, store.count_documents()) == ("all-MiniLM-L6-v2", 5)
-    with make_builder(location, model_name=other_model, rebuild=True, progress=False, backend="torch-fp32") as builder:
+    with make_builder(location, current_settings(model=other_model, backend="torch-fp32"), rebuild=True,
+                      progress=False) as builder:
         assert builder([seed_corpus_copy]).embedded == 24
     with open_store(location) as store:
         assert (store.manifest.model, store.count_documents(), store.count_passages()) == (other_model, 5, 24)
