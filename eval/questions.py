@@ -21,7 +21,7 @@ answered nowhere in the corpus) have no answers and no gold document; they are s
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -168,8 +168,8 @@ def _question_report(qa: QA, split: str, modes, progress: bool, answer_modes) ->
     questions = load_questions(split)
     answerable = [q for q in questions if q.answerable]
     settings = {"split": split, "index": qa.store.location, "model": qa.store.manifest.model,
-                "backend": qa.store.manifest.embedding.get("backend"), "query_backend": qa.embedder.backend,
-                "chunking": qa.store.manifest.chunking, "passages": qa.store.count_passages(),
+                "backend": qa.store.manifest.embedding.backend, "query_backend": qa.embedder.backend,
+                "chunking": asdict(qa.store.manifest.chunking), "passages": qa.store.count_passages(),
                 "fusion": {"dense_weight": qa.retriever.weights[0], "bm25_weight": qa.retriever.weights[1],
                            "sentence_weight": qa.retriever.sentence_weight},
                 "unanswerable questions (scored by answers only)": len(questions) - len(answerable)}

@@ -6,7 +6,7 @@ numbers come from the larger split set in ``eval/questions.py``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from index.backends import AUTO
@@ -60,8 +60,8 @@ def _seed_report(qa: QA, modes, progress: bool) -> EvalReport:
     questions = load_seed_questions()
     candidates = [passage_id for passage_id, _ in qa.store.row_labels()]
     settings = {"index": qa.store.location, "model": qa.store.manifest.model,
-                "backend": qa.store.manifest.embedding.get("backend"), "query_backend": qa.embedder.backend,
-                "chunking": qa.store.manifest.chunking, "passages": qa.store.count_passages()}
+                "backend": qa.store.manifest.embedding.backend, "query_backend": qa.embedder.backend,
+                "chunking": asdict(qa.store.manifest.chunking), "passages": qa.store.count_passages()}
     report = compare_modes("seed questions", passage_ranker(qa), {q.qid: q.question for q in questions},
                            seed_qrels(questions, qa.store), modes, depth=10, candidates=candidates,
                            settings=settings, progress=progress)

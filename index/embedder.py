@@ -86,7 +86,8 @@ class Embedder:
     @cached_property
     def encoder(self) -> Encoder:
         try:
-            encoder = make_encoder(self.backend, self.location, self.cache_dir, local_files_only=self.local_only)
+            encoder = make_encoder(self.backend, self.location, self.cache_dir, local_files_only=self.local_only,
+                                   threads=self.settings.embed_threads)
         except (ImportError, BackendUnavailable):
             raise
         except Exception as error:

@@ -28,7 +28,6 @@ from typing import Sequence
 
 from tqdm.auto import tqdm
 
-from index.backends.base import THREADS_ENV
 from dataclasses import dataclass, replace
 from enum import Enum
 
@@ -161,9 +160,7 @@ class EmbedPassages:
     ``OMP_NUM_THREADS=1``, which OpenVINO does not read and torch reads only at import."""
 
     def __init__(self, model_name: str, settings: Settings, threads: int):
-        if threads:
-            os.environ[THREADS_ENV] = str(threads)
-        self.embedder = Embedder(model_name, settings)
+        self.embedder = Embedder(model_name, replace(settings, embed_threads=threads) if threads else settings)
 
     def __call__(self, batch: dict) -> dict:
         rows = _rows(batch)

@@ -25,6 +25,10 @@ from ingest.reader import DEFAULT_MAX_BYTES
 ALLOW_DOWNLOAD_ENV = "DOCQA_ALLOW_DOWNLOAD"
 INDEX_ENV = "DOCQA_INDEX"
 QDRANT_API_KEY_ENV = "QDRANT_API_KEY"
+API_KEY_ENV = "DOCQA_API_KEY"
+# Threads an encoder may use (unset: all the cores its library sees). A Ray actor given one CPU of a
+# node is given a share, so that two actors on one machine do not each spin up a thread per core.
+THREADS_ENV = "DOCQA_EMBED_THREADS"
 _TRUE = {"1", "true", "yes"}
 
 
@@ -61,6 +65,8 @@ class Settings:
         index_type: the folder store's FAISS index (``auto``, ``flat``, ``hnsw``).
         cache_dir: where model exports, the default index and the eval's indexes go.
         default_index: the index ``qa`` opens when none is named.
+        embed_threads: threads an encoder may use (0: all the cores its library sees).
+        api_key: the key ``qa serve`` and the UI ask for.
         qdrant_api_key: sent to a Qdrant server.
     """
 
@@ -72,18 +78,22 @@ class Settings:
     index_type: str = "auto"
     cache_dir: Path = field(default_factory=lambda: _cache_dir(os.environ))
     default_index: Path | None = None
+    embed_threads: int = 0
+    api_key: str | None = field(default=None, repr=False)
     qdrant_api_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
         """The defaults, then the environment (``$DOCQA_ALLOW_DOWNLOAD``, ``$XDG_CACHE_HOME``,
-        ``$DOCQA_INDEX``, ``$QDRANT_API_KEY``), then ``overrides``."""
+        ``$DOCQA_INDEX``, ``$DOCQA_EMBED_THREADS``, ``$DOCQA_API_KEY``, ``$QDRANT_API_KEY``), then
+        ``overrides``."""
         environ = os.environ if environ is None else environ
         cache_dir = _cache_dir(environ)
         values = dict(
             allow_download=environ.get(ALLOW_DOWNLOAD_ENV, "").lower() in _TRUE, cache_dir=cache_dir,
             default_index=Path(environ[INDEX_ENV]) if environ.get(INDEX_ENV) else cache_dir / "default-index",
-            qdrant_api_key=environ.get(QDRANT_API_KEY_ENV) or None)
+            embed_threads=int(threads) if (threads := environ.get(THREADS_ENV, "")).isdigit() else 0,
+            api_key=environ.get(API_KEY_ENV) or None, qdrant_api_key=environ.get(QDRANT_API_KEY_ENV) or None)
         return cls(**{**values, **overrides})
 
     @classmethod

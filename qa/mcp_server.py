@@ -22,7 +22,7 @@ except ImportError as error:
 from pydantic import BaseModel
 
 from qa.api import QA
-from qa.retriever import DEFAULT_MODE, QuestionError, check_question
+from qa.retriever import DEFAULT_MODE, QuestionError
 from qa.types import Citation
 
 MAX_K = 50
@@ -67,7 +67,7 @@ def create_server(qa: QA) -> MCPServer:
         if not 1 <= k <= MAX_K:
             raise ToolError(f"k must be between 1 and {MAX_K}")
         try:
-            return qa.ask(check_question(question), k=k, mode=mode)
+            return qa.ask(question, k=k, mode=mode)   # QA.ask checks the question
         except QuestionError as error:
             raise ToolError(str(error)) from None
 

@@ -5,14 +5,15 @@ from typing import Sequence
 
 import numpy as np
 
+from index.contracts import SearchMode
 from index.embedder import Embedder
 from index.fusion import BM25_WEIGHT, DENSE_WEIGHT, RERANK_DEPTH, SENTENCE_WEIGHT, rrf_score
 from index.store import IndexStore, StoredPassage
 from ingest.urls import safe_url
 from qa.types import Citation, Hit
 
-MODES = ("hybrid", "dense", "bm25")
-DEFAULT_MODE = "hybrid"
+MODES = tuple(mode.value for mode in SearchMode)      # ("hybrid", "dense", "bm25")
+DEFAULT_MODE = SearchMode.HYBRID.value
 
 
 # Longer than any real question; a 5 MB "question" once held the UI for 4 minutes.
@@ -31,6 +32,10 @@ def check_question(question: object) -> str:
         raise QuestionError("the question is empty; type a question about your documents")
     if len(question) > MAX_QUESTION_CHARS:
         raise QuestionError(f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError:
+        raise QuestionError("the question holds a lone surrogate (invalid UTF-16), not text") from None
     return question.strip()
 
 
@@ -119,10 +124,11 @@ class Retriever:
         return fused
 
 
-def check_mode(mode: str) -> str:
+def check_mode(mode: str) -> SearchMode:
+    """The mode named by ``mode`` (a ``SearchMode`` or its value), or a ``QuestionError``."""
     if not isinstance(mode, str) or mode not in MODES:
         raise QuestionError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
-    return mode
+    return SearchMode(mode)
 
 
 def _hit(rank: int, score: float, stored: StoredPassage) -> Hit:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import os
 from dataclasses import asdict
 from typing import Literal
 from urllib.parse import urlsplit
@@ -38,12 +37,12 @@ except ImportError as error:
     raise ImportError("the REST API needs FastAPI: pip install -e '.[serve]'") from error
 
 from index.builder import NothingToIndex
+from index.settings import API_KEY_ENV, current_settings
 from qa.api import IndexStats
 from qa.library import DocumentLibrary, IncomingFile
 from qa.retriever import DEFAULT_MODE, MAX_QUESTION_CHARS, MODES, QuestionError, check_question
 from qa.types import Answer
 
-API_KEY_ENV = "DOCQA_API_KEY"
 JSON_BODY_LIMIT = 1 << 20          # /ask and every route but the upload
 MULTIPART_SLACK = 64 * 1024        # the multipart framing around an upload's bytes
 MAX_NAME_BYTES = 255               # what a file name may take on ext4, APFS and NTFS
@@ -79,10 +78,6 @@ class AskRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _answerable(cls, question: str) -> str:
-        try:
-            question.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("the question holds a lone surrogate (invalid UTF-16), not text") from None
         try:
             check_question(question)
         except QuestionError as error:
@@ -356,7 +351,7 @@ def create_app(library: DocumentLibrary, api_key: str | None = None,
 def checked_key(host: str, api_key: str | None = None) -> str | None:
     """The key the API will require (``api_key``, else ``$DOCQA_API_KEY``); ``ValueError`` when
     ``host`` is not a loopback address and there is none."""
-    api_key = api_key or os.environ.get(API_KEY_ENV) or None
+    api_key = api_key or current_settings().api_key
     if not is_loopback(host) and not api_key:
         raise ValueError(f"binding {host} makes the API reachable from other machines: give it a key "
                          f"with --api-key or ${API_KEY_ENV}, or bind 127.0.0.1")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from index.contracts import SearchMode
 from ingest.types import Passage
 
 
@@ -51,7 +52,7 @@ class Answer:
     """
 
     question: str
-    mode: str
+    mode: SearchMode
     hits: tuple[Hit, ...]
     answer: str
     answer_citation: Citation | None

@@ -19,24 +19,24 @@ from typing import Callable
 from index.backends.base import BackendUnavailable, Encoder
 from index.backends.cpu import CpuFeatures, detect_cpu
 
-EncoderFactory = Callable[[str, Path, bool], Encoder]
+EncoderFactory = Callable[[str, Path, bool, int], Encoder]
 
 
 def _torch(precision: str) -> EncoderFactory:
-    def make(location: str, cache_dir: Path, local_files_only: bool) -> Encoder:
+    def make(location: str, cache_dir: Path, local_files_only: bool, threads: int) -> Encoder:
         from index.backends.torch_encoder import TorchEncoder
-        return TorchEncoder(location, precision, local_files_only)
+        return TorchEncoder(location, precision, local_files_only, threads=threads)
     return make
 
 
 def _openvino(precision: str) -> EncoderFactory:
-    def make(location: str, cache_dir: Path, local_files_only: bool) -> Encoder:
+    def make(location: str, cache_dir: Path, local_files_only: bool, threads: int) -> Encoder:
         from index.backends.openvino_encoder import OpenVinoEncoder
-        return OpenVinoEncoder(location, cache_dir, precision, local_files_only)
+        return OpenVinoEncoder(location, cache_dir, precision, local_files_only, threads=threads)
     return make
 
 
-# name -> factory(model location, export cache folder, local files only)
+# name -> factory(model location, export cache folder, local files only, threads (0: the library's default))
 BACKENDS: dict[str, EncoderFactory] = {
     "torch-fp32": _torch("fp32"),
     "torch-bf16": _torch("bf16"),
@@ -105,8 +105,8 @@ def backend_for_index(indexed: str, requested: str = AUTO, cpu: CpuFeatures | No
     return indexed if runs_well else choose_backend(AUTO, cpu)
 
 
-def make_encoder(backend: str, location: str, cache_dir: Path, local_files_only: bool = True) -> Encoder:
-    return BACKENDS[backend](location, Path(cache_dir), local_files_only)
+def make_encoder(backend: str, location: str, cache_dir: Path, local_files_only: bool = True, threads: int = 0) -> Encoder:
+    return BACKENDS[backend](location, Path(cache_dir), local_files_only, threads)
 
 
 __all__ = ["AUTO", "BACKENDS", "BackendUnavailable", "CHOICES", "CpuFeatures", "Encoder", "backend_for_index",

@@ -24,17 +24,6 @@ class Encoder(Protocol):
         ...
 
 
-# Threads an encoder may use (unset: all the cores its library sees). A Ray actor given one CPU of a
-# node sets it, so that two actors on one machine do not each spin up a thread per core.
-THREADS_ENV = "DOCQA_EMBED_THREADS"
-
-
-def embed_threads() -> int:
-    """``$DOCQA_EMBED_THREADS`` as a positive int, else 0 (the library's default)."""
-    value = os.environ.get(THREADS_ENV, "")
-    return int(value) if value.isdigit() and int(value) > 0 else 0
-
-
 class BackendUnavailable(RuntimeError):
     """The backend asked for cannot run here; the message says what to install or choose."""
 

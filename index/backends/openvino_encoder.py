@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from index.backends.base import (BackendUnavailable, Spans, embed_threads, normalized, passage_embedding_text, pool_spans,
+from index.backends.base import (BackendUnavailable, Spans, normalized, passage_embedding_text, pool_spans,
                                  stripped_with_spans, token_counts)
 from index.backends.cpu import detect_cpu
 
@@ -53,7 +53,7 @@ class OpenVinoEncoder:
     """
 
     def __init__(self, location: str, cache_dir: str | Path, precision: str = "bf16",
-                 local_files_only: bool = True, batch_size: int = 32):
+                 local_files_only: bool = True, batch_size: int = 32, threads: int = 0):
         openvino = import_openvino()
         from transformers import AutoTokenizer
         from transformers.utils import logging as transformers_logging
@@ -83,7 +83,7 @@ class OpenVinoEncoder:
             # One request at a time over every core. Two streams of one core each were no faster on
             # a build's 64-passage calls (53.7 against 54.5 passages/s, 3 rounds).
             "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": hint,
-            **({"INFERENCE_NUM_THREADS": embed_threads()} if embed_threads() else {})})
+            **({"INFERENCE_NUM_THREADS": threads} if threads else {})})
         runs_bf16 = self.model.get_property("INFERENCE_PRECISION_HINT") == openvino.Type.bf16
         self.precision = "int8" if precision == "int8" else "bf16" if runs_bf16 else "fp32"
         self.input_names = {port.get_any_name() for port in self.model.inputs}

@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-from index.backends.base import Spans, embed_threads, normalized, pool_spans, stripped_with_spans
+from index.backends.base import Spans, normalized, pool_spans, stripped_with_spans
 
 
 class TorchEncoder:
@@ -22,17 +22,19 @@ class TorchEncoder:
             cosine to fp32 about 0.9999.
         local_files_only: never reach the hub.
         batch_size: texts per forward pass.
+        threads: torch's threads (0: all the cores it sees).
     """
 
-    def __init__(self, location: str, precision: str = "fp32", local_files_only: bool = True, batch_size: int = 32):
+    def __init__(self, location: str, precision: str = "fp32", local_files_only: bool = True, batch_size: int = 32,
+                 threads: int = 0):
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
         import torch
 
-        if embed_threads():
-            torch.set_num_threads(embed_threads())
+        if threads:
+            torch.set_num_threads(threads)
         self.model = SentenceTransformer(location, device="cpu", local_files_only=local_files_only)
         if precision == "bf16":
             self.model.to(torch.bfloat16)
