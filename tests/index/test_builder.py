@@ -6,6 +6,7 @@ import pytest
 
 from index import IndexBuilder, IndexMismatch, IndexNotFound, IndexStore
 from index.store import IndexCorrupt, current_version
+from ingest import BUNDLED_CORPUS
 from ingest.loader import DocumentLoader
 from qa.cli import main as cli
 from index.embedder import Embedder
@@ -207,3 +208,35 @@ def test_the_folder_index_ranks_the_seed_questions_as_recorded(seed_index, embed
         assert seed_top5(store, embedder) == recorded_seed_top5()
     finally:
         store.close()
+
+
+def test_the_removal_rule_drops_pruned_copied_half_removed_and_asked_for_documents_only(tmp_path):
+    from index.builder import removals
+    from index.contracts import DocumentState, IndexedDocument
+
+    kept_file, gone = tmp_path / "kept.txt", tmp_path / "gone.txt"
+    kept_file.write_text("still here")
+
+    def held(name, content_hash, state=DocumentState.COMPLETE, path=None):
+        return IndexedDocument(name, f"id-{name}", str(path or tmp_path / name), content_hash, "", state)
+
+    indexed = {d.key: d for d in [held("kept", "h1", path=kept_file), held("gone", "h2", path=gone),
+                                  held("copy", "h3", path=kept_file), held("half", "h4", DocumentState.REMOVING),
+                                  held("asked", "h5", path=kept_file)]}
+    dropped = removals(indexed, seen_keys={"asked", "kept"}, seen_hashes={"h3"}, unchanged_files=(), prune_under=[tmp_path],
+                       replace_copies=True, drop={"asked"})
+    assert sorted(d.key for d in dropped) == ["asked", "copy", "gone", "half"]
+    assert [d.key for d in removals(indexed, {"kept"}, (), {str(kept_file)}, None, False)] == ["half"], \
+        "without pruning only a half-removed document goes; unchanged files keep theirs"
+
+
+def test_other_chunking_re_cuts_every_passage_of_a_folder(seed_index_copy, embedder):
+    from ingest.chunker import Chunking
+
+    before = IndexStore.open(seed_index_copy).count_passages()
+    report = IndexBuilder(seed_index_copy, Settings(chunking=Chunking(max_tokens=60)), progress=False,
+                          embedder=embedder)([BUNDLED_CORPUS])
+    store = IndexStore.open(seed_index_copy)
+    assert report.written and store.manifest.chunking == Chunking(max_tokens=60)
+    assert store.count_passages() == report.passages > before and report.embedded > 0
+    store.close()

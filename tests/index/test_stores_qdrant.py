@@ -263,6 +263,18 @@ def test_the_ui_names_a_location_it_cannot_open_in_one_line(tmp_path, capsys):
     assert "is not a Qdrant location" in capsys.readouterr().err
 
 
+def test_other_chunking_is_refused_by_a_collection_before_anything_loads(tmp_path, embedder):
+    from ingest.chunker import Chunking
+
+    location = f"qdrant+local:{tmp_path / 'store'}"
+    with make_builder(location, progress=False, embedder=embedder) as builder:
+        builder([BUNDLED_CORPUS])
+    with pytest.raises(IndexMismatch, match="was chunked with .*max_tokens=200.* not .*max_tokens=60.*--rebuild"):
+        make_builder(location, current_settings(chunking=Chunking(max_tokens=60)), progress=False, embedder=embedder)
+    with open_store(location) as store:
+        assert store.count_passages() == 24
+
+
 def test_a_rebuild_drops_the_collection_only_when_it_writes(seed_corpus_copy, tmp_path, embedder):
     from index.builder import NothingToIndex
 

@@ -132,3 +132,18 @@ def test_missing_path_warns(tmp_path):
     loader = DocumentLoader()
     assert list(loader([tmp_path / "nope"])) == []
     assert "no such file" in loader.warnings[0].reason
+
+
+def test_a_warning_says_by_its_kind_whether_the_file_was_skipped_or_read_with_a_caveat(tmp_path):
+    from ingest.types import WarningKind
+
+    (tmp_path / "empty.txt").write_bytes(b"")
+    deep = "<html><body><p>Opening line.</p>" + "<div>" * 3000 + "<p>The deepest sentence survives.</p>" + \
+        "</div>" * 3000 + "</body></html>"
+    (tmp_path / "deep.html").write_text(deep)
+    loader = DocumentLoader()
+    documents = list(loader([tmp_path]))
+    kinds = {Path(w.path).name: w.kind for w in loader.warnings}
+    assert [d.source for d in documents] == ["deep.html"]
+    assert kinds == {"deep.html": WarningKind.CAVEAT, "empty.txt": WarningKind.SKIPPED}
+    assert [w.skipped for w in sorted(loader.warnings, key=lambda w: w.path)] == [False, True]
