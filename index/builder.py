@@ -22,7 +22,8 @@ from index.embedder import DEFAULT_MODEL, Embedder
 from index.lexical import LexicalIndex
 from index.sentence_vectors import COUNTS_FILE, SentenceVectors, passage_sentence_spans
 from index.store import (
-    DiskFull, IndexMismatch, IndexNotFound, IndexStore, IndexStoreError, Manifest, claim_index_folder, current_version,
+    FORMAT_VERSION, DiskFull, IndexMismatch, IndexNotFound, IndexStore, IndexStoreError, Manifest, claim_index_folder,
+    current_version,
     is_disk_full, write_version,
 )
 from ingest.chunker import Chunker
@@ -119,7 +120,9 @@ class IndexBuilder:
         """
         roots = [Path(p).resolve() for p in paths]
         with self._exclusive(), self._previous_version():
-            known_files = self.previous.manifest.files if self._same_chunking() else {}
+            # A version of an older format lacks what a read adds now (source maps): read every file again.
+            current = self.previous is not None and self.previous.manifest.format_version == FORMAT_VERSION
+            known_files = self.previous.manifest.files if self._same_chunking() and current else {}
             self.loader = DocumentLoader(max_bytes=self.max_bytes, known_files=known_files)
             started = time.perf_counter()
             loaded = list(tqdm(self.loader(paths), desc="reading", unit=" docs", disable=not self.progress))
@@ -264,7 +267,7 @@ class IndexBuilder:
     def _same_layout(self, files: dict[str, str]) -> bool:
         """Whether the previous version already is what this build would write."""
         manifest = self.previous.manifest
-        return (manifest.files == files and self._same_chunking()
+        return (manifest.files == files and self._same_chunking() and manifest.format_version == FORMAT_VERSION
                 and manifest.dense_index == choose_index_type(manifest.passages, self.index_type)
                 and (self.previous.version / COUNTS_FILE).is_file())   # written before sentence vectors: upgrade it
 
