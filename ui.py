@@ -115,7 +115,8 @@ def _citation_line(cited: Citation) -> str:
     # The source opens the whole document at the cited span (SOURCE_VIEW_JS turns the click into a request).
     source = (f'<button type="button" class="open-source" data-doc="{_escape(cited.doc_id)}" data-start="{cited.start}" '
               f'data-end="{cited.end}" title="Show it in its document"><b>{_escape(cited.source)}</b></button>')
-    parts = [source] + ([f"page {cited.page}"] if cited.page is not None else [])
+    # Where to check it in the file: path:line (a PDF's page, a Word file's paragraph).
+    parts = [source, f'<code class="where">{_escape(cited.location())}</code>']
     parts += [_escape(cited.section or "lead section"), f"chars {cited.start}–{cited.end}"]
     if cited.published:
         parts.append(_escape(cited.published[:10]))

@@ -16,12 +16,12 @@ from typing import Callable, Collection, Iterator, Mapping, Sequence
 import numpy as np
 
 from index.cache import EmbeddingCache
-from index.contracts import EmbeddedDocument, IndexedDocument, StoredVector
+from index.contracts import DocumentState, EmbeddedDocument, IndexedDocument, StoredVector
 from index.dense import DenseIndex, build_dense_index, choose_index_type
 from index.lexical import LexicalIndex
 from index.sentence_vectors import COUNTS_FILE, SentenceVectors
 from index.store import (
-    BuildInProgress, DiskFull, IndexStore, Manifest, claim_index_folder, current_version, is_disk_full, write_version,
+    FORMAT_VERSION, BuildInProgress, DiskFull, IndexStore, Manifest, claim_index_folder, current_version, is_disk_full, write_version,
 )
 from ingest.types import Document, Passage
 
@@ -74,9 +74,14 @@ class FolderWriter:
         if self.previous is None:
             return {}
         files = self.previous.manifest.files
+        # A version of an older format lacks what a read adds now (source maps): its documents are
+        # read and written again, as a build killed while writing them would be.
+        current = self.previous.manifest.format_version == FORMAT_VERSION
         # Read under the session's lock, from the version the build replaces.
         rows = self.previous._query("SELECT key, doc_id, path, content_hash FROM documents")
-        return {r["key"]: IndexedDocument(r["key"], r["doc_id"], r["path"], r["content_hash"], files.get(r["path"], ""))
+        return {r["key"]: IndexedDocument(r["key"], r["doc_id"], r["path"], r["content_hash"],
+                                          files.get(r["path"], "") if current else "",
+                                          DocumentState.COMPLETE if current else DocumentState.WRITING)
                 for r in rows}
 
     def carried(self, kept: Collection[str]) -> list[tuple[Document, list[tuple[Passage, str]]]]:

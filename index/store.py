@@ -47,12 +47,14 @@ from index.sentence_vectors import SentenceVectors
 from index.settings import RecordedSettings
 from ingest.chunker import Chunking
 from ingest.reader import file_digest
-from ingest.types import Document, Passage, Span, labels_overlapping
+from ingest.types import Document, Passage, SourceMark, Span, labels_overlapping
 
 # 2: documents keep file path and page apart; the manifest carries row counts and a vectors checksum.
 # 3: PDF pages (documents.pages, passages.page). Version 2 is still read: it has no PDFs.
-FORMAT_VERSION = 3
-READABLE_VERSIONS = (2, 3)
+# 4: each document's source map (documents.source_map): citations carry the file's lines. Versions
+#    2 and 3 are still read, their citations without lines; a build over one reads every file again.
+FORMAT_VERSION = 4
+READABLE_VERSIONS = (2, 3, 4)
 _CURRENT = "CURRENT"
 MARKER = ".docqa-index"
 _VERSION_NAME = re.compile(r"^v-\d{8}T\d{6}-[0-9a-f]{8}$")
@@ -232,6 +234,21 @@ class DocumentSummary:
 
 
 @dataclass(frozen=True)
+class DocumentOrigin:
+    """Where a document's text is on disk: its file, its page in a dump, its format, and which
+    lines (a Word file's paragraphs) each stretch of its text comes from (``ingest.types.SourceMark``)."""
+
+    path: str
+    page: str
+    format: str
+    source_map: tuple[SourceMark, ...]
+
+    @classmethod
+    def of(cls, document: Document) -> "DocumentOrigin":
+        return cls(document.path, document.page, document.format, document.source_map)
+
+
+@dataclass(frozen=True)
 class StoredPassage:
     """A passage with the document fields a citation needs."""
 
@@ -246,7 +263,7 @@ _SCHEMA = """
 CREATE TABLE documents (
     doc_id TEXT PRIMARY KEY, key TEXT UNIQUE NOT NULL, path TEXT NOT NULL, page TEXT NOT NULL,
     source TEXT, title TEXT, format TEXT,
-    url TEXT, published TEXT, content_hash TEXT, text TEXT, sections TEXT, refs TEXT, pages TEXT);
+    url TEXT, published TEXT, content_hash TEXT, text TEXT, sections TEXT, refs TEXT, pages TEXT, source_map TEXT);
 CREATE TABLE passages (
     row INTEGER PRIMARY KEY, passage_id TEXT UNIQUE NOT NULL, doc_id TEXT NOT NULL REFERENCES documents,
     ordinal INTEGER, start INTEGER, end INTEGER, section TEXT, urls TEXT, embed_key TEXT, page INTEGER);
@@ -265,6 +282,15 @@ def span_lists(spans: Sequence[Span]) -> list[list]:
 
 def spans_from_lists(items) -> tuple[Span, ...]:
     return tuple(Span(*item) for item in items or ())
+
+
+def mark_lists(marks: Sequence[SourceMark]) -> list[list[int]]:
+    """A source map as ``[offset, first, last]`` lists, the form both stores keep it in."""
+    return [[m.offset, m.first, m.last] for m in marks]
+
+
+def marks_from_lists(items) -> tuple[SourceMark, ...]:
+    return tuple(SourceMark(*item) for item in items or ())
 
 
 def _spans_json(spans: Sequence[Span]) -> str:
@@ -553,6 +579,16 @@ class IndexStore:
         records = self._query("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))
         return _document(records[0]) if records else None
 
+    def origin(self, doc_id: str) -> DocumentOrigin | None:
+        """Where a document's text is on disk (file, dump page, source map), without reading the text."""
+        columns = "path, page, format" + (", source_map" if self.manifest.format_version >= 4 else "")
+        records = self._query(f"SELECT {columns} FROM documents WHERE doc_id = ?", (doc_id,))
+        if not records:
+            return None
+        record = records[0]
+        return DocumentOrigin(record["path"], record["page"], record["format"],
+                              marks_from_lists(json.loads(_column(record, "source_map", None) or "[]")))
+
     def document_paths(self) -> dict[str, str]:
         """Each document's key and the file it came from, without reading any text."""
         return {r["key"]: r["path"] for r in self._query("SELECT key, path FROM documents")}
@@ -572,6 +608,7 @@ def _document(record: sqlite3.Row) -> Document:
         text=record["text"], format=record["format"], content_hash=record["content_hash"],
         url=record["url"], published=record["published"],
         sections=_spans(record["sections"]), refs=_spans(record["refs"]), pages=_spans(_column(record, "pages", "[]")),
+        source_map=marks_from_lists(json.loads(_column(record, "source_map", None) or "[]")),
     )
 
 
@@ -611,9 +648,10 @@ def write_version(root: Path, manifest: Manifest, documents: Sequence[Document],
         db = sqlite3.connect(staging / "passages.sqlite")
         try:
             db.executescript(_SCHEMA)
-            db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
+            db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
                 (d.doc_id, d.key, d.path, d.page, d.source, d.title, d.format, d.url, d.published, d.content_hash,
-                 d.text, _spans_json(d.sections), _spans_json(d.refs), _spans_json(d.pages)) for d in documents])
+                 d.text, _spans_json(d.sections), _spans_json(d.refs), _spans_json(d.pages),
+                 json.dumps(mark_lists(d.source_map))) for d in documents])
             db.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?)", [
                 (row, p.passage_id, p.doc_id, p.ordinal, p.start, p.end, p.section,
                  json.dumps(list(p.urls)), key, p.page) for row, (p, key) in enumerate(passages)])

@@ -1,4 +1,5 @@
-"""Assemble cleaned text piece by piece while recording section and reference offsets.
+"""Assemble cleaned text piece by piece while recording section and reference offsets, and
+where in the source each piece comes from (its source map).
 
 Whitespace is normalised as it is written (runs of spaces collapse, at most one
 blank line), and only ever *before* the next visible character, so every offset
@@ -11,9 +12,12 @@ from dataclasses import dataclass, field
 
 from ingest.formats.base import ParsedDocument
 from ingest.sentences import split_sentences
-from ingest.types import Span
+from ingest.types import SourceMark, Span
 
 _WHITESPACE_RUNS = re.compile(r"(\s+)")
+# A line break that a reader renders where the source has none (``<br>``): written as a newline,
+# it moves no source line forward.
+RENDERED_BREAK = "\u2028"
 _NO_SPACE_BEFORE = set(",.;:!?)]}%")
 
 
@@ -53,6 +57,22 @@ class TextBuilder:
     _headings: list[tuple[int, int, str]] = field(default_factory=list)
     _ref_marks: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
     _headings_open: HeadingPath = field(default_factory=HeadingPath)
+    _marks: list[SourceMark] = field(default_factory=list)
+    _line: int = 0                  # the source line of what is written next; 0: not known
+    _last_line: int | None = None   # the last line of a fixed range; None: newlines written advance _line
+
+    def at_source(self, first: int, last: int | None = None) -> None:
+        """What is written next comes from source line ``first`` (1-based). Without ``last`` the
+        text written is the source's own, so each newline in it moves to the next line; with
+        ``last`` it is rendered from lines ``first``..``last`` (a table, a template) and stays there.
+
+        >>> out = TextBuilder()
+        >>> out.at_source(3); out.write("Rain.\\nSun.")
+        >>> out.at_source(7, 9); out.write(" Field: 6.4.")
+        >>> out.build().source_map
+        (SourceMark(offset=0, first=3, last=3), SourceMark(offset=6, first=4, last=4), SourceMark(offset=11, first=7, last=9))
+        """
+        self._line, self._last_line = max(1, first), (max(first, last) if last is not None else None)
 
     def write(self, text: str) -> None:
         for piece in _WHITESPACE_RUNS.split(text):
@@ -60,6 +80,9 @@ class TextBuilder:
                 continue
             if piece.isspace():
                 newlines = piece.count("\n")
+                if self._line and self._last_line is None:
+                    self._line += newlines
+                newlines += piece.count(RENDERED_BREAK)
                 if newlines:
                     self._pending_newlines = min(2, self._pending_newlines + newlines)
                 else:
@@ -72,7 +95,15 @@ class TextBuilder:
                     self._emit(" ")
             self._pending_space = False
             self._pending_newlines = 0
+            self._mark_source()
             self._emit(piece)
+
+    def _mark_source(self) -> None:
+        if not self._line:
+            return
+        last = self._last_line or self._line
+        if not self._marks or (self._marks[-1].first, self._marks[-1].last) != (self._line, last):
+            self._marks.append(SourceMark(self.length, self._line, last))
 
     def paragraph_break(self) -> None:
         self._pending_newlines = 2 if self.length else 0
@@ -118,7 +149,8 @@ class TextBuilder:
                 sections.append(Span(start, end, path))
         if self._headings and self._headings[0][0] > 0:
             sections.insert(0, Span(0, self._headings[0][0], ""))
-        return ParsedDocument(text, sections=tuple(sections), refs=self._resolve_references(text), **metadata)
+        return ParsedDocument(text, sections=tuple(sections), refs=self._resolve_references(text),
+                              source_map=tuple(self._marks), **metadata)
 
     def _resolve_references(self, text: str) -> tuple[Span, ...]:
         if not self._ref_marks:

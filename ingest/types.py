@@ -1,6 +1,7 @@
 """The data that leaves the ingest stage: documents and their passages."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -15,6 +16,33 @@ class Span:
 
 
 @dataclass(frozen=True)
+class SourceMark:
+    """From ``offset`` of the cleaned text on (up to the next mark), the text comes from lines
+    ``first``..``last`` (1-based) of the source as it is on disk; for a Word file, from its
+    paragraphs ``first``..``last`` (python-docx's ``Document.paragraphs``, 1-based)."""
+
+    offset: int
+    first: int
+    last: int
+
+
+def source_lines(marks: tuple[SourceMark, ...], start: int, end: int) -> tuple[int, int] | None:
+    """The first and last source line (or paragraph) that the cleaned text ``[start, end)`` comes
+    from, or None where ``marks`` say nothing of it (a PDF, an index built before marks existed).
+
+    >>> marks = (SourceMark(0, 1, 1), SourceMark(6, 3, 3), SourceMark(12, 4, 6))
+    >>> source_lines(marks, 2, 8), source_lines(marks, 13, 14), source_lines((), 0, 5)
+    ((1, 3), (4, 6), None)
+    """
+    if not marks or end <= start:
+        return None
+    first = max(0, bisect_right(marks, start, key=lambda mark: mark.offset) - 1)
+    last = max(first, bisect_right(marks, end - 1, key=lambda mark: mark.offset) - 1)
+    covering = marks[first:last + 1]
+    return min(mark.first for mark in covering), max(mark.last for mark in covering)
+
+
+@dataclass(frozen=True)
 class Document:
     """One cleaned source document.
 
@@ -23,7 +51,8 @@ class Document:
     title), empty for single-document files; ``key`` joins the two into the document's identity.
     ``sections`` carries the section path of each region (``History > 2018``),
     ``refs`` the URL of each reference and the sentence span it supports, ``pages`` each page's
-    region labelled with its number (PDF).
+    region labelled with its number (PDF), ``source_map`` where each stretch of ``text`` is in
+    the file on disk (``SourceMark``: its lines, a Word file's paragraphs; empty for a PDF).
     """
 
     doc_id: str
@@ -39,6 +68,7 @@ class Document:
     refs: tuple[Span, ...] = ()
     page: str = ""
     pages: tuple[Span, ...] = ()
+    source_map: tuple[SourceMark, ...] = ()
 
     @property
     def key(self) -> str:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -10,6 +10,7 @@ import numpy as np
 from index.embedder import Embedder
 from ingest.sentences import split_sentences
 from ingest.urls import safe_url
+from qa.citations import without_lines
 from qa.span import TYPED_KINDS, ShortAnswerFinder, ShortSpan, SpacyShortAnswerFinder, answer_kind, answers_the_kind
 from qa.types import Citation, Hit
 
@@ -125,7 +126,9 @@ class AnswerExtractor:
         self.find_final_short = SpacyShortAnswerFinder()
 
     def __call__(self, question: str, hits: Sequence[Hit], reference_urls=lambda doc_id, start, end: (),
-                 question_vector: np.ndarray | None = None) -> ChosenAnswer:
+                 question_vector: np.ndarray | None = None, cite=without_lines) -> ChosenAnswer:
+        """``cite(citation, start, end, text, url)``: a hit's citation narrowed to a span of its
+        document (``qa.citations.Citer.span``, which finds the span's lines in the file)."""
         candidates = self.candidates(question, hits, question_vector)
         if not candidates:
             return ChosenAnswer("", None, None, None, float("-inf"), answered=False)
@@ -134,11 +137,11 @@ class AnswerExtractor:
         hit = best.hit
         start, end = hit.passage.start + best.start, hit.passage.start + best.end
         urls = reference_urls(hit.passage.doc_id, start, end)
-        citation = replace(hit.citation, start=start, end=end, url=safe_url(urls[0]) if urls else hit.citation.url)
+        citation = cite(hit.citation, start, end, best.text, safe_url(urls[0]) if urls else hit.citation.url)
         short = self.short_answer(question, best)
         short_citation = None
         if short is not None:
-            short_citation = replace(citation, start=start + short.start, end=start + short.end)
+            short_citation = cite(citation, start + short.start, start + short.end, short.text)
         return ChosenAnswer(best.text, citation, short.text if short else None, short_citation,
                             score, answered=self.weights.supports(question, best))
 

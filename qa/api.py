@@ -121,7 +121,8 @@ class QA:
         # One encoding of the question serves retrieval and the choice of answer sentence.
         vector = self._encode(question)
         hits = self.retriever(question, k, mode, question_vector=vector)
-        chosen = self.extract_answer(question, hits, self.store.reference_urls, question_vector=vector)
+        chosen = self.extract_answer(question, hits, self.store.reference_urls, question_vector=vector,
+                                     cite=self.retriever.cite.span)
         if not chosen.answered:
             return Answer(question=question, mode=mode, hits=tuple(hits), answer=NO_ANSWER, answer_citation=None,
                           answered=False, hint=language_hint(question))

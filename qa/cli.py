@@ -340,7 +340,9 @@ def _ask(args) -> int:
 
 def format_answer(answer) -> str:
     """The answer for a terminal: the short answer (or the sentence) on the first line, then the
-    sentence and where it is, then the passages by rank and source."""
+    sentence and where it is, then the passages by rank. Each citation starts with where to open
+    it, as compilers print it (``docs/a.md:12``; a PDF's page, a Word file's paragraph), so a
+    terminal or an editor jumps there."""
     lines = []
     if not answer.answered:
         lines += ["Not found in these documents; closest passages:", ""]
@@ -350,14 +352,13 @@ def format_answer(answer) -> str:
         c = answer.answer_citation
         lines.append(f"Answer: {' '.join((answer.short or answer.answer).split())}")
         if answer.short:
-            s = answer.short_citation
-            lines.append(f"        (chars {s.start}-{s.end}) in: {' '.join(answer.answer.split())}")
-        lines.append(f"        ({_where(c)}, {c.section or 'lead'}, chars {c.start}-{c.end}{', ' + c.url if c.url else ''})")
+            lines.append(f"        in: {' '.join(answer.answer.split())}")
+        lines.append(f"        {_where(c)} ({c.section or 'lead'}{_span(c)}{', ' + c.url if c.url else ''})")
         lines.append("")
     for hit in answer.hits:
         c = hit.citation
         lines.append(f"[{hit.rank}] {c.title} — {c.section or 'lead'}")
-        lines.append(f"    source: {_where(c)}, chars {c.start}-{c.end}" + (f", published {c.published[:10]}" if c.published else ""))
+        lines.append(f"    {_where(c)} ({_span(c).lstrip(', ')})" + (f", published {c.published[:10]}" if c.published else ""))
         if c.url:
             lines.append(f"    url: {c.url}")
         lines.extend(textwrap.wrap(hit.passage.text, width=100, initial_indent="    ", subsequent_indent="    "))
@@ -366,7 +367,17 @@ def format_answer(answer) -> str:
 
 
 def _where(citation) -> str:
-    return f"{citation.source}, page {citation.page}" if citation.page is not None else citation.source
+    """``path:line`` (a PDF's page, a Word file's paragraph), the path relative to here when the file is below."""
+    path = citation.path
+    if path and os.path.isabs(path) and path.startswith(os.getcwd() + os.sep):
+        path = os.path.relpath(path)
+    return citation.location(path)
+
+
+def _span(citation) -> str:
+    lines = (f", lines {citation.line_start}-{citation.line_end}"
+             if citation.line_start is not None and citation.line_end != citation.line_start else "")
+    return f"{lines}, chars {citation.clean_start}-{citation.clean_end}"
 
 
 def _check(args) -> int:

@@ -60,7 +60,8 @@ def _citation(citation: Citation | None) -> dict | None:
 def create_server(qa: QA) -> MCPServer:
     """An MCP server whose tools answer from ``qa``; ``run("stdio")`` serves it."""
     server = MCPServer("docqa", instructions="Search and ask a local document index; every result carries its "
-                                             "citation (file, section, character span, page for a PDF).")
+                                             "citation: the file's path, its lines (line_start, line_end; page for a PDF, "
+                                             "paragraph for a Word file), the cited text and the section.")
 
     def asked(question: str, k: int, mode: str = DEFAULT_MODE):
         # A bad question is the client's to fix: a ToolError's line reaches it (any other error is hidden).

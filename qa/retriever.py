@@ -8,9 +8,9 @@ import numpy as np
 from index.contracts import SearchMode
 from index.embedder import Embedder
 from index.fusion import BM25_WEIGHT, DENSE_WEIGHT, RERANK_DEPTH, SENTENCE_WEIGHT, rrf_score
-from index.store import IndexStore, StoredPassage
-from ingest.urls import safe_url
-from qa.types import Citation, Hit
+from index.store import IndexStore
+from qa.citations import Citer
+from qa.types import Hit
 
 MODES = tuple(mode.value for mode in SearchMode)      # ("hybrid", "dense", "bm25")
 DEFAULT_MODE = SearchMode.HYBRID.value
@@ -73,6 +73,7 @@ class Retriever:
         self.mode = mode
         self.weights = (dense_weight, bm25_weight)
         self.sentence_weight = sentence_weight
+        self.cite = Citer(store)   # each citation's file, lines and text
 
     def __call__(self, question: str, k: int = 5, mode: str | None = None,
                  question_vector: np.ndarray | None = None) -> list[Hit]:
@@ -85,7 +86,8 @@ class Retriever:
         rankings = self.rank_rows(questions, k, mode, question_vectors)
         rows = sorted({row for ranking in rankings for row, _ in ranking})
         stored = self.store.passages(rows)
-        return [[_hit(rank, score, stored[row]) for rank, (row, score) in enumerate(ranking, start=1)]
+        return [[Hit(rank=rank, score=score, passage=stored[row].passage, citation=self.cite.passage(stored[row]))
+                 for rank, (row, score) in enumerate(ranking, start=1)]
                 for ranking in rankings]
 
     def rank_rows(self, questions: Sequence[str], k: int, mode: str | None = None,
@@ -131,11 +133,3 @@ def check_mode(mode: str) -> SearchMode:
     return SearchMode(mode)
 
 
-def _hit(rank: int, score: float, stored: StoredPassage) -> Hit:
-    passage = stored.passage
-    citation = Citation(
-        source=stored.source, title=stored.title, section=passage.section,
-        url=safe_url(stored.url) or safe_url(passage.urls[0] if passage.urls else ""),
-        start=passage.start, end=passage.end, doc_id=passage.doc_id, published=stored.published, page=passage.page,
-    )
-    return Hit(rank=rank, score=score, passage=passage, citation=citation)

@@ -9,17 +9,63 @@ from ingest.types import Passage
 
 @dataclass(frozen=True)
 class Citation:
-    """Where a piece of text comes from: ``start``/``end`` index the document's cleaned text."""
+    """Where a piece of text comes from, to be checked in the file itself.
+
+    Attributes:
+        path: the file on disk; ``source`` is its name as shown (``dump.xml#Title`` for a dump page).
+        line_start, line_end: the lines of that file (1-based, inclusive) the cited text is on;
+            for a page of a MediaWiki dump, lines of that page's wikitext (``article`` names the
+            page). None for a PDF or a Word file, and in an index built before lines were kept.
+        page: the PDF page the cited text is on.
+        paragraph: the Word file's paragraph it starts in (1-based, as python-docx's
+            ``Document.paragraphs`` counts them).
+        text: the cited text, exactly as the cleaned text has it.
+        clean_start, clean_end: its span in the document's cleaned text
+            (``document.text[clean_start:clean_end] == text``).
+    """
 
     source: str
     title: str
     section: str
     url: str
-    start: int
-    end: int
+    clean_start: int
+    clean_end: int
     doc_id: str
     published: str = ""
-    page: int | None = None      # the PDF page the cited text is on
+    page: int | None = None
+    path: str = ""
+    line_start: int | None = None
+    line_end: int | None = None
+    paragraph: int | None = None
+    article: str = ""
+    text: str = ""
+
+    @property
+    def start(self) -> int:
+        """``clean_start``, by its earlier name."""
+        return self.clean_start
+
+    @property
+    def end(self) -> int:
+        """``clean_end``, by its earlier name."""
+        return self.clean_end
+
+    def location(self, path: str | None = None) -> str:
+        """Where to open it, as compilers print it: ``docs/a.md:12``; ``report.pdf, page 3`` for a
+        PDF, ``notes.docx, paragraph 7`` for a Word file, ``dump.xml, page "Title", line 12`` for a
+        dump. ``path`` replaces the stored one (a shorter relative path, say).
+
+        >>> Citation("a.md", "A", "", "", 0, 5, "d", path="docs/a.md", line_start=12, line_end=13).location()
+        'docs/a.md:12'
+        """
+        path = path or self.path or self.source
+        if self.page is not None:
+            return f"{path}, page {self.page}"
+        if self.paragraph is not None:
+            return f"{path}, paragraph {self.paragraph}"
+        if self.article:
+            return f'{path}, page "{self.article}"' + (f", line {self.line_start}" if self.line_start else "")
+        return f"{path}:{self.line_start}" if self.line_start else path
 
 
 @dataclass(frozen=True)

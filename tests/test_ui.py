@@ -1,6 +1,7 @@
 """The Gradio app: handlers in-process, and the real page driven in headless Chromium."""
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -32,6 +33,7 @@ def test_answer_is_highlighted_in_its_passage_and_cards_cite_sources(app):
     assert "<mark>" in answer_html and '<b class="short">Tang Xiao&#x27;ou</b>' in answer_html
     assert cards_html.count('class="card"') == 5 and f'data-source="{WIKI_SEED}"' in cards_html
     assert "score" not in cards_html, "cards show rank and source, not raw fusion scores"
+    assert re.search(rf'<code class="where">/[^<]*/{WIKI_SEED}:\d+</code>', answer_html), "path:line to check it in the file"
 
 
 def test_a_citation_opens_its_whole_document_with_the_span_marked(app):

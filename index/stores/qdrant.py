@@ -74,18 +74,24 @@ def _decode_vectors(text: str, dimension: int) -> np.ndarray:
 
 def document_record(document: Document) -> dict:
     """A document's fields as plain JSON values (``document_from_record`` reads them back)."""
+    from index.store import mark_lists
+
     return {"doc_id": document.doc_id, "path": document.path, "page": document.page, "source": document.source,
             "title": document.title, "format": document.format, "url": document.url, "published": document.published,
             "content_hash": document.content_hash, "text": document.text, "sections": span_lists(document.sections),
-            "refs": span_lists(document.refs), "pages": span_lists(document.pages)}
+            "refs": span_lists(document.refs), "pages": span_lists(document.pages),
+            "source_map": mark_lists(document.source_map)}
 
 
 def document_from_record(record: dict) -> Document:
+    from index.store import marks_from_lists
+
     return Document(
         doc_id=record["doc_id"], path=record["path"], page=record["page"], source=record["source"],
         title=record["title"], text=record["text"], format=record["format"], content_hash=record["content_hash"],
         url=record["url"], published=record["published"], sections=spans_from_lists(record["sections"]),
-        refs=spans_from_lists(record["refs"]), pages=spans_from_lists(record["pages"]))
+        refs=spans_from_lists(record["refs"]), pages=spans_from_lists(record["pages"]),
+        source_map=marks_from_lists(record.get("source_map")))   # absent in a collection written before source maps
 
 
 def document_payload(document: Document, passages: int, file_digest: str, state: DocumentState) -> dict:

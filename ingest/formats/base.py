@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ingest.types import Span
+from ingest.types import SourceMark, Span
 
 
 @dataclass(frozen=True)
@@ -12,7 +12,8 @@ class ParsedDocument:
     """One file's (or one dump page's) cleaned text and what its readers cite it by.
 
     ``sections`` label regions of ``text`` with their heading path (``History > 2018``), ``refs``
-    sentences with the URL that supports them, ``pages`` regions with their page number (PDF).
+    sentences with the URL that supports them, ``pages`` regions with their page number (PDF);
+    ``source_map`` says where each stretch of ``text`` is in the source (``ingest.types.SourceMark``).
     ``warning`` is a caveat the document is still indexed with; ``format`` names the format
     that parsed it where that is not the one detected (front matter that fails falls back to text).
     """
@@ -22,6 +23,7 @@ class ParsedDocument:
     sections: tuple[Span, ...] = ()
     refs: tuple[Span, ...] = ()
     pages: tuple[Span, ...] = ()
+    source_map: tuple[SourceMark, ...] = ()
     url: str = ""
     published: str = ""
     warning: str = ""

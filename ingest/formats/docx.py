@@ -40,8 +40,12 @@ def parse(data: bytes) -> ParsedDocument:
         raise NotParsed(f"skipped: not a readable Word file ({type(error).__name__})") from None
     out = TextBuilder()
     first_heading = ""
+    # Paragraphs are numbered as python-docx's ``Document.paragraphs`` lists them (empty ones too),
+    # 1-based: the source map's "lines" of a Word file. A table counts as the paragraph before it.
+    paragraph = 0
     for block in document.iter_inner_content():
         if isinstance(block, Table):
+            out.at_source(max(1, paragraph), max(1, paragraph))
             # Word marks no header row reliably: the first row of a grid of at least 2 x 2 is one.
             rows = [tuple(cell.text for cell in row.cells) for row in block.rows]
             has_header = len(rows) >= 2 and len(rows[0]) >= 2
@@ -50,6 +54,8 @@ def parse(data: bytes) -> ParsedDocument:
                 out.write(statement + "\n")
             out.paragraph_break()
             continue
+        paragraph += 1
+        out.at_source(paragraph, paragraph)
         style = block.style.name if block.style is not None else ""
         text = block.text.strip()
         heading = _HEADING_STYLE.match(style)

@@ -45,16 +45,22 @@ def parse_front_matter(text: str) -> ParsedDocument:
     if not isinstance(meta, dict):
         raise FrontMatterError("front matter is not a mapping of keys to values")
     title = _as_text(meta.get("title"))
-    summary = next((_as_text(meta[k]) for k in _SUMMARY_KEYS if _as_text(meta.get(k))), "")
+    summary_key = next((k for k in _SUMMARY_KEYS if _as_text(meta.get(k))), "")
+    summary = _as_text(meta.get(summary_key)) if summary_key else ""
 
+    # Lines count from the file's first line, the front-matter block included.
+    block_end = _front_matter_end(text)
     out = TextBuilder()
     if title:
+        out.at_source(*_key_lines(text, block_end, "title"))
         out.write(title)
         out.paragraph_break()
     if summary and summary[:80] not in body:
+        out.at_source(*_key_lines(text, block_end, summary_key))
         out.write(summary)
         out.paragraph_break()
-    markdown.write_markdown(out, body)
+    body_start = text.find(body, block_end) if body else -1
+    markdown.write_markdown(out, body, start_line=text.count("\n", 0, body_start if body_start >= 0 else block_end) + 1)
     url = next((url for url in (safe_url(_as_text(meta.get(k))) for k in _URL_KEYS) if url.startswith("http")), "")
     published = next((_as_date(meta[k]) for k in _DATE_KEYS if _as_date(meta.get(k))), "")
     return out.build(title=title, url=url, published=published)
@@ -65,14 +71,29 @@ def parse(text: str) -> ParsedDocument:
     try:
         return parse_front_matter(text)
     except FrontMatterError as error:
-        fallback = plain_text.parse(_strip_front_matter_block(text))
-        return ParsedDocument(fallback.text, fallback.title, format="text",
+        block_end = _front_matter_end(text)
+        fallback = plain_text.parse(text[block_end:], start_line=text.count("\n", 0, block_end) + 1)
+        return ParsedDocument(fallback.text, fallback.title, format="text", source_map=fallback.source_map,
                               warning=f"front matter does not parse ({error}); indexed as plain text")
 
 
-def _strip_front_matter_block(text: str) -> str:
-    closing = re.search(r"^(---|\.\.\.)\s*$", text[3:], re.M)
-    return text[3 + closing.end():] if closing else text
+def _front_matter_end(text: str) -> int:
+    """Where the front-matter block ends (after its closing ``---`` line), or 0 where it has none."""
+    closing = re.search(r"^(---|\.\.\.)[ \t]*$", text[3:], re.M)
+    return 3 + closing.end() if closing else 0
+
+
+def _key_lines(text: str, block_end: int, key: str) -> tuple[int, int]:
+    """The lines of the front matter's ``key:`` entry: its own, and those its value runs on to
+    (indented or folded), up to the next entry."""
+    block = text[:block_end]
+    entry = re.search(rf"^{re.escape(key)}[ \t]*:", block, re.M)
+    if entry is None:
+        return 1, 1
+    first = block.count("\n", 0, entry.start()) + 1
+    following = re.compile(r"^(\S)", re.M).search(block, block.find("\n", entry.end()) + 1 or len(block))
+    last = block.count("\n", 0, following.start()) if following else first
+    return first, max(first, last)
 
 
 FORMAT = Format("frontmatter", has_front_matter, parse)

@@ -6,7 +6,7 @@ import re
 
 from ingest.formats.base import Format, NotParsed, ParsedDocument
 from ingest.tables import TableRow, table_statements
-from ingest.textbuilder import TextBuilder
+from ingest.textbuilder import RENDERED_BREAK, TextBuilder
 from ingest.urls import safe_url
 
 # Page furniture rather than content, by element and by ARIA role.
@@ -51,6 +51,7 @@ def parse(page: str) -> ParsedDocument:
     """
     from selectolax.lexbor import LexborHTMLParser   # here, not at the top: every qa command imports the registry
 
+    lines = _PageLines(page)
     page, flattened = _flatten_deep_nesting(page)
     tree = LexborHTMLParser(page)
     title = _text_of(tree.css_first("title")) or _text_of(tree.css_first("h1"))
@@ -69,7 +70,7 @@ def parse(page: str) -> ParsedDocument:
     if root is None:
         raise NotParsed("skipped: a web page with no body")
     out = TextBuilder()
-    _write(root, out)
+    _write(root, out, lines)
     warning = f"{flattened} tags nested deeper than {MAX_NESTING} levels were dropped, their text kept" if flattened else ""
     return out.build(title=title[:200], url=url, published=published, warning=warning)
 
@@ -109,8 +110,50 @@ _PARAGRAPH_END = object()
 _CELL_END = object()
 
 
-def _write(root, out: TextBuilder) -> None:
-    """Walks the tree with a stack of its own, not recursion: crafted nesting cannot overflow it."""
+# A text's first run of characters that a page writes as they are, never as entities (``&amp;``,
+# ``&eacute;``): what is looked for in the page's source to find the text's line.
+_LITERAL_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ,.;:!?()/%+=_-]{3,39}|[A-Za-z0-9]+")
+_SEARCH_WINDOW = 1 << 20
+_BODY_START = re.compile(r"</head\s*>|<body\b", re.I)
+
+
+class _PageLines:
+    r"""The line of the page's source (1-based) each text the walk writes starts on, found by
+    looking for the text forward from the last one found: lexbor keeps no source positions, and
+    the walk meets texts in page order. Bounded: a text not found within ``_SEARCH_WINDOW``
+    characters keeps the last line, and the searching stops after a few passes' worth of the page.
+
+    >>> lines = _PageLines("<p>One</p>\n<p>Two &amp;\nthree</p>")
+    >>> lines.line_of("One"), lines.line_of("Two &\nthree"), lines.line_of("\nthree")
+    (1, 2, 2)
+    """
+
+    def __init__(self, page: str):
+        self.page = page
+        # The walk starts at the body: a <title> that repeats the first heading must not match.
+        body = _BODY_START.search(page, 0, _SEARCH_WINDOW)
+        self.position = body.start() if body else 0
+        self.line = 1 + page.count("\n", 0, self.position)
+        self.budget = 4 * len(page) + _SEARCH_WINDOW
+
+    def line_of(self, text: str) -> int:
+        run = _LITERAL_RUN.search(text)
+        if run is None or self.budget <= 0:
+            return self.line
+        window_end = min(len(self.page), self.position + _SEARCH_WINDOW)
+        found = self.page.find(run.group(), self.position, window_end)
+        self.budget -= (window_end if found < 0 else found + len(run.group())) - self.position
+        if found < 0:
+            return self.line
+        self.line += self.page.count("\n", self.position, found)
+        self.position = found
+        # The text's own line breaks before the run (a text node's leading newline) come first.
+        return max(1, self.line - text.count("\n", 0, run.start()))
+
+
+def _write(root, out: TextBuilder, lines: _PageLines) -> None:
+    """Walks the tree with a stack of its own, not recursion: crafted nesting cannot overflow it.
+    Each text is marked with its line in the page's source."""
     pending = list(root.iter(include_text=True))[::-1]
     while pending:
         node = pending.pop()
@@ -122,16 +165,25 @@ def _write(root, out: TextBuilder) -> None:
             continue
         tag = node.tag
         if tag == "-text":
-            out.write(node.text(deep=False))
+            text = node.text(deep=False)
+            if text.strip():
+                out.at_source(lines.line_of(text))   # the page's own text: its line breaks are the page's
+            out.write(text)
         elif tag in _HEADINGS:
             heading = _text_of(node)
             if heading:
+                out.at_source(lines.line_of(heading))
                 out.heading(_HEADINGS[tag], heading)
         elif tag == "br":
-            out.write("\n")
+            out.write(RENDERED_BREAK)
         elif tag == "table":
             out.paragraph_break()
-            for statement in table_statements(_table_rows(node)):
+            rows = _table_rows(node)
+            cells = [cell for row in rows for cell in row.cells if cell.strip()]
+            if cells:
+                first = lines.line_of(cells[0])
+                out.at_source(first, lines.line_of(cells[-1]))
+            for statement in table_statements(rows):
                 out.write(statement + "\n")
             out.paragraph_break()
         elif tag not in ("img", "-comment"):

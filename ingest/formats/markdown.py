@@ -11,7 +11,7 @@ from functools import lru_cache
 from ingest.formats.base import Format, ParsedDocument
 from ingest.formats.text import first_line
 from ingest.tables import TableRow, table_statements
-from ingest.textbuilder import TextBuilder
+from ingest.textbuilder import RENDERED_BREAK, TextBuilder
 
 _HTML_BREAK = re.compile(r"<br\s*/?>", re.I)
 # ``[^<>]*`` rather than ``[^>]*``: an opener with no ``>`` ends at the next ``<``, keeping it linear.
@@ -41,8 +41,9 @@ def _parser():
     return MarkdownIt("commonmark").enable("table")
 
 
-def write_markdown(out: TextBuilder, markdown: str) -> None:
-    """Write Markdown as plain text; ``#`` headings become section paths.
+def write_markdown(out: TextBuilder, markdown: str, start_line: int = 1) -> None:
+    """Write Markdown as plain text; ``#`` headings become section paths. Each block is marked
+    with its line in the file (``start_line``: the file's line that ``markdown`` starts on).
 
     >>> out = TextBuilder()
     >>> write_markdown(out, "# Soil\\n\\nA **pH** of [6.4](https://example.org/ph_(soil)).\\n\\n- Acid\\n- Wet")
@@ -57,6 +58,11 @@ def write_markdown(out: TextBuilder, markdown: str) -> None:
     in_table = in_header = False
     for index, token in enumerate(tokens):
         kind = token.type
+        if token.map and not in_table:
+            # A fenced block's text starts on the line after its fence; a table's rows become
+            # statements that stand for the table's lines as a whole.
+            line = start_line + token.map[0] + (kind == "fence")
+            out.at_source(line, start_line + token.map[1] - 1 if kind in ("table_open", "html_block") else None)
         if heading_end_line is not None and token.map and kind != "inline":
             if token.map[0] > heading_end_line:
                 out.paragraph_break()   # a blank line after the heading, as the source has it
@@ -99,7 +105,7 @@ def write_markdown(out: TextBuilder, markdown: str) -> None:
             out.write(token.content)
             out.paragraph_break()
         elif kind == "html_block":
-            out.write(_HTML_TAG.sub("", _HTML_BREAK.sub("\n", token.content)))
+            out.write(_HTML_TAG.sub("", _HTML_BREAK.sub(RENDERED_BREAK, token.content)))
             out.paragraph_break()
 
 
@@ -124,7 +130,7 @@ def _inline_text(children) -> str:
             pieces.append("\n")
         elif kind == "html_inline":
             if _HTML_BREAK.fullmatch(child.content.strip()):
-                pieces.append("\n")
+                pieces.append(RENDERED_BREAK)
     return "".join(pieces)
 
 
@@ -143,6 +149,7 @@ def _without_liquid(markdown: str) -> str:
             unclosed.add(opener.group())   # no closer further on for any later opener of this kind either
             continue
         pieces.append(markdown[position:start])
+        pieces.append("\n" * markdown.count("\n", start, close))   # its line breaks kept: lines stay where they are
         position = close + 2
     pieces.append(markdown[position:])
     return "".join(pieces)

@@ -23,7 +23,7 @@ from pathlib import Path
 from ingest.formats.base import Format, NotParsed, ParsedDocument
 from ingest.formats.text import first_line
 from ingest.textbuilder import HeadingPath, TextBuilder
-from ingest.types import Span
+from ingest.types import SourceMark, Span
 
 PAGE_BREAK = "\n\n"
 _PDF_DATE = re.compile(r"D:(\d{4})(\d{2})(\d{2})")
@@ -129,7 +129,8 @@ def _read_exact(stream, size: int, deadline: float) -> bytes:
 
 def _document_from_json(fields: dict) -> ParsedDocument:
     spans = {name: tuple(Span(**span) for span in fields[name]) for name in ("sections", "refs", "pages")}
-    return ParsedDocument(**{**fields, **spans})
+    marks = tuple(SourceMark(**mark) for mark in fields.get("source_map", ()))   # a PDF has pages, not lines
+    return ParsedDocument(**{**fields, **spans, "source_map": marks})
 
 
 def _serve() -> None:

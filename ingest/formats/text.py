@@ -5,8 +5,10 @@ from ingest.formats.base import Format, ParsedDocument
 from ingest.textbuilder import TextBuilder
 
 
-def parse(text: str) -> ParsedDocument:
+def parse(text: str, start_line: int = 1) -> ParsedDocument:
+    """``start_line``: the line of the file ``text`` starts on (after a front-matter block, say)."""
     builder = TextBuilder()
+    builder.at_source(start_line)
     builder.write(text)
     return builder.build(title=first_line(builder.text))
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from dataclasses import dataclass
 
 import mwparserfromhell
 from mwparserfromhell.nodes import (
@@ -113,6 +114,7 @@ def defuse_unclosed_markup(wikitext: str) -> tuple[str, int]:
         if start < position:
             continue
         pieces.append(wikitext[position:start])
+        pieces.append("\n" * wikitext.count("\n", start, end))   # so every line stays where it was
         position = end
     pieces.append(wikitext[position:])
     return "".join(pieces), len(unclosed)
@@ -133,9 +135,17 @@ class WikitextRenderer:
         named_refs = _named_reference_urls(code)
         out = TextBuilder()
         inline = _Inline(named_refs, out)
-        facts: list[str] = []
+        facts: list[_Fact] = []
         skip_below: int | None = None
+        # Each top-level node's lines in the page: parsed wikitext is its nodes' text end to end.
+        next_line = 1
         for node in code.nodes:
+            source = str(node)
+            line, next_line = next_line, next_line + source.count("\n")
+            if isinstance(node, Text):
+                out.at_source(line)   # the page's own text: its line breaks are the page's
+            else:
+                out.at_source(line, next_line)
             if isinstance(node, Heading):
                 level = node.level
                 if skip_below is not None and level > skip_below:
@@ -151,19 +161,35 @@ class WikitextRenderer:
             if skip_below is not None:
                 continue
             if isinstance(node, Template) and _is_block_fact_template(node):
-                facts.extend(_facts_from(node, named_refs))
+                facts.extend(_facts_from(node, named_refs, line))
                 continue
-            if facts and not (isinstance(node, Text) and not str(node).strip()):
-                out.start_section(_FACTS_SECTION)
-                out.write(". ".join(facts) + ".")
+            if facts and not (isinstance(node, Text) and not source.strip()):
+                _write_facts(out, facts)
                 out.paragraph_break()
                 facts = []
                 out.start_section(out.section_path())
+                out.at_source(line) if isinstance(node, Text) else out.at_source(line, next_line)
             out.write(inline.render_node(node))
         if facts:
-            out.start_section(_FACTS_SECTION)
-            out.write(". ".join(facts) + ".")
+            _write_facts(out, facts)
         return out.build(title=_title_of(code), warning=warning)
+
+
+@dataclass(frozen=True)
+class _Fact:
+    """One infobox field as a statement ("Founded: October 2014"), and the page lines of its field."""
+
+    text: str
+    first_line: int
+    last_line: int
+
+
+def _write_facts(out: TextBuilder, facts: list["_Fact"]) -> None:
+    """The facts as one paragraph of the Infobox section, each marked with its field's lines."""
+    out.start_section(_FACTS_SECTION)
+    for position, fact in enumerate(facts):
+        out.at_source(fact.first_line, fact.last_line)
+        out.write(("" if position == 0 else " ") + fact.text + ".")
 
 
 def _title_of(code: Wikicode) -> str:
@@ -373,8 +399,10 @@ def _is_block_fact_template(node: Template) -> bool:
     return name.startswith("infobox") or name == "chinese"
 
 
-def _facts_from(node: Template, named_refs: dict[str, tuple[str, ...]]) -> list[str]:
+def _facts_from(node: Template, named_refs: dict[str, tuple[str, ...]], first_line: int = 1) -> list[_Fact]:
+    """The template's facts; ``first_line``: the page line the template starts on."""
     inline = _Inline(named_refs, None)
+    source = str(node)
     if _template_name(node) == "chinese":
         params = {str(p.name).strip(): inline.render(p.value).strip() for p in node.params if p.showkey}
         named = [(label, params[key]) for key, label in _CHINESE_PARAMS if params.get(key)]
@@ -382,9 +410,17 @@ def _facts_from(node: Template, named_refs: dict[str, tuple[str, ...]]) -> list[
             return []
         first_label, first = named[0]
         rest = "; ".join(f"{label}: {value}" for label, value in named[1:])
-        return [f"Chinese name: {first}" + (f" ({rest})" if rest else "")]
-    facts = []
+        return [_Fact(f"Chinese name: {first}" + (f" ({rest})" if rest else ""), first_line,
+                      first_line + source.count("\n"))]
+    facts, position = [], 0
     for param in node.params:
+        # The template's text is its name and parameters in order: each is found after the last.
+        written = str(param)
+        found = source.find(written, position)
+        if found >= 0:
+            position = found + len(written)
+        line = first_line + source.count("\n", 0, max(found, 0))
+        param_lines = (line, line + written.strip().count("\n")) if found >= 0 else (first_line, first_line + source.count("\n"))
         key = str(param.name).strip().lower()
         if not param.showkey or _SKIPPED_INFOBOX_FIELDS.match(key):
             continue
@@ -392,7 +428,7 @@ def _facts_from(node: Template, named_refs: dict[str, tuple[str, ...]]) -> list[
         if not value:
             continue
         label = _INFOBOX_LABELS.get(key) or key.replace("_", " ").strip().capitalize()
-        facts.append(f"{label}: {value}")
+        facts.append(_Fact(f"{label}: {value}", *param_lines))
     return facts
 
 

@@ -38,7 +38,7 @@ def test_manifest_records_model_dimension_chunking_version_and_document_hashes(s
     manifest = json.loads((store.version / "manifest.json").read_text())
     assert manifest["model"] == "all-MiniLM-L6-v2" and manifest["dimension"] == 384
     assert manifest["chunking"]["max_tokens"] == 200 and manifest["chunking"]["overlap_sentences"] == 1
-    assert manifest["format_version"] == 3 and manifest["dense_index"] == "flat"
+    assert manifest["format_version"] == 4 and manifest["dense_index"] == "flat"
     assert len(manifest["documents"]) == 5 and all(len(h) == 64 for h in manifest["documents"].values())
     assert manifest["passages"] == store.count_passages() == len(store.dense) > 5
     assert sorted(p.name for p in store.version.iterdir()) == [
@@ -60,6 +60,28 @@ def test_an_index_of_format_2_without_page_columns_is_still_read(seed_index_copy
     db.close()
     answer = QA(IndexStore.open(seed_index_copy), embedder).ask("When was SenseTime founded?")
     assert answer.short == "October 2014" and answer.answer_citation.page is None
+    assert answer.answer_citation.path.endswith(WIKI_SEED) and answer.answer_citation.line_start is None
+
+
+def test_an_index_of_format_3_is_read_without_lines_and_its_next_build_reads_every_file_again(seed_index_copy, embedder):
+    import sqlite3
+
+    version = IndexStore.open(seed_index_copy).version
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest.pop("sizes")
+    manifest["checksums"] = {"dense.faiss": manifest["checksums"]["dense.faiss"]}
+    (version / "manifest.json").write_text(json.dumps({**manifest, "format_version": 3}))
+    db = sqlite3.connect(version / "passages.sqlite")
+    db.execute("ALTER TABLE documents DROP COLUMN source_map")
+    db.commit()
+    db.close()
+    cited = QA(IndexStore.open(seed_index_copy), embedder).ask("When was SenseTime founded?").answer_citation
+    assert cited.text == "Founded: October 2014." and cited.line_start is None
+
+    report = IndexBuilder(seed_index_copy, progress=False, embedder=embedder)([BUNDLED_CORPUS])
+    assert report.written and report.embedded == 0, "an upgrade reads the files again but embeds nothing"
+    cited = QA(IndexStore.open(seed_index_copy), embedder).ask("When was SenseTime founded?").answer_citation
+    assert (cited.line_start, cited.line_end) == (10, 10)
 
 
 def test_second_build_of_an_unchanged_corpus_embeds_nothing(warm_index, seed_corpus_copy, embedder):

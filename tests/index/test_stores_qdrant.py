@@ -193,6 +193,8 @@ def test_uploads_questions_and_removals_through_the_library_and_the_api(seed_cor
         api = TestClient(create_app(library), base_url="http://127.0.0.1")
         asked = api.post("/ask", json={"question": "When was SenseTime founded?"})
         assert asked.status_code == 200 and asked.json()["short"] == "October 2014"
+        cited = asked.json()["short_citation"]   # the source map comes from the document record
+        assert (cited["line_start"], cited["line_end"], cited["text"]) == (10, 10, "October 2014")
         assert api.get("/stats").json()["path"] == location
     finally:
         library.qa.close()

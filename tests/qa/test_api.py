@@ -82,7 +82,7 @@ def test_cli_ask_json_and_text(seed_index, capsys):
     assert len(payload["hits"]) == 3 and payload["hits"][0]["citation"]["source"] == WIKI_SEED
     assert cli(["ask", "When was SenseTime founded?", "--index", str(seed_index)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Answer: ") and "[1] SenseTime" in out and f"source: {WIKI_SEED}" in out
+    assert out.startswith("Answer: ") and "[1] SenseTime" in out and f"{WIKI_SEED}:3 (lines 3-34" in out
 
 
 def test_cli_errors_are_one_line_without_traceback(tmp_path, capsys):

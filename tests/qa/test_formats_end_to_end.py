@@ -19,18 +19,18 @@ def test_index_reads_all_four_formats_and_ask_cites_the_pdf_page(tmp_path, capsy
     answer = json.loads(capsys.readouterr().out)
     cited = answer["answer_citation"]
     assert (cited["source"], cited["page"]) == ("kestrel-survey.pdf", 3) and answer["short"] == "412"
-    assert texts[cited["doc_id"]][cited["start"]:cited["end"]] == answer["answer"]
+    assert texts[cited["doc_id"]][cited["clean_start"]:cited["clean_end"]] == answer["answer"]
     short = answer["short_citation"]
-    assert texts[short["doc_id"]][short["start"]:short["end"]] == "412" and short["page"] == 3
+    assert texts[short["doc_id"]][short["clean_start"]:short["clean_end"]] == "412" and short["page"] == 3
     for hit in answer["hits"]:
         citation = hit["citation"]
-        assert texts[citation["doc_id"]][citation["start"]:citation["end"]] == hit["passage"]["text"]
+        assert texts[citation["doc_id"]][citation["clean_start"]:citation["clean_end"]] == hit["passage"]["text"]
         assert (citation["page"] is not None) == citation["source"].endswith(".pdf")
 
     assert cli(["ask", "When does the MV Tern enter service?", "--index", str(index_dir)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Answer: 28 March\n") and "harbour-ferry.html" in out
     assert cli(["ask", "Who should injuries be reported to?", "--index", str(index_dir)]) == 0
-    assert "volunteer-handbook.docx, Safety" in capsys.readouterr().out
+    assert "volunteer-handbook.docx, paragraph 7 (Safety" in capsys.readouterr().out
     assert cli(["ask", "What was the pH of the soil?", "--index", str(index_dir), "-k", "1"]) == 0
-    assert "allotment-notes.md, Allotment notes > Soil" in capsys.readouterr().out
+    assert "allotment-notes.md:8 (Allotment notes > Soil" in capsys.readouterr().out

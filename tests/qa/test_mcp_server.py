@@ -30,4 +30,7 @@ def test_an_mcp_client_lists_searches_and_asks_over_stdio(seed_index):
     assert len(hits) == 3 and all(hit["citation"]["source"] and hit["text"] for hit in hits)
     answer = answered.structured_content
     assert answer["short"] == "October 2014" and answer["answer_citation"]["source"] == WIKI_SEED
+    cited = answer["short_citation"]
+    assert cited["path"].endswith(WIKI_SEED) and (cited["line_start"], cited["line_end"], cited["text"]) == (10, 10, "October 2014")
+    assert all(hit["citation"]["path"] and hit["citation"]["line_start"] >= 1 for hit in hits)
     assert empty.is_error and "empty" in empty.content[0].text

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,7 +18,7 @@ from qa import QA
 from qa.cli import main as cli
 from qa.library import DocumentLibrary
 from qa.server import create_app
-from support import REPO, free_port, make_pdf, restore_sigint
+from support import REPO, WIKI_SEED, free_port, make_pdf, restore_sigint
 
 
 def local_client(app) -> TestClient:
@@ -37,6 +38,14 @@ def test_ask_returns_the_same_json_as_the_cli(library, seed_index_copy, capsys):
     assert cli(["ask", "When was SenseTime founded?", "-k", "3", "--index", str(seed_index_copy), "--json"]) == 0
     assert response.json() == json.loads(capsys.readouterr().out)
     assert response.json()["short"] == "October 2014"
+    # Checkable in the file: its path and lines, the cited text, and the span in the cleaned text.
+    short = response.json()["short_citation"]
+    assert short["path"].endswith(WIKI_SEED) and (short["line_start"], short["line_end"]) == (10, 10)
+    assert short["text"] == "October 2014" and short["clean_end"] - short["clean_start"] == len("October 2014")
+    lines = Path(short["path"]).read_text(encoding="utf-8").split("\n")
+    assert "October 2014" in lines[short["line_start"] - 1] and "start" not in short
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["Citation"]["properties"]
+    assert {"path", "line_start", "line_end", "page", "paragraph", "text", "clean_start", "clean_end"} <= set(schema)
     bad = client.post("/ask", json={"question": "   "})
     assert bad.status_code == 422 and "empty" in bad.json()["error"]["message"]
     assert client.post("/ask", json={"question": "Who?", "mode": "fuzzy"}).status_code == 422

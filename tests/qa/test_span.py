@@ -141,5 +141,6 @@ def test_cli_puts_the_short_answer_first_and_json_carries_its_span(seed_index, c
     answer = json.loads(capsys.readouterr().out)
     assert answer["answered"] is True and answer["short"] == "October 2014"
     short = answer["short_citation"]
-    assert short["end"] - short["start"] == len("October 2014")
-    assert answer["answer_citation"]["start"] <= short["start"] and short["end"] <= answer["answer_citation"]["end"]
+    assert short["clean_end"] - short["clean_start"] == len("October 2014") and short["text"] == "October 2014"
+    assert (answer["answer_citation"]["clean_start"] <= short["clean_start"]
+            and short["clean_end"] <= answer["answer_citation"]["clean_end"])
