@@ -13,6 +13,7 @@ from qa.types import Citation
 # Origins kept, by the marks they hold together (a long text file has one a line): far more than
 # the documents of any one answer's hits, and a few tens of MB at most.
 _KEPT_MARKS = 500_000
+_UNKNOWN = object()
 
 
 class Citer:
@@ -62,8 +63,7 @@ class Citer:
     def span(self, citation: Citation, start: int, end: int, text: str, url: str | None = None) -> Citation:
         """``citation`` narrowed to ``[start, end)`` of the same document's cleaned text, which is ``text``."""
         origin = self.origin(citation.doc_id)
-        narrowed = replace(citation, clean_start=start, clean_end=end, text=text,
-                           url=citation.url if url is None else url, line_start=None, line_end=None, paragraph=None)
+        narrowed = without_lines(citation, start, end, text, url)
         if origin is None:
             return narrowed
         lines = source_lines(origin.source_map, start, end)
@@ -78,5 +78,3 @@ def without_lines(citation: Citation, start: int, end: int, text: str, url: str 
     return replace(citation, clean_start=start, clean_end=end, text=text, url=citation.url if url is None else url,
                    line_start=None, line_end=None, paragraph=None)
 
-
-_UNKNOWN = object()
