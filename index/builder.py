@@ -255,8 +255,10 @@ class IndexBuilder:
 
     def _file_digests(self, loaded: list[Document], previous_paths: dict[str, str], removed: list[str]) -> dict[str, str]:
         """sha256 of every file the new version's documents come from. A file whose documents were
-        handed in already loaded (``build``) gets none, so the next build reads it again."""
-        digests = {**(self.previous.manifest.files if self.previous else {}), **self.loader.file_digests}
+        handed in already loaded (``build``) gets none, so the next build reads it again; so does one
+        carried over from a version of an older format (it lacks the source map a read adds now)."""
+        current = self.previous is not None and self.previous.manifest.format_version == FORMAT_VERSION
+        digests = {**(self.previous.manifest.files if current else {}), **self.loader.file_digests}
         for document in loaded:
             if document.path not in self.loader.file_digests:
                 digests.pop(document.path, None)
