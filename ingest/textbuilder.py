@@ -60,6 +60,7 @@ class TextBuilder:
     _marks: list[SourceMark] = field(default_factory=list)
     _line: int = 0                  # the source line of what is written next; 0: not known
     _last_line: int | None = None   # the last line of a fixed range; None: newlines written advance _line
+    _moved: bool = False            # the source line changed since the last mark
 
     def at_source(self, first: int, last: int | None = None) -> None:
         """What is written next comes from source line ``first`` (1-based). Without ``last`` the
@@ -73,6 +74,7 @@ class TextBuilder:
         (SourceMark(offset=0, first=3, last=3), SourceMark(offset=6, first=4, last=4), SourceMark(offset=11, first=7, last=9))
         """
         self._line, self._last_line = max(1, first), (max(first, last) if last is not None else None)
+        self._moved = True
 
     def write(self, text: str) -> None:
         for piece in _WHITESPACE_RUNS.split(text):
@@ -80,8 +82,9 @@ class TextBuilder:
                 continue
             if piece.isspace():
                 newlines = piece.count("\n")
-                if self._line and self._last_line is None:
+                if newlines and self._line and self._last_line is None:
                     self._line += newlines
+                    self._moved = True
                 newlines += piece.count(RENDERED_BREAK)
                 if newlines:
                     self._pending_newlines = min(2, self._pending_newlines + newlines)
@@ -95,10 +98,12 @@ class TextBuilder:
                     self._emit(" ")
             self._pending_space = False
             self._pending_newlines = 0
-            self._mark_source()
+            if self._moved:   # checked per word: a mark is only made where the source line moved
+                self._mark_source()
             self._emit(piece)
 
     def _mark_source(self) -> None:
+        self._moved = False
         if not self._line:
             return
         last = self._last_line or self._line

@@ -15,7 +15,7 @@ class Span:
     label: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)   # slots: a long text file holds one per line
 class SourceMark:
     """From ``offset`` of the cleaned text on (up to the next mark), the text comes from lines
     ``first``..``last`` (1-based) of the source as it is on disk; for a Word file, from its

@@ -10,8 +10,10 @@ from ingest.types import source_lines
 from ingest.urls import safe_url
 from qa.types import Citation
 
-# Documents whose origin is kept: more than the distinct documents of any one answer's hits.
-_KEPT_ORIGINS = 512
+# Origins kept, by the marks they hold together (a long text file has one a line): far more than
+# the documents of any one answer's hits, and a few tens of MB at most.
+_KEPT_MARKS = 500_000
+_UNKNOWN = object()
 
 
 class Citer:
@@ -28,6 +30,7 @@ class Citer:
     def __init__(self, store):
         self.store = store
         self._origins: dict[str, DocumentOrigin | None] = {}
+        self._kept_marks = 0
 
     def origin(self, doc_id: str) -> DocumentOrigin | None:
         known = self._origins.get(doc_id, _UNKNOWN)
@@ -39,9 +42,11 @@ class Citer:
         else:   # a store without a light read of it (a vector database's) gives the whole document
             document = self.store.document(doc_id)
             origin = DocumentOrigin.of(document) if document is not None else None
-        if len(self._origins) >= _KEPT_ORIGINS:
-            self._origins = {}     # replaced, not cleared: another thread may be reading the old one
+        marks = 1 + (len(origin.source_map) if origin else 0)
+        if self._kept_marks + marks > _KEPT_MARKS:
+            self._origins, self._kept_marks = {}, 0   # replaced, not cleared: another thread may be reading it
         self._origins[doc_id] = origin
+        self._kept_marks += marks
         return origin
 
     def passage(self, stored: StoredPassage) -> Citation:
@@ -58,8 +63,7 @@ class Citer:
     def span(self, citation: Citation, start: int, end: int, text: str, url: str | None = None) -> Citation:
         """``citation`` narrowed to ``[start, end)`` of the same document's cleaned text, which is ``text``."""
         origin = self.origin(citation.doc_id)
-        narrowed = replace(citation, clean_start=start, clean_end=end, text=text,
-                           url=citation.url if url is None else url, line_start=None, line_end=None, paragraph=None)
+        narrowed = without_lines(citation, start, end, text, url)
         if origin is None:
             return narrowed
         lines = source_lines(origin.source_map, start, end)
@@ -74,5 +78,3 @@ def without_lines(citation: Citation, start: int, end: int, text: str, url: str 
     return replace(citation, clean_start=start, clean_end=end, text=text, url=citation.url if url is None else url,
                    line_start=None, line_end=None, paragraph=None)
 
-
-_UNKNOWN = object()

@@ -137,15 +137,12 @@ class WikitextRenderer:
         inline = _Inline(named_refs, out)
         facts: list[_Fact] = []
         skip_below: int | None = None
-        # Each top-level node's lines in the page: parsed wikitext is its nodes' text end to end.
-        next_line = 1
+        # Each top-level node's lines in the page: parsed wikitext is its nodes' text end to end, so
+        # a node starts on the line where the one before it ends.
+        last_line = 1
         for node in code.nodes:
             source = str(node)
-            line, next_line = next_line, next_line + source.count("\n")
-            if isinstance(node, Text):
-                out.at_source(line)   # the page's own text: its line breaks are the page's
-            else:
-                out.at_source(line, next_line)
+            first_line, last_line = last_line, last_line + source.count("\n")
             if isinstance(node, Heading):
                 level = node.level
                 if skip_below is not None and level > skip_below:
@@ -156,19 +153,23 @@ class WikitextRenderer:
                     out.close_headings(level)
                     skip_below = level
                     continue
+                out.at_source(first_line, last_line)
                 out.heading(level, title)
                 continue
             if skip_below is not None:
                 continue
             if isinstance(node, Template) and _is_block_fact_template(node):
-                facts.extend(_facts_from(node, named_refs, line))
+                facts.extend(_facts_from(node, named_refs, first_line))
                 continue
             if facts and not (isinstance(node, Text) and not source.strip()):
                 _write_facts(out, facts)
                 out.paragraph_break()
                 facts = []
                 out.start_section(out.section_path())
-                out.at_source(line) if isinstance(node, Text) else out.at_source(line, next_line)
+            if isinstance(node, Text):
+                out.at_source(first_line)   # the page's own text: its line breaks are the page's
+            else:
+                out.at_source(first_line, last_line)   # rendered: it stands for all its lines
             out.write(inline.render_node(node))
         if facts:
             _write_facts(out, facts)

@@ -81,6 +81,7 @@ def test_infobox_facts_prose_and_headings_map_to_their_lines_in_the_page():
     assert _lines_of(document, "founded in\nLeeds by two") == (8, 9)
 
 
+@pytest.mark.slow   # parses the whole wikitext bench
 def test_a_dump_page_counts_lines_within_its_own_wikitext(load_bench):
     documents, _ = load_bench("wikitext")
     document = next(d for d in documents if d.page == "Affirming the consequent")
