@@ -61,5 +61,3 @@ def test_a_failed_export_leaves_nothing_then_one_export_is_made_and_reused(tmp_p
     assert [p.name for p in tmp_path.iterdir()] == [first.export_dir.name]   # no staging folder left behind
     text = ["The export and the original encode alike."]
     assert np.allclose(first(text), second(text))
-
-
