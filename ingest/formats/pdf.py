@@ -221,16 +221,22 @@ def parse_here(data: bytes, ocr: bool = False, on_ocr=None) -> ParsedDocument:
             kept += len(text)
         # A page with no text but something drawn on it is a scan; one with nothing at all is just blank.
         blank = [index for index, text in enumerate(page_texts) if not text.strip() and _draws_something(pdf, index)]
+        ocr_notes = []
         if blank and ocr:
             if on_ocr is not None:
                 on_ocr(min(len(blank), MAX_OCR_PAGES))
-            notes = _ocr_pages(pdf, blank, page_texts) + notes
+            ocr_notes = _ocr_pages(pdf, blank, page_texts)
+            notes = ocr_notes + notes
         elif blank:
+            them = "it" if len(blank) == 1 else "them"
             notes.insert(0, f"{_pages_phrase(blank, 'has', 'have')} no text layer and "
-                            f"{'is' if len(blank) == 1 else 'are'} left out; to index {'it' if len(blank) == 1 else 'them'} by OCR, {OCR_HINT}")
+                            f"{'is' if len(blank) == 1 else 'are'} left out; to index {them} by OCR, {OCR_HINT}")
         if not any(text.strip() for text in page_texts):
             count = len(page_texts)
-            found = ", and OCR found no text in it" if ocr else f"; to index it by OCR, {OCR_HINT}"
+            if not ocr:
+                found = f"; to index it by OCR, {OCR_HINT}"
+            else:   # what went wrong with OCR, where something did
+                found = "; " + "; ".join(ocr_notes) if ocr_notes else ", and OCR found no text in it"
             raise NotParsed(f"skipped: a scanned PDF with no text layer ({count} page{'s' * (count != 1)}){found}")
         bookmarks = _bookmarks(pdf)
         metadata = pdf.get_metadata_dict(skip_empty=True)
@@ -285,8 +291,9 @@ def _ocr_pages(pdf, indexes: list[int], page_texts: list[str]) -> list[str]:
             continue
         builder = TextBuilder()
         builder.write(text.replace("\x0c", "\n"))
-        page_texts[index] = builder.text
-        read.append(index)
+        if builder.text:   # a picture without words (a photograph, a blank scan) stays out, unremarked
+            page_texts[index] = builder.text
+            read.append(index)
     if read:
         notes.insert(0, f"{_pages_phrase(read, 'has', 'have')} no text layer: "
                         f"{'its' if len(read) == 1 else 'their'} text was read by OCR (Tesseract)")

@@ -131,3 +131,12 @@ def test_a_blank_page_is_neither_read_by_ocr_nor_warned_about(tmp_path, monkeypa
     monkeypatch.setattr(pdf, "ocr_available", lambda: False)
     (loaded,), warnings = load_one(tmp_path / "minutes.pdf")
     assert warnings == [] and loaded.text == "Minutes of the harbour committee."
+
+
+@needs_tesseract
+def test_when_tesseract_times_out_on_every_page_the_file_is_skipped_saying_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(pdf, "OCR_SECONDS_PER_PAGE", 0.001)
+    with pytest.raises(pdf.NotParsed) as skipped:
+        pdf.parse_here(make_scanned_pdf(tmp_path / "scan.pdf").read_bytes(), ocr=True)
+    assert str(skipped.value) == ("skipped: a scanned PDF with no text layer (2 pages); OCR failed on pages 1 and 2 "
+                                  "(Tesseract timed out or could not read the picture)")
