@@ -226,6 +226,7 @@ def _hostile_index(index_dir, embedder):
     return index_dir
 
 
+@pytest.mark.slow   # drives Chromium: about 35 s
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
 def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index_copy, embedder, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")

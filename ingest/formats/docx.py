@@ -1,7 +1,8 @@
 """Word documents (python-docx): paragraphs and tables in order, Heading styles as section paths,
-and the core properties' title and date."""
+and the core properties' title and date (never the date of the template the file was made from)."""
 from __future__ import annotations
 
+import datetime
 import io
 import re
 import zipfile
@@ -18,6 +19,12 @@ _HEADING_STYLE = re.compile(r"^Heading (\d)$")
 # A Word file of the 20 MB the loader accepts rarely unpacks past a few times that.
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 _READ_BLOCK = 1 << 20
+# Core-property dates that belong to a template, not to the documents made from it: python-docx's
+# own default.docx (every file it writes without setting a date says 2013-12-23).
+TEMPLATE_DATES = (datetime.datetime(2013, 12, 23, 23, 15, tzinfo=datetime.timezone.utc),)
+# A file copied from a template keeps the template's creation date while its last change is the
+# document's own: a creation this long before the last change is taken for the template's.
+TEMPLATE_AGE = datetime.timedelta(days=365)
 
 
 def looks_like_docx(data: bytes) -> bool:
@@ -67,8 +74,31 @@ def parse(data: bytes) -> ParsedDocument:
             out.paragraph_break()
     properties = document.core_properties
     title = " ".join((properties.title or "").split()) or first_heading or first_line(out.text)
-    date = properties.created or properties.modified
+    date = document_date(properties.created, properties.modified)
     return out.build(title=title[:200], published=date.date().isoformat() if date else "")
+
+
+def document_date(created: datetime.datetime | None, modified: datetime.datetime | None) -> datetime.datetime | None:
+    """The document's own date from its core properties: when it was created, unless that date is
+    a template's (a known template default, or long before the last change: then the last change).
+
+    >>> day = lambda *ymd: datetime.datetime(*ymd, tzinfo=datetime.timezone.utc)
+    >>> document_date(day(2024, 3, 1), day(2024, 5, 2)).date(), document_date(day(2006, 1, 1), day(2024, 5, 2)).date()
+    (datetime.date(2024, 3, 1), datetime.date(2024, 5, 2))
+    >>> document_date(TEMPLATE_DATES[0], TEMPLATE_DATES[0]) is None
+    True
+    """
+    created, modified = (_own_date(date) for date in (created, modified))
+    if created is not None and modified is not None and modified - created > TEMPLATE_AGE:
+        return modified
+    return created or modified
+
+
+def _own_date(date: datetime.datetime | None) -> datetime.datetime | None:
+    if date is None:
+        return None
+    date = date if date.tzinfo is not None else date.replace(tzinfo=datetime.timezone.utc)   # W3CDTF without a zone
+    return None if date in TEMPLATE_DATES else date
 
 
 def _check_unpacked_size(data: bytes) -> None:

@@ -1,6 +1,10 @@
 """PDF (pypdfium2, PDFium's text layer): text per page, every page a region with its number, and
-the outline's bookmarks as section paths. A scanned PDF with no text layer, and one locked with a
-password, are skipped with a one-line reason.
+the outline's bookmarks as section paths. A PDF locked with a password is skipped with a one-line reason.
+
+A page without a text layer (a scan) is rendered and read by Tesseract where the ``ocr`` extra and
+the ``tesseract`` binary are installed (``ocr_available()``), and cited by its page like any other;
+where they are not, it is left out with a one-line warning that says how to enable OCR (a PDF with
+no text at all is skipped with it). OCR is capped in pages, render size and time.
 
 PDFium runs in a worker process of its own, under a memory limit and a time limit: a 148 KB file
 whose content stream inflates to page objects by the million took 2.1 GB in the caller before.
@@ -8,10 +12,13 @@ The pages read and the text kept per page and per file are capped too, each cap 
 """
 from __future__ import annotations
 
+import importlib.util
 import json
+import math
 import os
 import re
 import select
+import shutil
 import struct
 import subprocess
 import sys
@@ -34,6 +41,15 @@ MAX_PAGES = 5000
 MAX_PAGE_CHARS = 200_000          # about 60 pages of dense print: no real page holds more
 MAX_TEXT_CHARS = 20_000_000
 _SECONDS_BASE, _SECONDS_PER_MB = 20.0, 3.0
+# OCR: Tesseract reads 300 dpi best; a page's picture is held to 12 million pixels (12 MB in grey,
+# an A4 page at 300 dpi is 8.7) whatever size the page claims. A page takes Tesseract about 0.5 s here.
+OCR_DPI = 300
+MAX_OCR_PIXELS = 12_000_000
+MAX_OCR_PAGES = 200
+OCR_SECONDS_PER_PAGE = 60.0
+OCR_SECONDS_PER_FILE = 300.0
+OCR_HINT = "pip install 'docqa[ocr]' and Tesseract (apt-get install tesseract-ocr)"
+_REQUEST = struct.Struct("!Q?")   # the PDF's length, and whether to OCR the pages without text
 _LENGTH = struct.Struct("!Q")
 
 
@@ -41,9 +57,15 @@ def looks_like_pdf(data: bytes) -> bool:
     return b"%PDF-" in data[:1024]
 
 
+def ocr_available() -> bool:
+    """Whether pages without a text layer can be read by OCR: pytesseract (the ``ocr`` extra) and
+    the ``tesseract`` binary it runs are both installed."""
+    return importlib.util.find_spec("pytesseract") is not None and shutil.which("tesseract") is not None
+
+
 def parse(data: bytes) -> ParsedDocument:
-    """The PDF's text, read by PDFium in the worker process within its memory and time limits."""
-    return _WORKER.parse(data)
+    """The PDF's text, read by PDFium (and Tesseract) in the worker process within its memory and time limits."""
+    return _WORKER.parse(data, ocr=ocr_available())
 
 
 class _Worker:
@@ -55,30 +77,34 @@ class _Worker:
         self._process: subprocess.Popen | None = None
         self._served = 0
 
-    def parse(self, data: bytes) -> ParsedDocument:
+    def parse(self, data: bytes, ocr: bool = False) -> ParsedDocument:
         with self._lock:
             try:
-                return self._ask(data)
+                return self._ask(data, ocr)
             except _WorkerDied:
                 if self._served == 0:
                     raise NotParsed(f"skipped: reading the PDF needs over {WORKER_MEMORY_BYTES // MB} MB of memory "
                                     "(a content-stream bomb?)") from None
                 # Memory left over from earlier files may be what ran out: one more try, from fresh.
                 try:
-                    return self._ask(data)
+                    return self._ask(data, ocr)
                 except _WorkerDied:
                     raise NotParsed(f"skipped: reading the PDF needs over {WORKER_MEMORY_BYTES // MB} MB of "
                                     "memory (a content-stream bomb?)") from None
 
-    def _ask(self, data: bytes) -> ParsedDocument:
+    def _ask(self, data: bytes, ocr: bool) -> ParsedDocument:
         process = self._start()
         seconds = _SECONDS_BASE + _SECONDS_PER_MB * len(data) / MB
         deadline = time.monotonic() + seconds
         try:
-            process.stdin.write(_LENGTH.pack(len(data)) + data)
+            process.stdin.write(_REQUEST.pack(len(data), ocr) + data)
             process.stdin.flush()
-            size = _LENGTH.unpack(_read_exact(process.stdout, _LENGTH.size, deadline))[0]
-            reply = json.loads(_read_exact(process.stdout, size, deadline))
+            reply = _read_reply(process.stdout, deadline)
+            if "ocr_pages" in reply:
+                # The text layer is read; OCR of that many pages follows, within the worker's own caps.
+                ocr_seconds = min(OCR_SECONDS_PER_FILE, OCR_SECONDS_PER_PAGE * reply["ocr_pages"]) + _SECONDS_BASE
+                seconds += ocr_seconds
+                reply = _read_reply(process.stdout, time.monotonic() + ocr_seconds)
         except TimeoutError:
             self._stop()
             raise NotParsed(f"skipped: reading the PDF took over {seconds:.0f} s") from None
@@ -93,7 +119,8 @@ class _Worker:
     def _start(self) -> subprocess.Popen:
         if self._process is None or self._process.poll() is not None:
             root = str(Path(__file__).resolve().parents[2])
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
+                   "OMP_THREAD_LIMIT": "1"}   # Tesseract on one core: the embedder needs the others
             self._process = subprocess.Popen([sys.executable, "-m", "ingest.formats.pdf"], stdin=subprocess.PIPE,
                                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
             self._served = 0
@@ -127,6 +154,17 @@ def _read_exact(stream, size: int, deadline: float) -> bytes:
     return b"".join(chunks)
 
 
+def _read_reply(stream, deadline: float) -> dict:
+    size = _LENGTH.unpack(_read_exact(stream, _LENGTH.size, deadline))[0]
+    return json.loads(_read_exact(stream, size, deadline))
+
+
+def _write_reply(stream, reply: dict) -> None:
+    body = json.dumps(reply).encode()
+    stream.write(_LENGTH.pack(len(body)) + body)
+    stream.flush()
+
+
 def _document_from_json(fields: dict) -> ParsedDocument:
     spans = {name: tuple(Span(**span) for span in fields[name]) for name in ("sections", "refs", "pages")}
     marks = tuple(SourceMark(**mark) for mark in fields.get("source_map", ()))   # a PDF has pages, not lines
@@ -139,10 +177,12 @@ def _serve() -> None:
 
     resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, WORKER_MEMORY_BYTES))
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
-    while header := requests.read(_LENGTH.size):
-        data = requests.read(_LENGTH.unpack(header)[0])
+    while header := requests.read(_REQUEST.size):
+        size, ocr = _REQUEST.unpack(header)
+        data = requests.read(size)
         try:
-            reply = {"document": asdict(parse_here(data))}
+            document = parse_here(data, ocr, on_ocr=lambda pages: _write_reply(replies, {"ocr_pages": pages}))
+            reply = {"document": asdict(document)}
         except NotParsed as reason:
             reply = {"skipped": str(reason)}
         except MemoryError:
@@ -150,13 +190,13 @@ def _serve() -> None:
                                 "(a content-stream bomb?)"}
         except Exception as error:  # a PDFium failure on one file must not end the worker
             reply = {"skipped": f"skipped: could not parse ({type(error).__name__}: {' '.join(str(error).split())[:120]})"}
-        body = json.dumps(reply).encode()
-        replies.write(_LENGTH.pack(len(body)) + body)
-        replies.flush()
+        _write_reply(replies, reply)
 
 
-def parse_here(data: bytes) -> ParsedDocument:
-    """The PDF's text, read in this process: no memory limit but the caps on pages and text."""
+def parse_here(data: bytes, ocr: bool = False, on_ocr=None) -> ParsedDocument:
+    """The PDF's text, read in this process: no memory limit but the caps on pages, text and OCR.
+    With ``ocr``, the pages without a text layer are read by Tesseract; ``on_ocr(pages)`` is told
+    how many first (the worker tells its caller, whose deadline grows by their time)."""
     import pypdfium2 as pdfium   # here, not at the top: every qa command imports the registry
 
     try:
@@ -180,10 +220,25 @@ def parse_here(data: bytes) -> ParsedDocument:
                 break
             page_texts.append(text)
             kept += len(text)
+        # A page with no text but something drawn on it is a scan; one with nothing at all is just blank.
+        blank = [index for index, text in enumerate(page_texts) if not text.strip() and _draws_something(pdf, index)]
+        ocr_notes = []
+        if blank and ocr:
+            if on_ocr is not None:
+                on_ocr(min(len(blank), MAX_OCR_PAGES))
+            ocr_notes = _ocr_pages(pdf, blank, page_texts)
+            notes = ocr_notes + notes
+        elif blank:
+            them = "it" if len(blank) == 1 else "them"
+            notes.insert(0, f"{_pages_phrase(blank, 'has', 'have')} no text layer and "
+                            f"{'is' if len(blank) == 1 else 'are'} left out; to index {them} by OCR, {OCR_HINT}")
         if not any(text.strip() for text in page_texts):
             count = len(page_texts)
-            raise NotParsed(f"skipped: a scanned PDF with no text layer ({count} page{'s' * (count != 1)}); "
-                            "run OCR on it (e.g. ocrmypdf) to index it")
+            if not ocr:
+                found = f"; to index it by OCR, {OCR_HINT}"
+            else:   # what went wrong with OCR, where something did
+                found = "; " + "; ".join(ocr_notes) if ocr_notes else ", and OCR found no text in it"
+            raise NotParsed(f"skipped: a scanned PDF with no text layer ({count} page{'s' * (count != 1)}){found}")
         bookmarks = _bookmarks(pdf)
         metadata = pdf.get_metadata_dict(skip_empty=True)
     finally:
@@ -194,6 +249,84 @@ def parse_here(data: bytes) -> ParsedDocument:
     dated = _PDF_DATE.match(metadata.get("CreationDate") or "")
     published = f"{dated[1]}-{dated[2]}-{dated[3]}" if dated else ""
     return ParsedDocument(text, title[:200], sections, pages=pages, published=published, warning="; ".join(notes[:3]))
+
+
+def _draws_something(pdf, index: int) -> bool:
+    page = pdf[index]
+    try:
+        return next(page.get_objects(max_depth=1), None) is not None
+    finally:
+        page.close()
+
+
+def _pages_named(indexes: list[int]) -> str:
+    """"page 2" or "pages 2, 5 and 7" (numbered from 1; at most 5 named, then "and 9 more").
+
+    >>> _pages_named([1]), _pages_named([1, 4, 6]), _pages_named(list(range(8)))
+    ('page 2', 'pages 2, 5 and 7', 'pages 1, 2, 3, 4, 5 and 3 more')
+    """
+    numbers = [str(index + 1) for index in indexes[:5]] + ([f"{len(indexes) - 5} more"] if len(indexes) > 5 else [])
+    return f"page {numbers[0]}" if len(numbers) == 1 else f"pages {', '.join(numbers[:-1])} and {numbers[-1]}"
+
+
+def _pages_phrase(indexes: list[int], singular: str, plural: str) -> str:
+    return f"{_pages_named(indexes)} {singular if len(indexes) == 1 else plural}"
+
+
+def _ocr_pages(pdf, indexes: list[int], page_texts: list[str]) -> list[str]:
+    """Read the pages at ``indexes`` by OCR into ``page_texts``, within ``MAX_OCR_PAGES`` and
+    ``OCR_SECONDS_PER_FILE``; the notes for the document's warning."""
+    read, failed, notes = [], [], []
+    deadline = time.monotonic() + OCR_SECONDS_PER_FILE
+    for position, index in enumerate(indexes):
+        left = deadline - time.monotonic()
+        if position == MAX_OCR_PAGES or left <= 0:
+            cap = f"the cap is {MAX_OCR_PAGES}" if position == MAX_OCR_PAGES else f"{OCR_SECONDS_PER_FILE:.0f} s"
+            notes.append(f"OCR stopped after {position} page{'s' * (position != 1)} ({cap}): "
+                         f"{_pages_phrase(indexes[position:], 'is', 'are')} left out")
+            break
+        try:
+            text = _ocr_image(_render(pdf, index), min(OCR_SECONDS_PER_PAGE, left))
+        except RuntimeError:   # pytesseract: a timeout, or Tesseract failing on the picture
+            failed.append(index)
+            continue
+        builder = TextBuilder()
+        builder.write(text.replace("\x0c", "\n"))
+        if builder.text:   # a picture without words (a photograph, a blank scan) stays out, unremarked
+            page_texts[index] = builder.text
+            read.append(index)
+    if read:
+        notes.insert(0, f"{_pages_phrase(read, 'has', 'have')} no text layer: "
+                        f"{'its' if len(read) == 1 else 'their'} text was read by OCR (Tesseract)")
+    if failed:
+        notes.append(f"OCR failed on {_pages_named(failed)} (Tesseract timed out or could not read the picture)")
+    return notes
+
+
+def _render(pdf, index: int):
+    """The page as a greyscale picture at ``OCR_DPI``, or smaller where that would pass ``MAX_OCR_PIXELS``."""
+    page = pdf[index]
+    try:
+        width, height = page.get_size()
+        # (+1: the bitmap's sides are rounded up to whole pixels)
+        scale = min(OCR_DPI / 72, math.sqrt(MAX_OCR_PIXELS / ((width + 1) * (height + 1))))
+        bitmap = page.render(scale=scale, grayscale=True)
+        try:
+            return bitmap.to_pil().copy()   # a copy: the picture must outlive PDFium's buffer
+        finally:
+            bitmap.close()
+    finally:
+        page.close()
+
+
+def _ocr_image(image, seconds: float) -> str:
+    """The text Tesseract reads in ``image``; RuntimeError past ``seconds`` (pytesseract kills it)."""
+    import pytesseract
+
+    try:
+        return pytesseract.image_to_string(image, timeout=seconds)
+    except pytesseract.TesseractError as error:
+        raise RuntimeError(str(error)) from None
 
 
 def _page_text(pdf, index: int) -> tuple[str, bool]:

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from index import IndexBuilder, IndexStore
 from ingest import BUNDLED_CORPUS
 from qa import QA
@@ -21,6 +23,7 @@ def _write_extra_documents(folder, count=60):
         (folder / f"extra_{number:03d}.txt").write_text(f"Field report {number}\n\n{sentences}\n")
 
 
+@pytest.mark.slow   # builds killed and resumed in subprocesses: about 26 s
 def test_killed_build_leaves_the_old_index_usable_and_resumes(seed_index_copy, tmp_path, embedder):
     index_dir = seed_index_copy
     before = IndexStore.open(index_dir)

@@ -8,11 +8,10 @@ import pytest
 
 import index.backends as backends
 from index.backends import BackendUnavailable, CpuFeatures, backend_for_index, choose_backend, detect_cpu
-from index.backends.openvino_encoder import EXPORT_FILE, OpenVinoEncoder
 from index.backends.base import passage_embedding_text
 from index.builder import IndexBuilder
 from index.cache import LEGACY_BACKEND, EmbeddingCache
-from index.embedder import Embedder, resolve_model
+from index.embedder import Embedder
 from index.settings import current_settings
 from index.store import current_version
 from ingest import BUNDLED_CORPUS
@@ -47,18 +46,6 @@ def test_shorthands_take_their_precision_from_the_cpu_and_names_are_checked():
         choose_backend("onnx-int4")
 
 
-def test_cpu_flags_are_read_at_run_time(monkeypatch):
-    detect_cpu.cache_clear()
-    try:
-        host = detect_cpu()
-        assert host.source in {"/proc/cpuinfo", "openvino", "none"}
-        monkeypatch.setenv("DOCQA_CPU_FLAGS", "avx2 fma")
-        detect_cpu.cache_clear()
-        assert detect_cpu() == CpuFeatures(avx2=True, source="DOCQA_CPU_FLAGS")
-    finally:
-        detect_cpu.cache_clear()
-
-
 @pytest.fixture(scope="module")
 def fp32_embedder() -> Embedder:
     return Embedder(backend="torch-fp32")
@@ -84,6 +71,7 @@ def cpu_without_bf16(monkeypatch):
     detect_cpu.cache_clear()
 
 
+@pytest.mark.slow   # embeds the seed passages twice over: about 22 s
 @pytest.mark.parametrize("openvino", [True, False])
 def test_on_a_cpu_without_bf16_auto_embeds_in_fp32(cpu_without_bf16, monkeypatch, seed_texts, fp32_vectors, openvino):
     monkeypatch.setattr(backends, "openvino_is_installed", lambda: openvino)
@@ -94,7 +82,9 @@ def test_on_a_cpu_without_bf16_auto_embeds_in_fp32(cpu_without_bf16, monkeypatch
     assert cosine.min() > 0.99999 and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
 
 
-@pytest.mark.parametrize("backend", sorted(backends.BACKENDS))
+# int8 quantises the model with NNCF first (about 25 s): slow.
+@pytest.mark.parametrize("backend", [pytest.param(name, marks=pytest.mark.slow) if name.endswith("int8") else name
+                                     for name in sorted(backends.BACKENDS)])
 def test_every_backend_agrees_with_fp32_on_real_passages(backend, seed_texts, fp32_vectors):
     # The user's model cache, as qa uses it: the int8 model is quantised once per machine, not per run
     # (making and reusing an export is tested below, in fresh folders).
@@ -109,29 +99,6 @@ def test_every_backend_agrees_with_fp32_on_real_passages(backend, seed_texts, fp
     np.fill_diagonal(similarity := vectors @ vectors.T, -1)
     np.fill_diagonal(reference := fp32_vectors @ fp32_vectors.T, -1)
     assert np.mean(similarity.argmax(1) == reference.argmax(1)) >= same_neighbour
-
-
-def test_a_failed_export_leaves_nothing_then_one_export_is_made_and_reused(tmp_path, monkeypatch):
-    import openvino
-
-    def disk_full(*args, **kwargs):
-        raise OSError(28, "No space left on device")
-
-    location = resolve_model("all-MiniLM-L6-v2")
-    monkeypatch.setattr(openvino, "save_model", disk_full)
-    with pytest.raises(OSError):
-        OpenVinoEncoder(location, tmp_path, precision="fp32")
-    assert list(tmp_path.iterdir()) == [], "a failed export leaves nothing half written"
-    monkeypatch.undo()
-    first = OpenVinoEncoder(location, tmp_path, precision="fp32")
-    exported = first.export_dir / EXPORT_FILE
-    assert first.exported_now and exported.is_file() and exported.stat().st_size > 0
-    written = exported.stat().st_mtime_ns
-    second = OpenVinoEncoder(location, tmp_path, precision="fp32")
-    assert not second.exported_now and exported.stat().st_mtime_ns == written
-    assert [p.name for p in tmp_path.iterdir()] == [first.export_dir.name]   # no staging folder left behind
-    text = ["The export and the original encode alike."]
-    assert np.allclose(first(text), second(text))
 
 
 def test_openvino_missing_is_a_one_line_error_naming_the_extra(monkeypatch, tmp_path, seed_corpus_copy, capsys):

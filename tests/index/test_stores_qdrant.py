@@ -200,6 +200,7 @@ def test_uploads_questions_and_removals_through_the_library_and_the_api(seed_cor
         library.qa.close()
 
 
+@pytest.mark.slow   # fresh interpreters import the CLI paths: about 11 s
 def test_the_default_path_imports_neither_ray_nor_a_database_client(seed_index):
     probe = ("import sys\nfrom qa.cli import main\nimport ui\n"
              f"assert main(['ask', 'When was SenseTime founded?', '--index', {str(seed_index)!r}]) == 0\n"

@@ -93,6 +93,7 @@ def test_truncated_single_block_dump_keeps_what_it_can_and_is_not_called_binary(
     assert documents == [] and "binary file" not in warnings[0].reason and "ends before its first complete block" in warnings[0].reason
 
 
+@pytest.mark.slow   # a 5 MB line through the tokenizer: about 15 s
 def test_an_unsplittable_five_megabyte_line_keeps_the_token_cap_and_memory_bound(tmp_path):
     script = f"""
 import random, resource, sys
@@ -250,6 +251,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
     assert elapsed < 1, f"the size check took {elapsed:.1f} s: the file was read before it"
 
 
+@pytest.mark.slow   # 60,000 headings chunked and embedded: about 18 s
 def test_sixty_thousand_headings_do_not_give_sixty_thousand_passages(tmp_path):
     page = tmp_path / "headings.md"
     page.write_text("# Many headings\n\n" + "".join(f"## Heading {n}\n\nFact {n}.\n\n" for n in range(60_000)))
@@ -290,6 +292,7 @@ def _pdf(page_count: int, stream: bytes) -> bytes:
     return bytes(out)
 
 
+@pytest.mark.slow   # runs the PDF worker into its memory cap: about 16 s
 def test_a_pdf_content_stream_bomb_is_refused_within_the_memory_and_time_bounds(tmp_path):
     line = b"BT /F1 12 Tf 72 720 Td (" + b"A" * 200 + b") Tj ET\n"
     bomb = tmp_path / "bomb.pdf"

@@ -126,6 +126,7 @@ def test_ctrl_c_at_any_moment_of_start_up_prints_no_traceback(seed_index, delay)
     assert process.returncode == 130 and err.strip() == "interrupted" or process.returncode == 0 and "Answer:" in out
 
 
+@pytest.mark.slow   # a qa index subprocess interrupted mid-embedding: about 11 s
 def test_ctrl_c_during_embedding_stops_within_seconds(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -3,12 +3,14 @@ import os
 import sys
 
 import anyio
+import pytest
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
 from support import REPO, WIKI_SEED
 
 
+@pytest.mark.slow   # an MCP server subprocess over stdio: about 16 s
 def test_an_mcp_client_lists_searches_and_asks_over_stdio(seed_index):
     server = StdioServerParameters(command=sys.executable, args=["-m", "qa", "mcp", "--index", str(seed_index)],
                                    cwd=str(REPO), env={k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"})

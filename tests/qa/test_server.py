@@ -98,6 +98,7 @@ def test_binding_another_address_without_a_key_refuses_to_start(capsys, monkeypa
     assert time.perf_counter() - started < 5, "refused before the model loads"
 
 
+@pytest.mark.slow   # starts a uvicorn process: about 10 s
 def test_a_real_uvicorn_process_answers_lists_uploads_and_deletes(seed_index_copy, tmp_path):
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--index", str(seed_index_copy), "--port", str(port)],
@@ -234,6 +235,7 @@ def test_an_upload_over_the_limit_is_refused_on_its_declared_size_and_on_the_byt
     assert _nothing_written(folder)
 
 
+@pytest.mark.slow   # about 10 s against the real servers
 def test_a_foreign_host_or_a_cross_site_origin_cannot_write(servers):
     port, folder = servers["open"]
     content_type, payload = _multipart("mallory.txt", b"Mallory\n\nSenseTime was founded by Mallory Evil.")
@@ -341,6 +343,7 @@ def test_hosts_the_user_lists_are_answered_too(library):
     assert TestClient(create_app(library, allowed_hosts=("*",)), base_url="http://any.example").get("/healthz").status_code == 200
 
 
+@pytest.mark.slow   # waits out a crafted file's parse: about 24 s
 def test_the_api_keeps_answering_while_a_crafted_file_is_read(servers):
     """Issue #21: the crafted Markdown that once froze the API for over 300 s is read in a worker
     thread in linear time, and /healthz answers all the while."""
