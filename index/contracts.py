@@ -58,7 +58,8 @@ class IndexedDocument:
 
 @dataclass(frozen=True)
 class ChunkedPassage:
-    """A passage, the text its vector is made from (title, section, text) and that text's cache key."""
+    """A passage, the text its vector is made from (title, section and text: ``passage_embedding_text``)
+    and that text's key in the embedding cache (``embedding_key``, by model and text)."""
 
     passage: Passage
     embed_key: str
