@@ -14,12 +14,14 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, Collection, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Collection, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
-from index.store import DocumentSummary, Manifest, StoredPassage
 from ingest.types import Document, Passage
+
+if TYPE_CHECKING:   # only the protocols name them: importing the contracts loads no index library
+    from index.store import DocumentSummary, Manifest, StoredPassage
 
 
 class SearchMode(str, Enum):
@@ -56,7 +58,8 @@ class IndexedDocument:
 
 @dataclass(frozen=True)
 class ChunkedPassage:
-    """A passage, the text its vector is made from (title, section, text) and that text's cache key."""
+    """A passage, the text its vector is made from (title, section and text: ``passage_embedding_text``)
+    and that text's key in the embedding cache (``embedding_key``, by model and text)."""
 
     passage: Passage
     embed_key: str
@@ -95,6 +98,7 @@ class EmbeddedDocument:
     backends: tuple[str, ...] = ()      # which backend made each passage's vector
 
 
+@runtime_checkable
 class IndexReader(Protocol):
     """The reading side every store answers, so everything above the index works on any of them."""
 
@@ -131,6 +135,7 @@ class IndexReader(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
 class IndexWriter(Protocol):
     """What a store does for a build; the builder decides what to write (``index.builder``)."""
 

@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from index.backends import AUTO, BackendUnavailable, Encoder, choose_backend, make_encoder
+from index.backends import BackendUnavailable, Encoder, choose_backend, make_encoder
 from index.backends.base import token_counts
 from index.settings import ALLOW_DOWNLOAD_ENV, Settings, current_settings, docqa_cache  # noqa: F401  (docqa_cache: its old home)
 

@@ -120,7 +120,7 @@ class FolderWriter:
         """Write the version of every document written (kept ones included), in key order."""
         items = sorted(self._items, key=lambda item: item.document.key)
         passages = [(passage, key) for item in items for passage, key in zip(item.passages, item.embed_keys)]
-        vectors = np.concatenate([item.vectors for item in items]).astype(np.float32)
+        vectors = np.concatenate([item.vectors for item in items] or [np.zeros((0, manifest.dimension))]).astype(np.float32)
         index_type = choose_index_type(len(passages), self.index_type)
         dense = DenseIndex(build_dense_index(vectors, index_type))
         lexical = LexicalIndex.build([text for item in items for text in item.texts])

@@ -260,7 +260,7 @@ class DocumentLibrary:
                 return UploadReport(0, 0, 0, tuple(refused), tuple(refused_files), duplicates=duplicates)
             builder = None
             try:
-                with make_builder(self.location, progress=progress, embedder=self.qa.embedder) as builder:
+                with self._builder(progress) as builder:
                     report = builder([target for _, target in copied])
             except (IndexStoreError, ModelUnavailable, ValueError) as error:
                 reasons = "; ".join(w.reason for w in builder.loader.warnings) if builder else ""
@@ -303,6 +303,13 @@ class DocumentLibrary:
                 kept.append((source, target))
         return kept, tuple(duplicates)
 
+    def _builder(self, progress: bool):
+        """A builder with the session's settings and the index's own chunking, so an upload is cut
+        as the index was (and a folder is not re-chunked whole)."""
+        with self.current() as qa:
+            settings = replace(qa.embedder.settings, chunking=qa.store.manifest.chunking)
+            return make_builder(self.location, settings, progress=progress, embedder=qa.embedder)
+
     def remove(self, doc_id: str) -> Document:
         """Re-index without the document ``doc_id`` and return it; an uploaded file is deleted too.
         Raises ``KeyError`` for an id the index does not hold, ``NothingToIndex`` for its last document."""
@@ -310,7 +317,7 @@ class DocumentLibrary:
             document = self.document(doc_id)
             if document is None:
                 raise KeyError(doc_id)
-            with make_builder(self.location, progress=False, embedder=self.qa.embedder) as builder:
+            with self._builder(False) as builder:
                 builder.remove([doc_id])
             self._swap(QA(open_store(self.location), self.qa.embedder))
         uploaded = Path(document.path)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from index.contracts import SearchMode
 from ingest.types import Passage
 
 
@@ -98,7 +97,7 @@ class Answer:
     """
 
     question: str
-    mode: SearchMode
+    mode: str     # an index.contracts.SearchMode (a str): importing the index package here would load FAISS
     hits: tuple[Hit, ...]
     answer: str
     answer_citation: Citation | None

@@ -1,7 +1,6 @@
 """What every embedding backend shares."""
 from __future__ import annotations
 
-import os
 from typing import Protocol, Sequence
 
 import numpy as np

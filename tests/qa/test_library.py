@@ -79,3 +79,22 @@ def test_two_files_of_one_name_in_one_upload_do_not_overwrite_each_other(seed_in
         "skipped: another file of this name is in the same upload"]
     with library.current() as qa:
         assert "41" in qa.ask("How many nesting pairs did the kestrel survey count?").answer
+
+
+def test_an_upload_is_cut_as_the_index_was_and_re_embeds_nothing_else(tmp_path, embedder):
+    from index.builder import IndexBuilder
+    from index.settings import Settings
+    from ingest import BUNDLED_CORPUS
+    from ingest.chunker import Chunking
+
+    index_dir = tmp_path / "index"
+    first = IndexBuilder(index_dir, Settings(chunking=Chunking(max_tokens=60)), progress=False,
+                         embedder=embedder)([BUNDLED_CORPUS])
+    library = DocumentLibrary(index_dir, QA(IndexStore.open(index_dir), embedder))
+    note = tmp_path / "kyoto.txt"
+    note.write_text("Kyoto office\n\nSenseTime opened a research office in Kyoto in 2019.")
+    report = library.add_files([note])
+    assert (report.added, report.embedded, report.error) == (1, 1, "")
+    with library.current() as qa:
+        assert qa.store.manifest.chunking == Chunking(max_tokens=60)
+        assert qa.store.count_passages() == first.passages + 1
