@@ -3,8 +3,8 @@ cosine follows meaning, token counts, and a one-line refusal for a model that is
 import numpy as np
 import pytest
 
-from index.embedder import (DEFAULT_MODEL, Embedder, ModelUnavailable, docqa_cache, downloads_allowed, model_slug,
-                            resolve_model)
+from index.embedder import DEFAULT_MODEL, Embedder, ModelUnavailable, model_slug, resolve_model
+from index.settings import Settings, docqa_cache
 
 
 def test_vectors_are_unit_length_float32_and_close_in_meaning_means_close_in_space(embedder):
@@ -38,9 +38,8 @@ def test_the_bundled_model_resolves_offline_and_an_unknown_name_is_refused_in_on
     with pytest.raises(ModelUnavailable, match="neither the bundled model nor a local folder") as refused:
         Embedder("someone/their-model")
     assert "\n" not in str(refused.value) and "--allow-download" in str(refused.value)
-    assert resolve_model("someone/their-model", allow_download=True) == "someone/their-model"
-    monkeypatch.setenv("DOCQA_ALLOW_DOWNLOAD", "1")
-    assert downloads_allowed() and resolve_model("someone/their-model") == "someone/their-model"
+    allowed = Settings.from_environment({"DOCQA_ALLOW_DOWNLOAD": "1"})
+    assert resolve_model("someone/their-model", allowed) == "someone/their-model"
 
 
 def test_cache_folders_follow_xdg_and_model_names_become_one_path_component(tmp_path, monkeypatch):

@@ -2,8 +2,8 @@
 local Ray, the bundled corpus lands in Qdrant's local mode as a one-process build would."""
 import pytest
 
-from index.builder import IndexBuilder
-from index.stores import make_builder, open_store
+from index.builder import IndexBuilder, make_builder
+from index.stores import open_store
 from support import WIKI_SEED
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")

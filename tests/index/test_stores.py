@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from index.builder import IndexBuilder
+from index.builder import IndexBuilder, make_builder
 from index.store import IndexNotFound, IndexStore
-from index.stores import engine_scheme, is_engine, make_builder, open_store
+from index.stores import engine_scheme, is_engine, open_store
 
 
 def test_engine_urls_name_their_engine_and_anything_else_is_a_folder():

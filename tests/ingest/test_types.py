@@ -1,5 +1,5 @@
 """The ingest stage's data (ingest/types.py): a document's section, page and reference look-ups."""
-from ingest.types import Document, IngestWarning, Span, document_key, labels_overlapping
+from ingest.types import Document, IngestWarning, Span, WarningKind, document_key, labels_overlapping
 
 TEXT = "Intro text. History part one. Page two starts here."
 
@@ -28,4 +28,4 @@ def test_reference_urls_overlapping_a_range_in_order_once_each():
 def test_a_documents_key_is_its_path_and_page_inside_a_dump():
     assert document_key("/docs/a.txt") == "/docs/a.txt" == document().key.replace(".pdf", ".txt")
     assert document_key("/dumps/wiki.xml.bz2", "SenseTime") == "/dumps/wiki.xml.bz2#SenseTime"
-    assert str(IngestWarning("/docs/a.pdf", "skipped: encrypted")) == "/docs/a.pdf: skipped: encrypted"
+    assert str(IngestWarning("/docs/a.pdf", "skipped: encrypted", kind=WarningKind.SKIPPED)) == "/docs/a.pdf: skipped: encrypted"

@@ -1,8 +1,8 @@
 """What every embedding backend shares (index/backends/base.py): span pooling, normalising, the
-text a passage is embedded as, token counts and the thread setting."""
+text a passage is embedded as, and token counts (the thread setting is Settings', tests/index/test_settings.py)."""
 import numpy as np
 
-from index.backends.base import (embed_threads, normalized, passage_embedding_text, pool_spans, stripped_with_spans,
+from index.backends.base import (normalized, passage_embedding_text, pool_spans, stripped_with_spans,
                                  token_counts)
 
 
@@ -37,11 +37,3 @@ def test_token_counts_with_the_models_tokenizer(embedder):
     assert token_counts(embedder.tokenizer, []) == []
     one, many = token_counts(embedder.tokenizer, ["hello", "hello " * 600])
     assert one == 1 and many == 600, "no special tokens, no truncation"
-
-
-def test_the_thread_setting_is_a_positive_int_or_the_librarys_default(monkeypatch):
-    monkeypatch.delenv("DOCQA_EMBED_THREADS", raising=False)
-    assert embed_threads() == 0
-    for value, expected in (("2", 2), ("0", 0), ("-1", 0), ("many", 0)):
-        monkeypatch.setenv("DOCQA_EMBED_THREADS", value)
-        assert embed_threads() == expected

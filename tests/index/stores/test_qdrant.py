@@ -6,8 +6,11 @@ import pytest
 
 pytest.importorskip("qdrant_client", reason="the Qdrant store needs the scale extra: pip install -e '.[scale]'")
 
-from index.stores import make_builder, open_store  # noqa: E402
-from index.stores.qdrant import QdrantLocation, bm25_query, bm25_vectors, point_id, term_index  # noqa: E402
+from index.builder import make_builder  # noqa: E402
+from index.stores import open_store  # noqa: E402
+from index.stores.qdrant import point_id  # noqa: E402
+from index.stores.qdrant_connection import QdrantLocation  # noqa: E402
+from index.stores.qdrant_sparse import bm25_query, bm25_vectors, term_index  # noqa: E402
 from support import WIKI_SEED  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
