@@ -1,4 +1,5 @@
 """The Gradio app: handlers in-process, and the real page driven in headless Chromium."""
+import contextlib
 import json
 import os
 import shutil
@@ -313,3 +314,108 @@ def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index_copy, e
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+# The contrast of an element's text on what is behind it (its own and its ancestors' backgrounds,
+# composited over the page), by the WCAG 2 formula.
+CONTRAST_JS = """element => {
+  const parse = c => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) throw new Error('colour ' + c);
+                       const v = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number); return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1]; };
+  const layers = [];
+  for (let node = element; node; node = node.parentElement) layers.push(parse(getComputedStyle(node).backgroundColor));
+  let back = document.body.classList.contains('dark') ? [0, 0, 0] : [255, 255, 255];
+  for (const [r, g, b, a] of layers.reverse()) back = [r * a + back[0] * (1 - a), g * a + back[1] * (1 - a), b * a + back[2] * (1 - a)];
+  const [r, g, b, a] = parse(getComputedStyle(element).color);
+  const fore = [r * a + back[0] * (1 - a), g * a + back[1] * (1 - a), b * a + back[2] * (1 - a)];
+  const lum = ([r, g, b]) => { const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+                               return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const [hi, lo] = [lum(fore), lum(back)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}"""
+
+
+@contextlib.contextmanager
+def _served(index_dir):
+    """ui.py serving ``index_dir`` on a free port, and headless Chromium; yields (browser, url)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "ui.py", "--index", str(index_dir), "--port", str(port)], cwd=REPO,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None, server.stdout.read().decode()
+                assert time.time() < deadline, "the UI did not start"
+                time.sleep(0.5)
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            yield browser, url
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_highlight_and_links_are_readable_in_light_and_dark_and_the_page_stays_in_step(seed_index_copy, tmp_path):
+    with _served(seed_index_copy) as (browser, url):
+        for scheme in ("light", "dark"):
+            page = browser.new_page(viewport={"width": 1200, "height": 1400}, color_scheme=scheme)
+            page.goto(url)
+            page.locator("#question textarea").fill("When was SenseTime founded?")
+            assert page.evaluate("document.body.classList.contains('dark')") == (scheme == "dark")
+            page.locator("#ask").click()
+            page.locator("#answer-box").wait_for(timeout=60_000)
+            page.locator("#answer .open-source").click()
+            page.locator("#source-view mark").wait_for(timeout=30_000)
+            checked = {"highlight": "#answer .context mark", "short answer": "#answer b.short",
+                       "source link": "#answer .open-source", "card link": "#passages .card .meta a",
+                       "source view highlight": "#source-view mark", "answer": "#answer .sentence"}
+            ratios = {name: page.locator(selector).first.evaluate(CONTRAST_JS) for name, selector in checked.items()}
+            assert all(ratio >= 4.5 for ratio in ratios.values()), (scheme, ratios)
+            page.screenshot(path=str(tmp_path / f"ui-{scheme}.png"), full_page=True)
+
+            # A new answer clears the source view of the last one.
+            page.locator("#question textarea").fill("Who founded SenseTime?")
+            page.locator("#ask").click()
+            page.locator("#answer .sentence b.short", has_text="Tang").wait_for(timeout=60_000)
+            assert page.locator("#source-view mark").count() == 0
+            page.close()
+
+        page = browser.new_page(viewport={"width": 1200, "height": 1400})
+        page.goto(url)
+        page.get_by_role("tab", name="Documents").click()
+        note = _upload(tmp_path, "g1", "kyoto.txt", "Kyoto office\n\nSenseTime opened a Kyoto office in 2019.")
+        page.locator("#upload input[type=file]").set_input_files(str(note))
+        page.locator("#add").click()
+        page.locator("#upload-status .progress-text, #upload-status .progress-level, #upload-status .eta-bar").first.wait_for(timeout=60_000)
+        page.get_by_text("Added 1").wait_for(timeout=120_000)
+        page.locator("#doc-count", has_text="6 documents").wait_for(timeout=30_000)
+        assert "**6**" not in page.locator("#stats").inner_text() and "6 documents" in page.locator("#stats").inner_text()
+        page.reload()
+        page.get_by_role("tab", name="Documents").click()
+        page.locator("#doc-count", has_text="6 documents").wait_for(timeout=30_000)
+        assert "6 documents" in page.locator("#stats").inner_text(), "a reload shows the index as it is now"
+
+        row = page.locator(".doc-row", has_text="kyoto.txt")
+        row.get_by_role("button", name="Remove").click()
+        row.get_by_role("button", name="Cancel").click()
+        row.get_by_role("button", name="Remove").wait_for(timeout=30_000)
+        assert page.locator(".doc-row", has_text="kyoto.txt").count() == 1, "cancelled: nothing removed"
+        row.get_by_role("button", name="Remove").click()
+        row.get_by_role("button", name="Yes, remove").wait_for(timeout=30_000)
+        assert "Remove kyoto.txt from the index?" in row.inner_text()
+        row.get_by_role("button", name="Yes, remove").click()
+        removed = page.locator(".remove-status", has_text="Removed kyoto.txt")
+        removed.wait_for(timeout=120_000)
+        page.locator("#doc-count", has_text="5 documents").wait_for(timeout=30_000)
+        assert "5 documents" in page.locator("#stats").inner_text()
+        assert removed.evaluate("e => e.getBoundingClientRect().top < window.innerHeight"), "the status is in view"
+        page.close()
