@@ -20,7 +20,13 @@ from qa import QA
 from support import REPO, WIKI_SEED, free_port, make_pdf
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = REPO / "tests" / "artifacts"
+SCREENSHOTS_ENV = "DOCQA_SCREENSHOTS"    # where the browser tests keep their screenshots; else their tmp_path
+
+
+def _screenshots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture
@@ -53,6 +59,23 @@ def test_documents_are_listed_and_removed(app, tmp_path):
     assert "Removed kyoto.txt" in status and "**5** documents" in stats
     assert "kyoto.txt" not in {d.source for d in app.documents()}
     assert "no longer in the index" in app.remove_document(listed["kyoto.txt"].doc_id)[0]
+
+
+def test_a_follow_up_is_searched_with_the_last_subject_and_each_card_stays_with_its_question(app):
+    first = app.reply("What is SenseTime?", 5, "hybrid")
+    assert first.earlier_html == "" and "Searched for" not in first.latest_html
+    assert [t.turn.question for t in first.conversation] == ["What is SenseTime?"]
+    second = app.reply("When was it founded?", 5, "hybrid", first.conversation)
+    assert '<div class="searched">Searched for: When was SenseTime founded?</div>' in second.latest_html
+    assert '<b class="short">October 2014</b>' in second.latest_html and 'id="answer-box"' in second.latest_html
+    assert second.earlier_html.count('class="turn"') == 1 and "What is SenseTime?" in second.earlier_html
+    assert 'id="answer-box"' not in second.earlier_html, "one element is the latest answer"
+    assert second.conversation[-1].turn == ui.Turn("When was it founded?", "When was SenseTime founded?", "October 2014")
+    third = app.reply("Who leads it?", 5, "hybrid", second.conversation)
+    assert "Searched for: Who leads SenseTime?" in third.latest_html and third.earlier_html.count('class="turn"') == 2
+    refused = app.reply("   ", 5, "hybrid", third.conversation)
+    assert refused.conversation == third.conversation and "question is empty" in refused.latest_html
+    assert refused.earlier_html.count('class="turn"') == 3, "an error shows the whole conversation above it"
 
 
 def test_a_question_nothing_answers_says_so_above_the_closest_passages(app):
@@ -225,6 +248,7 @@ def _hostile_index(index_dir, embedder):
     return index_dir
 
 
+@pytest.mark.slow   # drives a browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
 def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index_copy, embedder, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -259,14 +283,14 @@ def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index_copy, e
             assert WIKI_SEED in page.locator("#answer .cite").inner_text()
             assert cards.count() == 5 and cards.first.get_attribute("data-source") == WIKI_SEED
             assert "score" not in page.locator("#passages").inner_text()
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "ui.png"), full_page=True)
+            shots = _screenshots(tmp_path)
+            page.screenshot(path=str(shots / "ui.png"), full_page=True)
 
             page.locator("#question textarea").fill("How do I bake sourdough bread?")
             page.locator("#ask").click()
             page.get_by_text("Not found in these documents; closest passages:").wait_for(timeout=60_000)
             assert page.locator("#answer mark").count() == 0 and cards.count() == 5
-            page.screenshot(path=str(ARTIFACTS / "ui-nothing-found.png"), full_page=True)
+            page.screenshot(path=str(shots / "ui-nothing-found.png"), full_page=True)
 
             page.locator("#question textarea").fill("")
             page.locator("#ask").click()
@@ -282,7 +306,7 @@ def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index_copy, e
             assert all(h.startswith(("http://", "https://", "mailto:")) for h in hrefs), hrefs
             page.wait_for_timeout(500)
             assert dialogs == [] and page.locator("#passages script").count() == 0
-            page.screenshot(path=str(ARTIFACTS / "ui-hostile.png"), full_page=True)
+            page.screenshot(path=str(shots / "ui-hostile.png"), full_page=True)
 
             # A PDF uploaded in the documents tab, asked about, shown in its document, then removed.
             page.get_by_role("tab", name="Documents").click()
@@ -303,13 +327,13 @@ def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index_copy, e
             head = page.locator("#source-view .source-head").inner_text()
             assert "kestrel-survey.pdf" in head and "page 3" in head and "Results" in head
             assert "Introduction" in page.locator("#source-view .source-text").inner_text(), "the whole document"
-            page.screenshot(path=str(ARTIFACTS / "ui-source-view.png"), full_page=True)
+            page.screenshot(path=str(shots / "ui-source-view.png"), full_page=True)
             page.get_by_role("tab", name="Documents").click()
             row.get_by_role("button", name="Remove").click()
             row.get_by_role("button", name="Yes, remove").click()   # Remove asks first
             page.get_by_text("Removed kestrel-survey.pdf").wait_for(timeout=120_000)
             page.locator(".doc-row", has_text="kestrel-survey.pdf").wait_for(state="detached", timeout=30_000)
-            page.screenshot(path=str(ARTIFACTS / "ui-documents.png"), full_page=True)
+            page.screenshot(path=str(shots / "ui-documents.png"), full_page=True)
             browser.close()
     finally:
         server.terminate()
@@ -363,6 +387,7 @@ def _served(index_dir):
         server.wait(timeout=30)
 
 
+@pytest.mark.slow   # drives a browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
 def test_highlight_and_links_are_readable_in_light_and_dark_and_the_page_stays_in_step(seed_index_copy, tmp_path):
     with _served(seed_index_copy) as (browser, url):
@@ -380,7 +405,7 @@ def test_highlight_and_links_are_readable_in_light_and_dark_and_the_page_stays_i
                        "source view highlight": "#source-view mark", "answer": "#answer .sentence"}
             ratios = {name: page.locator(selector).first.evaluate(CONTRAST_JS) for name, selector in checked.items()}
             assert all(ratio >= 4.5 for ratio in ratios.values()), (scheme, ratios)
-            page.screenshot(path=str(tmp_path / f"ui-{scheme}.png"), full_page=True)
+            page.screenshot(path=str(_screenshots(tmp_path) / f"ui-{scheme}.png"), full_page=True)
 
             # A new answer clears the source view of the last one.
             page.locator("#question textarea").fill("Who founded SenseTime?")
@@ -418,4 +443,45 @@ def test_highlight_and_links_are_readable_in_light_and_dark_and_the_page_stays_i
         page.locator("#doc-count", has_text="5 documents").wait_for(timeout=30_000)
         assert "5 documents" in page.locator("#stats").inner_text()
         assert removed.evaluate("e => e.getBoundingClientRect().top < window.innerHeight"), "the status is in view"
+        page.close()
+
+
+@pytest.mark.slow   # drives a browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_the_page_is_a_conversation_whose_follow_ups_say_what_they_searched_for(seed_index_copy, tmp_path):
+    with _served(seed_index_copy) as (browser, url):
+        page = browser.new_page(viewport={"width": 1200, "height": 1400}, color_scheme="dark")
+        page.goto(url)
+        page.locator("#question textarea").fill("What is SenseTime?")
+        page.locator("#ask").click()
+        page.locator("#answer .turn-question", has_text="What is SenseTime?").wait_for(timeout=60_000)
+        assert page.locator("#question textarea").input_value() == "", "the box is left for the next question"
+        page.locator("#question textarea").fill("When was it founded?")
+        page.locator("#question textarea").press("Enter")
+        searched = page.locator("#answer .searched")
+        searched.wait_for(timeout=60_000)
+        assert searched.inner_text() == "Searched for: When was SenseTime founded?"
+        assert page.locator("#answer .turn-question").inner_text() == "When was it founded?"
+        assert page.locator("#answer .sentence b.short").inner_text() == "October 2014"
+        earlier = page.locator("#conversation .turn")
+        assert earlier.count() == 1 and earlier.first.locator(".turn-question").inner_text() == "What is SenseTime?"
+        assert earlier.first.locator(".answer-box .sentence").count() == 1, "the first card stays with its question"
+        assert page.locator("#passages .card").count() == 5
+        ratios = {name: page.locator(selector).first.evaluate(CONTRAST_JS) for name, selector in {
+            "question": "#answer .turn-question", "searched for": "#answer .searched",
+            "earlier answer": "#conversation .answer-box .sentence", "earlier link": "#conversation .open-source"}.items()}
+        assert all(ratio >= 4.5 for ratio in ratios.values()), ratios
+        page.screenshot(path=str(_screenshots(tmp_path) / "ui-chat-dark.png"), full_page=True)
+
+        page.locator("#question textarea").fill("Who leads it?")
+        page.locator("#ask").click()
+        page.locator("#answer .searched", has_text="Searched for: Who leads SenseTime?").wait_for(timeout=60_000)
+        assert earlier.count() == 2 and "When was it founded?" in earlier.nth(1).inner_text()
+        page.locator("#new-conversation").click()
+        earlier.first.wait_for(state="detached", timeout=30_000)
+        assert page.locator("#answer .turn").count() == 0 and page.locator("#passages .card").count() == 0
+        page.locator("#question textarea").fill("When was it founded?")
+        page.locator("#ask").click()
+        page.locator("#answer .turn-question", has_text="When was it founded?").wait_for(timeout=60_000)
+        assert page.locator("#answer .searched").count() == 0, "a new conversation has no subject to carry"
         page.close()
