@@ -358,6 +358,42 @@ CONTRAST_JS = """element => {
 }"""
 
 
+# The box of an element's first own run of text ("Founded: " of a mark whose short answer is in
+# bold on another background), in page coordinates, for a screenshot of just that text.
+TEXT_BOX_JS = """element => {
+  const text = [...element.childNodes].find(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+  const range = document.createRange();
+  range.selectNodeContents(text || element);
+  const box = range.getClientRects()[0];
+  return {x: box.x + window.scrollX, y: box.y + window.scrollY, width: box.width, height: box.height};
+}"""
+
+
+def _luminance(rgb) -> float:
+    def linear(channel):
+        channel /= 255
+        return channel / 12.92 if channel <= 0.03928 else ((channel + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(float(c)) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _pixel_contrast(page, selector: str) -> float:
+    """The WCAG contrast of an element's text as Chromium painted it: in a screenshot of its first
+    run of text, the commonest colour is the background and the one farthest from it the text."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    element = page.locator(selector).first
+    element.scroll_into_view_if_needed()
+    box = element.evaluate(TEXT_BOX_JS)
+    shot = Image.open(BytesIO(page.screenshot(clip=box, full_page=True))).convert("RGB")
+    colours = shot.getcolors(maxcolors=shot.width * shot.height)
+    background = _luminance(max(colours)[1])
+    ratios = [(max(_luminance(c), background) + 0.05) / (min(_luminance(c), background) + 0.05) for _, c in colours]
+    return max(ratios)
+
+
 @contextlib.contextmanager
 def _served(index_dir):
     """ui.py serving ``index_dir`` on a free port, and headless Chromium; yields (browser, url)."""
@@ -405,6 +441,10 @@ def test_highlight_and_links_are_readable_in_light_and_dark_and_the_page_stays_i
                        "source view highlight": "#source-view mark", "answer": "#answer .sentence"}
             ratios = {name: page.locator(selector).first.evaluate(CONTRAST_JS) for name, selector in checked.items()}
             assert all(ratio >= 4.5 for ratio in ratios.values()), (scheme, ratios)
+            # And as painted: the screenshot's pixels of the highlight and of the links.
+            painted = {name: _pixel_contrast(page, checked[name])
+                       for name in ("highlight", "source link", "card link", "source view highlight")}
+            assert all(ratio >= 4.5 for ratio in painted.values()), (scheme, painted)
             page.screenshot(path=str(_screenshots(tmp_path) / f"ui-{scheme}.png"), full_page=True)
 
             # A new answer clears the source view of the last one.
