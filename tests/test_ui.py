@@ -430,15 +430,21 @@ def test_highlight_and_links_are_readable_in_light_and_dark_and_the_page_stays_i
         for scheme in ("light", "dark"):
             page = browser.new_page(viewport={"width": 1200, "height": 1400}, color_scheme=scheme)
             page.goto(url)
-            page.locator("#question textarea").fill("When was SenseTime founded?")
+            # A real conversation: a question, then a follow-up answered from the founding passage.
+            page.locator("#question textarea").fill("Who founded SenseTime?")
             assert page.evaluate("document.body.classList.contains('dark')") == (scheme == "dark")
             page.locator("#ask").click()
             page.locator("#answer-box").wait_for(timeout=60_000)
+            page.locator("#question textarea").fill("When was it founded?")
+            page.locator("#ask").click()
+            page.locator("#answer .searched", has_text="When was SenseTime founded?").wait_for(timeout=60_000)
             page.locator("#answer .open-source").click()
             page.locator("#source-view mark").wait_for(timeout=30_000)
             checked = {"highlight": "#answer .context mark", "short answer": "#answer b.short",
                        "source link": "#answer .open-source", "card link": "#passages .card .meta a",
-                       "source view highlight": "#source-view mark", "answer": "#answer .sentence"}
+                       "source view highlight": "#source-view mark", "answer": "#answer .sentence",
+                       "question": "#answer .turn-question", "searched for": "#answer .searched",
+                       "earlier answer": "#conversation .answer-box .sentence"}
             ratios = {name: page.locator(selector).first.evaluate(CONTRAST_JS) for name, selector in checked.items()}
             assert all(ratio >= 4.5 for ratio in ratios.values()), (scheme, ratios)
             # And as painted: the screenshot's pixels of the highlight and of the links.
