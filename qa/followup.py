@@ -13,12 +13,13 @@ conversation's last turn, for retrieval. No generative model: spaCy's parse (the
 The rules, in order:
 
 1. Without an earlier question that names a subject, a question is searched as asked.
-2. A question that names a subject of its own (a proper noun heading a noun phrase: "Is it true
-   that *SenseTime* makes chips?") is searched as asked; a name that only modifies a noun ("its
-   *Kyoto* office") is not a subject.
-3. A third-person pronoun (it, they, them, he, she, him) becomes the subject, a possessive one
-   (its, their, his, her) the subject's possessive, and a generic phrase ("this company", "the
-   firm", "that person") the subject.
+2. A question that names a subject of its own is searched as asked: a proper noun heading a noun
+   phrase before the pronoun, or as a subject ("Is it true that *SenseTime* makes chips?"). A
+   name after it ("What position does it hold at *Taggart Transcontinental*?") or one that only
+   qualifies a noun ("its *Kyoto* office") is not the question's subject.
+3. The first third-person pronoun (it, they, them, he, she, him) becomes the subject, a
+   possessive one (its, their, his, her) the subject's possessive, and a generic phrase ("this
+   company", "that person", "the firm") the subject.
 4. An elliptical follow-up ("And the headquarters?", "What about revenue?") without a pronoun
    gets "of SUBJECT" after its noun phrase.
 
@@ -43,10 +44,14 @@ MAX_HISTORY_TURNS = 8
 _PERSONAL = frozenset({"it", "they", "them", "he", "she", "him"})
 _POSSESSIVE = frozenset({"its", "their", "his", "her"})
 _PERSON_PRONOUNS = frozenset({"he", "she", "him", "his", "her"})
-_GENERIC_NOUNS = ("company", "firm", "organization", "organisation", "startup", "business", "corporation",
-                  "group", "institute", "institution", "university", "lab", "laboratory", "city", "country",
-                  "person", "man", "woman", "project", "product", "survey", "study", "paper", "report")
-_GENERIC = re.compile(r"\b(?:this|that|the) (?:" + "|".join(_GENERIC_NOUNS) + r")\b('s)?", re.IGNORECASE)
+# "this company", "that survey": a generic phrase the last subject stands for. After "the", only
+# nouns for an organisation: "the report" or "the study" more often mean a new thing.
+_COMPANY_NOUNS = ("company", "firm", "organization", "organisation", "startup", "corporation")
+_GENERIC_NOUNS = _COMPANY_NOUNS + ("business", "group", "institute", "institution", "university", "lab",
+                                   "laboratory", "city", "country", "person", "man", "woman", "project",
+                                   "product", "survey", "study", "paper", "report")
+_GENERIC = re.compile(r"\b(?:(?:this|that) (?:" + "|".join(_GENERIC_NOUNS) + r")|the (?:" + "|".join(_COMPANY_NOUNS)
+                      + r"))\b('s)?", re.IGNORECASE)
 _ELLIPSIS = re.compile(r"^\s*(and|what about|how about)\s+(.*?)\s*\?*\s*$", re.IGNORECASE)
 _NOT_SUBJECT_ENTITIES = frozenset({"DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT"})
 _WH_WORDS = frozenset({"what", "who", "whom", "which", "when", "where", "why", "how", "whose"})
@@ -113,19 +118,19 @@ def rewrite(question: str, history: Sequence[Turn | str] | None = None) -> Rewri
     if not question.strip() or not earlier:
         return Rewrite(question, question)
     doc = parse(question)
-    if _names_a_subject(doc):
+    reference = _first_reference(doc)
+    if _names_a_subject(doc, reference):
         return Rewrite(question, question)
     subject = _conversation_subject(earlier)
     person = _conversation_person(earlier) or subject
-    if not subject and not person:
+    subject = subject or person
+    if not subject:
         return Rewrite(question, question)
-    searched = _substituted(doc, subject or person, person or subject)
-    if searched == question:
-        searched = _completed_ellipsis(question, subject or person)
-    if searched == question:
-        return Rewrite(question, question)
-    carried = person if _PERSON_PRONOUNS & {t.lower_ for t in doc} else subject
-    return Rewrite(question, searched, carried or subject)
+    if reference is None:
+        searched = _completed_ellipsis(question, subject)
+        return Rewrite(question, searched, subject) if searched != question else Rewrite(question, question)
+    carried = person if reference.kind == "personal" else subject
+    return Rewrite(question, _substituted(question, reference, carried), carried)
 
 
 def subject_of(question: str) -> str:
@@ -150,9 +155,47 @@ def subject_of(question: str) -> str:
     return ""
 
 
-def _names_a_subject(doc) -> bool:
-    """Whether the question names a subject of its own: a proper noun heading a noun phrase."""
-    return any(t.pos_ == "PROPN" and t.dep_ not in _MODIFIER_DEPS for t in doc)
+@dataclass(frozen=True)
+class _Reference:
+    """Where a question refers back: ``text[start:end]`` is a pronoun or a generic phrase, ``token``
+    the index of its first token; ``kind`` is "personal" (he, she...), "thing" or "generic"."""
+
+    start: int
+    end: int
+    token: int
+    kind: str
+    possessive: bool
+
+
+def _first_reference(doc) -> _Reference | None:
+    """The question's first third-person pronoun or generic phrase ("this company"), if any."""
+    found: list[_Reference] = []
+    for token in doc:
+        word = token.lower_
+        if token.tag_ in ("PRP", "PRP$") and (word in _PERSONAL or word in _POSSESSIVE):
+            possessive = token.tag_ == "PRP$" or (word in _POSSESSIVE and word != "her")
+            found.append(_Reference(token.idx, token.idx + len(token), token.i,
+                                    "personal" if word in _PERSON_PRONOUNS else "thing", possessive))
+            break
+    generic = _GENERIC.search(doc.text)
+    if generic:
+        span = doc.char_span(generic.start(), generic.end(), alignment_mode="expand")
+        found.append(_Reference(generic.start(), generic.end(), span.start if span is not None else 0, "generic",
+                                bool(generic.group(1))))
+    return min(found, key=lambda r: r.start) if found else None
+
+
+def _names_a_subject(doc, reference: _Reference | None) -> bool:
+    """Whether the question names its subject itself: a proper noun heading a noun phrase (not one
+    that only qualifies a noun, as "Kyoto" in "its Kyoto office", nor a date's "May") that comes
+    before the reference, or that is a subject ("Is it true that *SenseTime* makes chips?"). A
+    question without a reference names one where any such noun is in it."""
+    for token in doc:
+        if token.pos_ != "PROPN" or token.dep_ in _MODIFIER_DEPS or token.ent_type_ in _NOT_SUBJECT_ENTITIES:
+            continue
+        if reference is None or token.i < reference.token or token.dep_ in ("nsubj", "nsubjpass"):
+            return True
+    return False
 
 
 def _conversation_subject(earlier: Sequence[Turn]) -> str:
@@ -175,26 +218,11 @@ def _conversation_person(earlier: Sequence[Turn]) -> str:
     return ""
 
 
-def _substituted(doc, subject: str, person: str) -> str:
-    """The question with its first referring pronoun or generic phrase replaced by the subject.
-    Only the first is: a later pronoun then refers back within the question ("When did SenseTime
-    open its Kyoto office?")."""
-    pieces: list[str] = []
-    replaced = False
-    for token in doc:
-        word = token.lower_
-        if not replaced and token.tag_ in ("PRP", "PRP$") and (word in _PERSONAL or word in _POSSESSIVE):
-            name = person if word in _PERSON_PRONOUNS else subject
-            if token.tag_ == "PRP$" or (word in _POSSESSIVE and word != "her"):
-                name = _possessive(name)
-            pieces.append(name + token.whitespace_)
-            replaced = True
-        else:
-            pieces.append(token.text_with_ws)
-    text = "".join(pieces)
-    if replaced:
-        return text
-    return _GENERIC.sub(lambda m: _possessive(subject) if m.group(1) else subject, text, count=1)
+def _substituted(question: str, reference: _Reference, subject: str) -> str:
+    """The question with its first reference replaced by the subject. Only the first is: a later
+    pronoun then refers back within the question ("When did SenseTime open its Kyoto office?")."""
+    name = _possessive(subject) if reference.possessive else subject
+    return question[:reference.start] + name + question[reference.end:]
 
 
 def _completed_ellipsis(question: str, subject: str) -> str:

@@ -26,8 +26,16 @@ def test_a_pronoun_or_a_missing_subject_takes_the_last_turns_subject(question, s
     assert rewritten == Rewrite(question, searched, "SenseTime") and rewritten.rewritten
 
 
-def test_only_the_first_pronoun_is_replaced_and_a_name_that_only_modifies_is_no_subject():
+def test_only_the_first_reference_is_replaced_and_a_name_after_it_or_that_only_modifies_is_no_subject():
     assert rewrite("When did it open its Kyoto office?", SENSETIME).searched == "When did SenseTime open its Kyoto office?"
+    assert rewrite("When did the company open its Kyoto office?", SENSETIME).searched == \
+        "When did SenseTime open its Kyoto office?"
+    assert rewrite("Where did it open an office in Kyoto?", SENSETIME).searched == "Where did SenseTime open an office in Kyoto?"
+    assert rewrite("What position does she hold at Taggart Transcontinental?", ["Who is Dagny Taggart?"]).searched == \
+        "What position does Dagny Taggart hold at Taggart Transcontinental?"
+    assert rewrite("Who proposed in May 1786 that it revise the Articles?", ["What is Congress?"]).searched == \
+        "Who proposed in May 1786 that Congress revise the Articles?", "a date's month names no subject"
+    assert rewrite("What did the report say about Kyoto?", SENSETIME).rewritten is False, "'the report' is a new thing"
 
 
 @pytest.mark.parametrize("question", [
