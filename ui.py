@@ -254,8 +254,7 @@ class DocQAApp:
         except Exception as error:  # the page must show a message, never a traceback
             return Reply(shown, message_html(f"Something went wrong answering this question: {error}"), "", conversation)
         turn = ShownTurn(Turn(answer.question, answer.searched_for, answer.short or ""), answer_html(answer, ""))
-        return Reply("".join(t.html() for t in conversation),
-                     turn_html(answer.question, answer.searched_for, answer_html(answer)), cards_html(answer),
+        return Reply(shown, turn_html(answer.question, answer.searched_for, answer_html(answer)), cards_html(answer),
                      (conversation + (turn,))[-MAX_SHOWN_TURNS:])
 
     def add_documents(self, files, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str]:
