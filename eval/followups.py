@@ -15,6 +15,7 @@ import argparse
 import logging
 import re
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,7 @@ class FollowUpReport:
     follow_up_alone: Scores
     follow_up_with_history: Scores
     recovered_exactly: int
+    rewrite_ms: float          # per follow-up, the last turn already parsed (as in a conversation)
 
 
 def follow_up_case(question: Question) -> FollowUpCase | None:
@@ -94,7 +96,18 @@ def run_followup_eval(split: str = "dev", index_dir: Path | None = None, bench: 
         alone = _scores(qa, [(c, c.follow_up, ()) for c in cases], relevant, mode)
         with_history = _scores(qa, [(c, c.follow_up, c.history) for c in cases], relevant, mode)
     recovered = sum(rewrite(c.follow_up, c.history).searched == c.question.question for c in cases)
-    return FollowUpReport(split, mode, len(cases), as_written, alone, with_history, recovered)
+    return FollowUpReport(split, mode, len(cases), as_written, alone, with_history, recovered, _rewrite_ms(cases))
+
+
+def _rewrite_ms(cases: list[FollowUpCase]) -> float:
+    """The time a rewrite takes when the conversation's last turn was parsed when it was asked."""
+    parse.cache_clear()
+    for case in cases:
+        parse(case.history[-1])
+    started = time.perf_counter()
+    for case in cases:
+        rewrite(case.follow_up, case.history)
+    return (time.perf_counter() - started) * 1000 / max(1, len(cases))
 
 
 def _scores(qa: QA, asked: list[tuple[FollowUpCase, str, tuple[str, ...]]], relevant: dict, mode: str) -> Scores:
@@ -112,7 +125,8 @@ def format_report(report: FollowUpReport) -> str:
     lines = [f"Follow-ups: questions {report.split}, {report.cases} questions with a named subject, {report.mode}",
              "", "| asked | Success@5 | answer sentence holds an answer |", "| --- | --- | --- |"]
     lines += [f"| {name} | {s.success_at_5:.3f} | {s.answer_holds:.3f} |" for name, s in rows]
-    lines += ["", f"rewrites that give back the question as written: {report.recovered_exactly} of {report.cases}"]
+    lines += ["", f"rewrites that give back the question as written: {report.recovered_exactly} of {report.cases}",
+              f"rewrite: {report.rewrite_ms:.1f} ms per follow-up (the last turn already parsed)"]
     return "\n".join(lines)
 
 
