@@ -11,7 +11,7 @@ import html
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -357,12 +357,24 @@ class RemovalNote:
     html: str
 
 
+@dataclass(frozen=True)
+class ListView:
+    """What the document list shows besides the documents: ``version``, bumped after every change
+    so the list renders again; the doc_id whose Remove waits for its confirmation; the last
+    Remove's note. One state, so that one click renders the list once: two states changed by one
+    click rendered it twice, and a button clicked between the two was gone."""
+
+    version: int = 0
+    pending: str = ""
+    note: RemovalNote | None = None
+
+
 def _remover(app: DocQAApp, doc_id: str, source: str, position: int):
     """The confirmed Remove of one row: progress on the row's status, then the note where the row was."""
-    def remove_confirmed(version: int, progress=gr.Progress()):
+    def remove_confirmed(view: ListView, progress=gr.Progress()):
         progress(0, desc=f"Removing {source}…")
         status, stats = app.remove_document(doc_id)
-        return "", stats, RemovalNote(position, status), "", version + 1
+        return "", stats, ListView(view.version + 1, "", RemovalNote(position, status))
     return remove_confirmed
 
 
@@ -378,9 +390,9 @@ def _asker(app: DocQAApp):
 
 
 def _add_and_refresh(app: DocQAApp):
-    def add_documents(chosen, version: int, progress=gr.Progress(track_tqdm=True)):
+    def add_documents(chosen, view: ListView, progress=gr.Progress(track_tqdm=True)):
         status, stats = app.add_documents(chosen, progress)
-        return status, stats, version + 1, None
+        return status, stats, ListView(view.version + 1)
     return add_documents
 
 
@@ -433,12 +445,11 @@ def build_app(app: DocQAApp) -> "gr.Blocks":
                             file_count="multiple", elem_id="upload")
             add = gr.Button("Add to index", elem_id="add")
             status = gr.HTML(elem_id="upload-status")
-            listed = gr.State(0)          # bumped after every change: the list renders again
-            pending = gr.State("")        # the doc_id whose Remove waits for its confirmation
-            note = gr.State(None)         # the last RemovalNote
+            listed = gr.State(ListView())
 
-            @gr.render(inputs=[listed, pending, note])
-            def document_rows(_version, pending_id, last_note):
+            @gr.render(inputs=listed)
+            def document_rows(view: ListView):
+                pending_id, last_note = view.pending, view.note
                 documents = app.documents()
                 gr.Markdown(f"{len(documents)} documents: title · source · format · passages · date", elem_id="doc-count")
                 for position, document in enumerate(documents):
@@ -450,15 +461,16 @@ def build_app(app: DocQAApp) -> "gr.Blocks":
                                     elem_classes="doc-line")
                         if document.doc_id != pending_id:
                             remove = gr.Button("Remove", size="sm", scale=0, min_width=90, elem_classes="remove-doc")
-                            remove.click(lambda doc_id=document.doc_id: (doc_id, None), outputs=[pending, note])
+                            remove.click(lambda view, doc_id=document.doc_id: replace(view, pending=doc_id, note=None),
+                                         inputs=listed, outputs=listed)
                             continue
                         row_status = gr.HTML(_remove_status(f"Remove {_escape(document.source)} from the index?"))
                         confirm = gr.Button("Yes, remove", variant="stop", size="sm", scale=0, min_width=110,
                                             elem_classes="confirm-remove")
                         cancel = gr.Button("Cancel", size="sm", scale=0, min_width=80, elem_classes="cancel-remove")
                         confirm.click(_remover(app, document.doc_id, document.source, position), inputs=listed,
-                                      outputs=[row_status, stats, note, pending, listed])
-                        cancel.click(lambda: "", outputs=pending)
+                                      outputs=[row_status, stats, listed])
+                        cancel.click(lambda view: replace(view, pending=""), inputs=listed, outputs=listed)
                 if last_note is not None and last_note.position >= len(documents):
                     gr.HTML(_remove_status(last_note.html))
 
@@ -468,7 +480,7 @@ def build_app(app: DocQAApp) -> "gr.Blocks":
                     concurrency_limit=CONCURRENT_QUESTIONS, concurrency_id="ask")
         new_conversation.click(lambda: ("", "", "", "", ()), outputs=[earlier, answer, passages, source_view, conversation])
         source_open.click(app.source_html, inputs=source_request, outputs=source_view).then(None, js=SCROLL_TO_SPAN_JS)
-        add.click(_add_and_refresh(app), inputs=[files, listed], outputs=[status, stats, listed, note])
+        add.click(_add_and_refresh(app), inputs=[files, listed], outputs=[status, stats, listed])
     return demo
 
 
