@@ -11,7 +11,7 @@ import html
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -22,6 +22,7 @@ from index.settings import Settings
 from index.store import IndexStoreError
 from ingest.urls import safe_url
 from qa.api import CONCURRENT_QUESTIONS, QA, default_index_dir
+from qa.followup import Turn
 from qa.library import DEFAULT_MAX_UPLOAD_MB, DocumentLibrary, NothingToIndex
 from qa.retriever import DEFAULT_MODE, MODES, QuestionError
 from qa.types import Answer, Citation, Hit
@@ -33,6 +34,7 @@ except ImportError as error:
     raise ImportError("the web UI needs gradio: pip install -e '.[ui]'") from error
 
 EXAMPLE_COUNT = 4
+MAX_SHOWN_TURNS = 50        # the conversation keeps its last turns on the page (follow-ups read fewer)
 
 # Colours are variables set for Gradio's light and dark schemes (Gradio puts "dark" on <body> when the
 # browser prefers it), each text colour on its own background: 4.5:1 or more (WCAG AA) in both.
@@ -43,6 +45,7 @@ CSS = """
   --dq-short-bg: #c7d2fe; --dq-short-fg: #312e81; --dq-card-bg: #ffffff; --dq-card-border: #e5e7eb;
   --dq-none-bg: #f9fafb; --dq-error-bg: #fef2f2; --dq-error-border: #fecaca; --dq-error-fg: #991b1b;
   --dq-info-bg: #f0fdf4; --dq-info-border: #bbf7d0; --dq-info-fg: #166534; --dq-row-border: #f1f5f9;
+  --dq-question-bg: #e0e7ff; --dq-question-fg: #1e1b4b;
   max-width: 1080px !important; margin: auto;
 }
 .dark .gradio-container {
@@ -51,6 +54,7 @@ CSS = """
   --dq-short-bg: #3730a3; --dq-short-fg: #e0e7ff; --dq-card-bg: #111827; --dq-card-border: #374151;
   --dq-none-bg: #1f2937; --dq-error-bg: #450a0a; --dq-error-border: #991b1b; --dq-error-fg: #fecaca;
   --dq-info-bg: #052e16; --dq-info-border: #166534; --dq-info-fg: #bbf7d0; --dq-row-border: #1f2937;
+  --dq-question-bg: #312e81; --dq-question-fg: #e0e7ff;
 }
 #title h1 {margin-bottom: 0;} #title p {color: var(--dq-muted); margin-top: 4px;}
 .answer-box {border: 1px solid var(--dq-box-border); background: var(--dq-box-bg); color: var(--dq-body);
@@ -80,6 +84,11 @@ mark {background: var(--dq-mark-bg); color: var(--dq-mark-fg); padding: 1px 2px;
               color: var(--dq-body);}
 .source-view .source-head {font-size: 13px; color: var(--dq-muted); margin-bottom: 8px;}
 .source-view .source-text {max-height: 420px; overflow-y: auto; white-space: pre-wrap; font-size: 14px; line-height: 1.55;}
+.turn {margin: 0 0 18px;}
+.turn-question {margin-left: auto; width: fit-content; max-width: 80%; background: var(--dq-question-bg);
+                color: var(--dq-question-fg); border-radius: 14px 14px 4px 14px; padding: 8px 14px; font-size: 15px;}
+.searched {text-align: right; font-size: 13px; color: var(--dq-muted); margin: 4px 2px 0;}
+.turn-answer {margin-top: 8px;}
 .hidden-control {display: none !important;}
 button.open-source {background: none; border: none; padding: 0; color: var(--dq-link); cursor: pointer; text-decoration: underline;}
 .doc-row {border-bottom: 1px solid var(--dq-row-border); align-items: center;}
@@ -145,20 +154,32 @@ def _highlighted(hit: Hit, answer: Answer) -> str:
     return _escape(text)
 
 
-def answer_html(answer: Answer) -> str:
+def answer_html(answer: Answer, element_id: str = "answer-box") -> str:
+    """The answer card: the sentence with the short answer in bold, its passage with the sentence
+    marked, and its citation. ``element_id`` names the latest answer's card; earlier turns' have none."""
+    box_id = f' id="{element_id}"' if element_id else ""
     if not answer.hits:
         return message_html("Nothing in the index matches this question.", "info")
     if not answer.answered:
-        return ('<div class="answer-box none" id="answer-box"><div class="label">No direct answer</div>'
+        return (f'<div class="answer-box none"{box_id}><div class="label">No direct answer</div>'
                 '<div class="sentence">Not found in these documents; closest passages:</div></div>')
     cited = answer.answer_citation
     home = next((h for h in answer.hits if cited and h.passage.doc_id == cited.doc_id
                  and h.passage.start <= cited.start and cited.end <= h.passage.end), answer.hits[0])
     citation = _citation_line(cited) if cited else ""
-    return (f'<div class="answer-box" id="answer-box"><div class="label">Answer · from passage {home.rank}</div>'
+    return (f'<div class="answer-box"{box_id}><div class="label">Answer · from passage {home.rank}</div>'
             f'<div class="sentence">{_with_short_in_bold(answer.answer, cited.start, answer)}</div>'
             f'<div class="context">{_highlighted(home, answer)}</div>'
             f'<div class="cite">{citation}</div></div>')
+
+
+def turn_html(question: str, searched_for: str, card: str) -> str:
+    """One turn of the conversation: the question, what was searched where a follow-up was
+    rewritten ("Searched for: When was SenseTime founded?"), and its answer card."""
+    searched = (f'<div class="searched">Searched for: {_escape(searched_for)}</div>'
+                if searched_for and searched_for != question else "")
+    return (f'<div class="turn"><div class="turn-question">{_escape(question)}</div>{searched}'
+            f'<div class="turn-answer">{card}</div></div>')
 
 
 def cards_html(answer: Answer) -> str:
@@ -171,6 +192,29 @@ def cards_html(answer: Answer) -> str:
             f'<div class="meta">{_citation_line(c)}</div>'
             f'<div class="text">{_highlighted(hit, answer)}</div></div>')
     return "".join(cards)
+
+
+@dataclass(frozen=True)
+class ShownTurn:
+    """A turn of the page's conversation: the question as asked and searched (what a follow-up
+    reads), and its answer card as the page shows it once a later question comes."""
+
+    turn: Turn
+    card: str
+
+    def html(self) -> str:
+        return turn_html(self.turn.question, self.turn.searched, self.card)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the page shows for one question: the earlier turns, this one's turn (question, searched
+    line and card), its passages, and the conversation with this turn added (unchanged on an error)."""
+
+    earlier_html: str
+    latest_html: str
+    passages_html: str
+    conversation: tuple[ShownTurn, ...]
 
 
 class DocQAApp:
@@ -196,13 +240,24 @@ class DocQAApp:
                 f"({s.dimension}-d, {s.dense_index}, embedded by `{s.backend}`) · `{s.path}`")
 
     def ask(self, question: str, k: int, mode: str) -> tuple[str, str]:
+        """A question on its own: the answer card and the passage cards (HTML)."""
+        reply = self.reply(question, k, mode)
+        return reply.latest_html, reply.passages_html
+
+    def reply(self, question: str, k: int, mode: str, conversation: tuple[ShownTurn, ...] = ()) -> Reply:
+        """``question`` as the next turn of ``conversation``: a follow-up ("When was it founded?")
+        is searched with the subject of the turns before it."""
+        conversation = tuple(conversation or ())
+        shown = "".join(turn.html() for turn in conversation)
         try:
-            answer = self.library.ask(question or "", k=int(k), mode=mode)
+            answer = self.library.ask(question or "", k=int(k), mode=mode, history=[t.turn for t in conversation])
         except QuestionError as error:
-            return message_html(str(error)), ""
+            return Reply(shown, message_html(str(error)), "", conversation)
         except Exception as error:  # the page must show a message, never a traceback
-            return message_html(f"Something went wrong answering this question: {error}"), ""
-        return answer_html(answer), cards_html(answer)
+            return Reply(shown, message_html(f"Something went wrong answering this question: {error}"), "", conversation)
+        turn = ShownTurn(Turn(answer.question, answer.searched_for, answer.short or ""), answer_html(answer, ""))
+        return Reply(shown, turn_html(answer.question, answer.searched_for, answer_html(answer)), cards_html(answer),
+                     (conversation + (turn,))[-MAX_SHOWN_TURNS:])
 
     def add_documents(self, files, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str]:
         if not files:
@@ -304,20 +359,49 @@ class RemovalNote:
     html: str
 
 
+@dataclass(frozen=True)
+class ListView:
+    """What the document list shows besides the documents: ``version``, bumped after every change
+    so the list renders again; the doc_id whose Remove waits for its confirmation; the last
+    Remove's note. One state, so that one click renders the list once: two states changed by one
+    click rendered it twice, and a button clicked between the two was gone."""
+
+    version: int = 0
+    pending: str = ""
+    note: RemovalNote | None = None
+
+
 def _remover(app: DocQAApp, doc_id: str, source: str, position: int):
     """The confirmed Remove of one row: progress on the row's status, then the note where the row was."""
-    def remove_confirmed(version: int, progress=gr.Progress()):
+    def remove_confirmed(view: ListView, progress=gr.Progress()):
         progress(0, desc=f"Removing {source}…")
         status, stats = app.remove_document(doc_id)
-        return "", stats, RemovalNote(position, status), "", version + 1
+        return "", stats, ListView(view.version + 1, "", RemovalNote(position, status))
     return remove_confirmed
 
 
+def _asker(app: DocQAApp):
+    """The next turn of the page's conversation; a new answer clears the last one's source view."""
+    def ask(question: str, k: int, mode: str, conversation: tuple[ShownTurn, ...]):
+        reply = app.reply(question, k, mode, conversation)
+        answered = reply.conversation != tuple(conversation or ())
+        # An answered question leaves the box for the next one; a refused one stays to be corrected.
+        return (reply.earlier_html, reply.latest_html, reply.passages_html, "", reply.conversation,
+                "" if answered else question)
+    return ask
+
+
 def _add_and_refresh(app: DocQAApp):
-    def add_documents(chosen, version: int, progress=gr.Progress(track_tqdm=True)):
+    def add_documents(chosen, view: ListView, progress=gr.Progress(track_tqdm=True)):
         status, stats = app.add_documents(chosen, progress)
-        return status, stats, version + 1, None
+        return status, stats, ListView(view.version + 1)
     return add_documents
+
+
+def _remove_status(html_text: str) -> str:
+    """A Remove's status, marked in its own HTML: Gradio puts an ``elem_classes`` class on both the
+    block and its inner element, so a class given that way would name two elements."""
+    return f'<div class="remove-status">{html_text}</div>' if html_text else ""
 
 
 def _remove_quietly(path: Path) -> None:
@@ -334,16 +418,23 @@ def build_app(app: DocQAApp) -> "gr.Blocks":
         gr.Markdown("# docqa\nAsk your documents. Every answer comes with the passage and the place it came from.",
                     elem_id="title")
         with gr.Tab("Ask", elem_id="ask-tab"):
+            # The conversation: earlier turns, then the latest (its card is #answer), then the box
+            # for the next question; the latest answer's source view and passages below.
+            conversation = gr.State(())      # the ShownTurns so far; a follow-up reads them
+            earlier = gr.HTML(elem_id="conversation")
+            answer = gr.HTML(elem_id="answer")
             with gr.Row(equal_height=True):
                 question = gr.Textbox(label="Question", placeholder=f"e.g. {examples[0]}" if examples else "",
+                                      info="A follow-up such as \"When was it founded?\" is asked about the last "
+                                           "question's subject.",
                                       elem_id="question", scale=5, autofocus=True, max_lines=2)
                 ask = gr.Button("Ask", variant="primary", elem_id="ask", scale=1, min_width=100)
+                new_conversation = gr.Button("New conversation", elem_id="new-conversation", scale=1, min_width=100)
             with gr.Row():
                 k = gr.Slider(1, 20, value=5, step=1, label="Passages (k)", elem_id="k")
                 mode = gr.Radio(list(MODES), value=DEFAULT_MODE, label="Retrieval", elem_id="mode")
             if examples:
                 gr.Examples(examples, inputs=question, elem_id="examples")
-            answer = gr.HTML(elem_id="answer")
             source_view = gr.HTML(elem_id="source-view")
             passages = gr.HTML(elem_id="passages")
             source_request = gr.Textbox(elem_id="source-request", elem_classes="hidden-control", show_label=False)
@@ -356,41 +447,42 @@ def build_app(app: DocQAApp) -> "gr.Blocks":
                             file_count="multiple", elem_id="upload")
             add = gr.Button("Add to index", elem_id="add")
             status = gr.HTML(elem_id="upload-status")
-            listed = gr.State(0)          # bumped after every change: the list renders again
-            pending = gr.State("")        # the doc_id whose Remove waits for its confirmation
-            note = gr.State(None)         # the last RemovalNote
+            listed = gr.State(ListView())
 
-            @gr.render(inputs=[listed, pending, note])
-            def document_rows(_version, pending_id, last_note):
+            @gr.render(inputs=listed)
+            def document_rows(view: ListView):
+                pending_id, last_note = view.pending, view.note
                 documents = app.documents()
                 gr.Markdown(f"{len(documents)} documents: title · source · format · passages · date", elem_id="doc-count")
                 for position, document in enumerate(documents):
                     if last_note is not None and last_note.position == position:
-                        gr.HTML(last_note.html, elem_classes="remove-status")
+                        gr.HTML(_remove_status(last_note.html))
                     with gr.Row(elem_classes="doc-row"):
                         gr.Markdown(f"**{_markdown_text(document.title)}** · {_markdown_text(document.source)} · "
                                     f"{document.format} · {document.passages} passages · {document.published[:10] or '—'}",
                                     elem_classes="doc-line")
                         if document.doc_id != pending_id:
                             remove = gr.Button("Remove", size="sm", scale=0, min_width=90, elem_classes="remove-doc")
-                            remove.click(lambda doc_id=document.doc_id: (doc_id, None), outputs=[pending, note])
+                            remove.click(lambda view, doc_id=document.doc_id: replace(view, pending=doc_id, note=None),
+                                         inputs=listed, outputs=listed)
                             continue
-                        row_status = gr.HTML(f"Remove {_escape(document.source)} from the index?",
-                                             elem_classes="remove-status")
+                        row_status = gr.HTML(_remove_status(f"Remove {_escape(document.source)} from the index?"))
                         confirm = gr.Button("Yes, remove", variant="stop", size="sm", scale=0, min_width=110,
                                             elem_classes="confirm-remove")
                         cancel = gr.Button("Cancel", size="sm", scale=0, min_width=80, elem_classes="cancel-remove")
                         confirm.click(_remover(app, document.doc_id, document.source, position), inputs=listed,
-                                      outputs=[row_status, stats, note, pending, listed])
-                        cancel.click(lambda: "", outputs=pending)
+                                      outputs=[row_status, stats, listed])
+                        cancel.click(lambda view: replace(view, pending=""), inputs=listed, outputs=listed)
                 if last_note is not None and last_note.position >= len(documents):
-                    gr.HTML(last_note.html, elem_classes="remove-status")
+                    gr.HTML(_remove_status(last_note.html))
 
         for trigger in (ask.click, question.submit):
-            trigger(lambda *inputs: (*app.ask(*inputs), ""), inputs=[question, k, mode], outputs=[answer, passages, source_view],
+            trigger(_asker(app), inputs=[question, k, mode, conversation],
+                    outputs=[earlier, answer, passages, source_view, conversation, question],
                     concurrency_limit=CONCURRENT_QUESTIONS, concurrency_id="ask")
+        new_conversation.click(lambda: ("", "", "", "", ()), outputs=[earlier, answer, passages, source_view, conversation])
         source_open.click(app.source_html, inputs=source_request, outputs=source_view).then(None, js=SCROLL_TO_SPAN_JS)
-        add.click(_add_and_refresh(app), inputs=[files, listed], outputs=[status, stats, listed, note])
+        add.click(_add_and_refresh(app), inputs=[files, listed], outputs=[status, stats, listed])
     return demo
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -16,6 +17,7 @@ from index.stores import open_store
 from ingest import BUNDLED_CORPUS
 from ingest.chunker import Chunking
 from qa.answer import NO_ANSWER, AnswerExtractor
+from qa.followup import Turn, rewrite
 from qa.language import language_hint
 from qa.retriever import DEFAULT_MODE, Retriever, check_k, check_mode, check_question
 from qa.types import Answer, Hit
@@ -115,19 +117,29 @@ class QA:
                                 f"{self.embedder.model_name!r} makes {len(vector)}-dimensional ones")
         return vector
 
-    def ask(self, question: str, k: int = 5, mode: str | None = None) -> Answer:
+    def ask(self, question: str, k: int = 5, mode: str | None = None,
+            history: Sequence[Turn | str] | None = None) -> Answer:
+        """Answer ``question`` from the index. ``history``: the conversation's earlier questions,
+        oldest first (plain strings, or ``qa.followup.Turn``); a follow-up whose subject is a pronoun
+        or missing is searched with the subject of the last turn, as ``Answer.searched_for`` says.
+
+        >>> default_qa().ask("When was it founded?", history=["What is SenseTime?"]).searched_for
+        'When was SenseTime founded?'
+        """
         question, k = check_question(question), check_k(k)
         mode = check_mode(mode or self.retriever.mode)
+        searched = rewrite(question, history).searched
         # One encoding of the question serves retrieval and the choice of answer sentence.
-        vector = self._encode(question)
-        hits = self.retriever(question, k, mode, question_vector=vector)
-        chosen = self.extract_answer(question, hits, self.store.reference_urls, question_vector=vector,
+        vector = self._encode(searched)
+        hits = self.retriever(searched, k, mode, question_vector=vector)
+        chosen = self.extract_answer(searched, hits, self.store.reference_urls, question_vector=vector,
                                      cite=self.retriever.cite.span)
         if not chosen.answered:
             return Answer(question=question, mode=mode, hits=tuple(hits), answer=NO_ANSWER, answer_citation=None,
-                          answered=False, hint=language_hint(question))
+                          answered=False, hint=language_hint(question), searched_for=searched)
         return Answer(question=question, mode=mode, hits=tuple(hits), answer=chosen.sentence,
-                      answer_citation=chosen.citation, short=chosen.short, short_citation=chosen.short_citation)
+                      answer_citation=chosen.citation, short=chosen.short, short_citation=chosen.short_citation,
+                      searched_for=searched)
 
     def stats(self) -> IndexStats:
         manifest = self.store.manifest
@@ -169,11 +181,12 @@ def default_qa() -> QA:
     return _default_qa
 
 
-def ask(question: str, k: int = 5, mode: str | None = None) -> Answer:
-    """Answer ``question`` from the bundled SenseTime corpus, building its index on first use.
+def ask(question: str, k: int = 5, mode: str | None = None, history: Sequence[Turn | str] | None = None) -> Answer:
+    """Answer ``question`` from the bundled SenseTime corpus, building its index on first use
+    (``history``: the earlier questions of a conversation, see ``QA.ask``).
 
     >>> from qa import ask
     >>> ask("When was SenseTime founded?").hits[0].citation.source
     '002_73259c55204946b0.txt'
     """
-    return default_qa().ask(question, k, mode)
+    return default_qa().ask(question, k, mode, history=history)

@@ -19,6 +19,7 @@ from index.store import DocumentSummary, IndexStoreError
 from index.stores import engine_scheme, open_store
 from ingest.types import Document, IngestWarning, WarningKind
 from qa.api import QA, IndexStats
+from qa.followup import Turn
 from qa.types import Answer
 
 DEFAULT_MAX_UPLOAD_MB = 100
@@ -168,9 +169,10 @@ class DocumentLibrary:
                 self._in_flight.pop(id(old), None)
                 old.close()
 
-    def ask(self, question: str, k: int = 5, mode: str | None = None) -> Answer:
+    def ask(self, question: str, k: int = 5, mode: str | None = None,
+            history: Sequence[Turn | str] | None = None) -> Answer:
         with self.current() as qa:
-            return qa.ask(question, k=k, mode=mode)
+            return qa.ask(question, k=k, mode=mode, history=history)
 
     def stats(self) -> IndexStats:
         with self.current() as qa:

@@ -3,7 +3,8 @@
 
 Tools:
     search(query, k=5, mode="hybrid")  the top passages, each with its text and citation
-    ask(question, k=5)                 the short answer, its sentence and their citations
+    ask(question, k=5, history=[])     the short answer, its sentence and their citations (``history``: the
+                                       earlier questions, so "When was it founded?" follows up)
     list_documents()                   the index's documents
 
 A client's configuration (Claude Desktop's ``claude_desktop_config.json``)::
@@ -36,6 +37,7 @@ class CitedPassage(BaseModel):
 
 class Answered(BaseModel):
     question: str
+    searched_for: str      # the question with the conversation's subject put in, else as asked
     answered: bool
     short: str | None
     answer: str
@@ -63,12 +65,12 @@ def create_server(qa: QA) -> MCPServer:
                                              "citation: the file's path, its lines (line_start, line_end; page for a PDF, "
                                              "paragraph for a Word file), the cited text and the section.")
 
-    def asked(question: str, k: int, mode: str = DEFAULT_MODE):
+    def asked(question: str, k: int, mode: str = DEFAULT_MODE, history: list[str] | None = None):
         # A bad question is the client's to fix: a ToolError's line reaches it (any other error is hidden).
         if not 1 <= k <= MAX_K:
             raise ToolError(f"k must be between 1 and {MAX_K}")
         try:
-            return qa.ask(question, k=k, mode=mode)   # QA.ask checks the question
+            return qa.ask(question, k=k, mode=mode, history=history)   # QA.ask checks the question
         except QuestionError as error:
             raise ToolError(str(error)) from None
 
@@ -78,10 +80,11 @@ def create_server(qa: QA) -> MCPServer:
         return [CitedPassage(rank=h.rank, text=h.passage.text, citation=_citation(h.citation)) for h in answer.hits]
 
     @server.tool(description="Answer a question from the documents: the short answer, the sentence it is in, "
-                             "and where both are cited from.")
-    def ask(question: str, k: int = 5) -> Answered:
-        answer = asked(question, k)
-        return Answered(question=question, answered=answer.answered, short=answer.short, answer=answer.answer,
+                             "and where both are cited from. history: the earlier questions, oldest first, so "
+                             "a follow-up such as 'When was it founded?' is searched with their subject.")
+    def ask(question: str, k: int = 5, history: list[str] | None = None) -> Answered:
+        answer = asked(question, k, history=history)
+        return Answered(question=question, searched_for=answer.searched_for, answered=answer.answered, short=answer.short, answer=answer.answer,
                         answer_citation=_citation(answer.answer_citation),
                         short_citation=_citation(answer.short_citation),
                         passages=[CitedPassage(rank=h.rank, text=h.passage.text, citation=_citation(h.citation))

@@ -1,6 +1,7 @@
 """``qa serve``: the REST API (FastAPI), with OpenAPI docs at ``/docs`` (served from local files).
 
-    POST   /ask                 {"question": ..., "k": 5, "mode": "hybrid"} -> the JSON of ``qa ask --json``
+    POST   /ask                 {"question": ..., "k": 5, "mode": "hybrid", "history": [earlier questions]}
+                                -> the JSON of ``qa ask --json`` (``searched_for``: the question searched)
     GET    /documents           the index's documents: id, title, source, format, date, passages
     POST   /documents           multipart upload (field ``files``), the same checks as the web UI
     DELETE /documents/{doc_id}  re-index without it
@@ -20,7 +21,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 from dataclasses import asdict
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 try:
@@ -48,6 +49,7 @@ MULTIPART_SLACK = 64 * 1024        # the multipart framing around an upload's by
 MAX_NAME_BYTES = 255               # what a file name may take on ext4, APFS and NTFS
 WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 UPLOAD_PATH = "/documents"
+MAX_HISTORY_QUESTIONS = 50         # more are refused; the last few are the ones read (qa.followup)
 
 
 class RefusedFile(BaseModel):
@@ -74,6 +76,21 @@ class AskRequest(BaseModel):
                           description="the question, in plain words")
     k: int = Field(5, ge=1, le=100, description="how many passages to return")
     mode: Literal[MODES] = Field(DEFAULT_MODE, description="retrieval mode")
+    history: list[Annotated[str, Field(max_length=MAX_QUESTION_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_HISTORY_QUESTIONS,
+        description="the conversation's earlier questions, oldest first: a follow-up whose subject is a pronoun "
+                    "or missing (\"When was it founded?\") is searched with the last one's subject, and the "
+                    "answer's searched_for says how")
+
+    @field_validator("history")
+    @classmethod
+    def _history_is_text(cls, history: list[str]) -> list[str]:
+        for earlier in history:
+            try:
+                earlier.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("an earlier question holds a lone surrogate (invalid UTF-16), not text") from None
+        return history
 
     @field_validator("question")
     @classmethod
@@ -300,7 +317,7 @@ def create_app(library: DocumentLibrary, api_key: str | None = None,
     @app.post("/ask", summary="Answer a question with cited passages", response_model=Answer)
     def ask(request: AskRequest) -> dict:
         try:
-            return library.ask(request.question, k=request.k, mode=request.mode).to_dict()
+            return library.ask(request.question, k=request.k, mode=request.mode, history=request.history).to_dict()
         except QuestionError as error:
             raise ApiError(422, "invalid_question", str(error)) from None
 

@@ -94,6 +94,8 @@ class Answer:
         answered: whether ``answer`` answers, or the evidence did not support one.
         hint: when declined, a one-line hint where the question is in a language the model
             was not trained for; else empty.
+        searched_for: the question retrieval used: a follow-up's with the subject of the
+            conversation put in (``qa.followup``), else the question as asked.
     """
 
     question: str
@@ -105,6 +107,16 @@ class Answer:
     short_citation: Citation | None = None
     answered: bool = True
     hint: str = ""
+    searched_for: str = ""
+
+    def __post_init__(self):
+        if not self.searched_for:
+            object.__setattr__(self, "searched_for", self.question)
+
+    @property
+    def rewritten(self) -> bool:
+        """Whether the question was searched for in other words (a follow-up given its subject)."""
+        return self.searched_for != self.question
 
     def to_dict(self) -> dict:
         return asdict(self)

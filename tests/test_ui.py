@@ -1,4 +1,5 @@
 """The Gradio app: handlers in-process, and the real page driven in headless Chromium."""
+import contextlib
 import json
 import os
 import re
@@ -20,7 +21,13 @@ from qa import QA
 from support import REPO, WIKI_SEED, free_port, make_pdf
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = REPO / "tests" / "artifacts"
+SCREENSHOTS_ENV = "DOCQA_SCREENSHOTS"    # where the browser tests keep their screenshots; else their tmp_path
+
+
+def _screenshots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture
@@ -54,6 +61,23 @@ def test_documents_are_listed_and_removed(app, tmp_path):
     assert "Removed kyoto.txt" in status and "**5** documents" in stats
     assert "kyoto.txt" not in {d.source for d in app.documents()}
     assert "no longer in the index" in app.remove_document(listed["kyoto.txt"].doc_id)[0]
+
+
+def test_a_follow_up_is_searched_with_the_last_subject_and_each_card_stays_with_its_question(app):
+    first = app.reply("What is SenseTime?", 5, "hybrid")
+    assert first.earlier_html == "" and "Searched for" not in first.latest_html
+    assert [t.turn.question for t in first.conversation] == ["What is SenseTime?"]
+    second = app.reply("When was it founded?", 5, "hybrid", first.conversation)
+    assert '<div class="searched">Searched for: When was SenseTime founded?</div>' in second.latest_html
+    assert '<b class="short">October 2014</b>' in second.latest_html and 'id="answer-box"' in second.latest_html
+    assert second.earlier_html.count('class="turn"') == 1 and "What is SenseTime?" in second.earlier_html
+    assert 'id="answer-box"' not in second.earlier_html, "one element is the latest answer"
+    assert second.conversation[-1].turn == ui.Turn("When was it founded?", "When was SenseTime founded?", "October 2014")
+    third = app.reply("Who leads it?", 5, "hybrid", second.conversation)
+    assert "Searched for: Who leads SenseTime?" in third.latest_html and third.earlier_html.count('class="turn"') == 2
+    refused = app.reply("   ", 5, "hybrid", third.conversation)
+    assert refused.conversation == third.conversation and "question is empty" in refused.latest_html
+    assert refused.earlier_html.count('class="turn"') == 3, "an error shows the whole conversation above it"
 
 
 def test_a_question_nothing_answers_says_so_above_the_closest_passages(app):
@@ -261,14 +285,14 @@ def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index_copy, e
             assert WIKI_SEED in page.locator("#answer .cite").inner_text()
             assert cards.count() == 5 and cards.first.get_attribute("data-source") == WIKI_SEED
             assert "score" not in page.locator("#passages").inner_text()
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "ui.png"), full_page=True)
+            shots = _screenshots(tmp_path)
+            page.screenshot(path=str(shots / "ui.png"), full_page=True)
 
             page.locator("#question textarea").fill("How do I bake sourdough bread?")
             page.locator("#ask").click()
             page.get_by_text("Not found in these documents; closest passages:").wait_for(timeout=60_000)
             assert page.locator("#answer mark").count() == 0 and cards.count() == 5
-            page.screenshot(path=str(ARTIFACTS / "ui-nothing-found.png"), full_page=True)
+            page.screenshot(path=str(shots / "ui-nothing-found.png"), full_page=True)
 
             page.locator("#question textarea").fill("")
             page.locator("#ask").click()
@@ -284,7 +308,7 @@ def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index_copy, e
             assert all(h.startswith(("http://", "https://", "mailto:")) for h in hrefs), hrefs
             page.wait_for_timeout(500)
             assert dialogs == [] and page.locator("#passages script").count() == 0
-            page.screenshot(path=str(ARTIFACTS / "ui-hostile.png"), full_page=True)
+            page.screenshot(path=str(shots / "ui-hostile.png"), full_page=True)
 
             # A PDF uploaded in the documents tab, asked about, shown in its document, then removed.
             page.get_by_role("tab", name="Documents").click()
@@ -305,14 +329,207 @@ def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index_copy, e
             head = page.locator("#source-view .source-head").inner_text()
             assert "kestrel-survey.pdf" in head and "page 3" in head and "Results" in head
             assert "Introduction" in page.locator("#source-view .source-text").inner_text(), "the whole document"
-            page.screenshot(path=str(ARTIFACTS / "ui-source-view.png"), full_page=True)
+            page.screenshot(path=str(shots / "ui-source-view.png"), full_page=True)
             page.get_by_role("tab", name="Documents").click()
             row.get_by_role("button", name="Remove").click()
             row.get_by_role("button", name="Yes, remove").click()   # Remove asks first
             page.get_by_text("Removed kestrel-survey.pdf").wait_for(timeout=120_000)
             page.locator(".doc-row", has_text="kestrel-survey.pdf").wait_for(state="detached", timeout=30_000)
-            page.screenshot(path=str(ARTIFACTS / "ui-documents.png"), full_page=True)
+            page.screenshot(path=str(shots / "ui-documents.png"), full_page=True)
             browser.close()
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+# The contrast of an element's text on what is behind it (its own and its ancestors' backgrounds,
+# composited over the page), by the WCAG 2 formula.
+CONTRAST_JS = """element => {
+  const parse = c => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) throw new Error('colour ' + c);
+                       const v = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number); return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1]; };
+  const layers = [];
+  for (let node = element; node; node = node.parentElement) layers.push(parse(getComputedStyle(node).backgroundColor));
+  let back = document.body.classList.contains('dark') ? [0, 0, 0] : [255, 255, 255];
+  for (const [r, g, b, a] of layers.reverse()) back = [r * a + back[0] * (1 - a), g * a + back[1] * (1 - a), b * a + back[2] * (1 - a)];
+  const [r, g, b, a] = parse(getComputedStyle(element).color);
+  const fore = [r * a + back[0] * (1 - a), g * a + back[1] * (1 - a), b * a + back[2] * (1 - a)];
+  const lum = ([r, g, b]) => { const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+                               return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const [hi, lo] = [lum(fore), lum(back)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}"""
+
+
+# The box of an element's first own run of text ("Founded: " of a mark whose short answer is in
+# bold on another background), in page coordinates, for a screenshot of just that text.
+TEXT_BOX_JS = """element => {
+  const text = [...element.childNodes].find(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+  const range = document.createRange();
+  range.selectNodeContents(text || element);
+  const box = range.getClientRects()[0];
+  return {x: box.x + window.scrollX, y: box.y + window.scrollY, width: box.width, height: box.height};
+}"""
+
+
+def _luminance(rgb) -> float:
+    def linear(channel):
+        channel /= 255
+        return channel / 12.92 if channel <= 0.03928 else ((channel + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(float(c)) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _pixel_contrast(page, selector: str) -> float:
+    """The WCAG contrast of an element's text as Chromium painted it: in a screenshot of its first
+    run of text, the commonest colour is the background and the one farthest from it the text."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    element = page.locator(selector).first
+    element.scroll_into_view_if_needed()
+    box = element.evaluate(TEXT_BOX_JS)
+    shot = Image.open(BytesIO(page.screenshot(clip=box, full_page=True))).convert("RGB")
+    colours = shot.getcolors(maxcolors=shot.width * shot.height)
+    background = _luminance(max(colours)[1])
+    ratios = [(max(_luminance(c), background) + 0.05) / (min(_luminance(c), background) + 0.05) for _, c in colours]
+    return max(ratios)
+
+
+@contextlib.contextmanager
+def _served(index_dir):
+    """ui.py serving ``index_dir`` on a free port, and headless Chromium; yields (browser, url)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "ui.py", "--index", str(index_dir), "--port", str(port)], cwd=REPO,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None, server.stdout.read().decode()
+                assert time.time() < deadline, "the UI did not start"
+                time.sleep(0.5)
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            yield browser, url
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.slow   # drives a browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_highlight_and_links_are_readable_in_light_and_dark_and_the_page_stays_in_step(seed_index_copy, tmp_path):
+    with _served(seed_index_copy) as (browser, url):
+        for scheme in ("light", "dark"):
+            page = browser.new_page(viewport={"width": 1200, "height": 1400}, color_scheme=scheme)
+            page.goto(url)
+            # A real conversation: a question, then a follow-up answered from the founding passage.
+            page.locator("#question textarea").fill("Who founded SenseTime?")
+            assert page.evaluate("document.body.classList.contains('dark')") == (scheme == "dark")
+            page.locator("#ask").click()
+            page.locator("#answer-box").wait_for(timeout=60_000)
+            page.locator("#question textarea").fill("When was it founded?")
+            page.locator("#ask").click()
+            page.locator("#answer .searched", has_text="When was SenseTime founded?").wait_for(timeout=60_000)
+            page.locator("#answer .open-source").click()
+            page.locator("#source-view mark").wait_for(timeout=30_000)
+            checked = {"highlight": "#answer .context mark", "short answer": "#answer b.short",
+                       "source link": "#answer .open-source", "card link": "#passages .card .meta a",
+                       "source view highlight": "#source-view mark", "answer": "#answer .sentence",
+                       "question": "#answer .turn-question", "searched for": "#answer .searched",
+                       "earlier answer": "#conversation .answer-box .sentence"}
+            ratios = {name: page.locator(selector).first.evaluate(CONTRAST_JS) for name, selector in checked.items()}
+            assert all(ratio >= 4.5 for ratio in ratios.values()), (scheme, ratios)
+            # And as painted: the screenshot's pixels of the highlight and of the links.
+            painted = {name: _pixel_contrast(page, checked[name])
+                       for name in ("highlight", "source link", "card link", "source view highlight")}
+            assert all(ratio >= 4.5 for ratio in painted.values()), (scheme, painted)
+            page.screenshot(path=str(_screenshots(tmp_path) / f"ui-{scheme}.png"), full_page=True)
+
+            # A new answer clears the source view of the last one.
+            page.locator("#question textarea").fill("Who founded SenseTime?")
+            page.locator("#ask").click()
+            page.locator("#answer .sentence b.short", has_text="Tang").wait_for(timeout=60_000)
+            assert page.locator("#source-view mark").count() == 0
+            page.close()
+
+        page = browser.new_page(viewport={"width": 1200, "height": 1400})
+        page.goto(url)
+        page.get_by_role("tab", name="Documents").click()
+        note = _upload(tmp_path, "g1", "kyoto.txt", "Kyoto office\n\nSenseTime opened a Kyoto office in 2019.")
+        page.locator("#upload input[type=file]").set_input_files(str(note))
+        page.locator("#add").click()
+        page.locator("#upload-status .progress-text, #upload-status .progress-level, #upload-status .eta-bar").first.wait_for(timeout=60_000)
+        page.get_by_text("Added 1").wait_for(timeout=120_000)
+        page.locator("#doc-count", has_text="6 documents").wait_for(timeout=30_000)
+        assert "**6**" not in page.locator("#stats").inner_text() and "6 documents" in page.locator("#stats").inner_text()
+        page.reload()
+        page.get_by_role("tab", name="Documents").click()
+        page.locator("#doc-count", has_text="6 documents").wait_for(timeout=30_000)
+        assert "6 documents" in page.locator("#stats").inner_text(), "a reload shows the index as it is now"
+
+        row = page.locator(".doc-row", has_text="kyoto.txt")
+        row.get_by_role("button", name="Remove").click()
+        row.get_by_role("button", name="Cancel").click()
+        row.get_by_role("button", name="Remove").wait_for(timeout=30_000)
+        assert page.locator(".doc-row", has_text="kyoto.txt").count() == 1, "cancelled: nothing removed"
+        row.get_by_role("button", name="Remove").click()
+        row.get_by_role("button", name="Yes, remove").wait_for(timeout=30_000)
+        assert "Remove kyoto.txt from the index?" in row.inner_text()
+        row.get_by_role("button", name="Yes, remove").click()
+        removed = page.locator(".remove-status", has_text="Removed kyoto.txt")
+        removed.wait_for(timeout=120_000)
+        page.locator("#doc-count", has_text="5 documents").wait_for(timeout=30_000)
+        assert "5 documents" in page.locator("#stats").inner_text()
+        assert removed.evaluate("e => e.getBoundingClientRect().top < window.innerHeight"), "the status is in view"
+        page.close()
+
+
+@pytest.mark.slow   # drives a browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_the_page_is_a_conversation_whose_follow_ups_say_what_they_searched_for(seed_index_copy, tmp_path):
+    with _served(seed_index_copy) as (browser, url):
+        page = browser.new_page(viewport={"width": 1200, "height": 1400}, color_scheme="dark")
+        page.goto(url)
+        page.locator("#question textarea").fill("What is SenseTime?")
+        page.locator("#ask").click()
+        page.locator("#answer .turn-question", has_text="What is SenseTime?").wait_for(timeout=60_000)
+        assert page.locator("#question textarea").input_value() == "", "the box is left for the next question"
+        page.locator("#question textarea").fill("When was it founded?")
+        page.locator("#question textarea").press("Enter")
+        searched = page.locator("#answer .searched")
+        searched.wait_for(timeout=60_000)
+        assert searched.inner_text() == "Searched for: When was SenseTime founded?"
+        assert page.locator("#answer .turn-question").inner_text() == "When was it founded?"
+        assert page.locator("#answer .sentence b.short").inner_text() == "October 2014"
+        earlier = page.locator("#conversation .turn")
+        assert earlier.count() == 1 and earlier.first.locator(".turn-question").inner_text() == "What is SenseTime?"
+        assert earlier.first.locator(".answer-box .sentence").count() == 1, "the first card stays with its question"
+        assert page.locator("#passages .card").count() == 5
+        ratios = {name: page.locator(selector).first.evaluate(CONTRAST_JS) for name, selector in {
+            "question": "#answer .turn-question", "searched for": "#answer .searched",
+            "earlier answer": "#conversation .answer-box .sentence", "earlier link": "#conversation .open-source"}.items()}
+        assert all(ratio >= 4.5 for ratio in ratios.values()), ratios
+        page.screenshot(path=str(_screenshots(tmp_path) / "ui-chat-dark.png"), full_page=True)
+
+        page.locator("#question textarea").fill("Who leads it?")
+        page.locator("#ask").click()
+        page.locator("#answer .searched", has_text="Searched for: Who leads SenseTime?").wait_for(timeout=60_000)
+        assert earlier.count() == 2 and "When was it founded?" in earlier.nth(1).inner_text()
+        page.locator("#new-conversation").click()
+        earlier.first.wait_for(state="detached", timeout=30_000)
+        assert page.locator("#answer .turn").count() == 0 and page.locator("#passages .card").count() == 0
+        page.locator("#question textarea").fill("When was it founded?")
+        page.locator("#ask").click()
+        page.locator("#answer .turn-question", has_text="When was it founded?").wait_for(timeout=60_000)
+        assert page.locator("#answer .searched").count() == 0, "a new conversation has no subject to carry"
+        page.close()

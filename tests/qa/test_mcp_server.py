@@ -22,9 +22,10 @@ def test_an_mcp_client_lists_searches_and_asks_over_stdio(seed_index):
             found = await client.call_tool("search", {"query": "Who founded SenseTime?", "k": 3})
             answered = await client.call_tool("ask", {"question": "When was SenseTime founded?"})
             empty = await client.call_tool("ask", {"question": "   "})
-            return tools, documents, found, answered, empty
+            followed = await client.call_tool("ask", {"question": "When was it founded?", "history": ["What is SenseTime?"]})
+            return tools, documents, found, answered, empty, followed
 
-    tools, documents, found, answered, empty = anyio.run(session)
+    tools, documents, found, answered, empty, followed = anyio.run(session)
     assert {"search", "ask", "list_documents"} <= tools
     listed = documents.structured_content["result"]
     assert len(listed) == 5 and WIKI_SEED in {d["source"] for d in listed}
@@ -36,3 +37,6 @@ def test_an_mcp_client_lists_searches_and_asks_over_stdio(seed_index):
     assert cited["path"].endswith(WIKI_SEED) and (cited["line_start"], cited["line_end"], cited["text"]) == (10, 10, "October 2014")
     assert all(hit["citation"]["path"] and hit["citation"]["line_start"] >= 1 for hit in hits)
     assert empty.is_error and "empty" in empty.content[0].text
+    assert answer["searched_for"] == "When was SenseTime founded?"
+    follow_up = followed.structured_content
+    assert follow_up["searched_for"] == "When was SenseTime founded?" and follow_up["short"] == "October 2014"

@@ -51,6 +51,22 @@ def test_ask_returns_the_same_json_as_the_cli(library, seed_index_copy, capsys):
     assert client.post("/ask", json={"question": "Who?", "mode": "fuzzy"}).status_code == 422
 
 
+def test_a_follow_up_with_its_history_is_searched_with_the_last_subject(library):
+    client = local_client(create_app(library))
+    response = client.post("/ask", json={"question": "When was it founded?", "history": ["What is SenseTime?"]})
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["question"] == "When was it founded?" and answer["searched_for"] == "When was SenseTime founded?"
+    assert answer["short"] == "October 2014" and answer["hits"][0]["citation"]["source"] == WIKI_SEED
+    plain = client.post("/ask", json={"question": "Who founded SenseTime?"}).json()
+    assert plain["searched_for"] == "Who founded SenseTime?"
+    for bad in ("What is SenseTime?", ["x"] * 51, [1, 2], ["x" * 2001]):
+        refused = client.post("/ask", json={"question": "When was it founded?", "history": bad})
+        assert refused.status_code == 422 and refused.json()["error"]["message"].startswith("history"), refused.json()
+    history = client.app.openapi()["components"]["schemas"]["AskRequest"]["properties"]["history"]
+    assert history["type"] == "array" and history["maxItems"] == 50
+
+
 def test_documents_are_listed_uploaded_asked_about_and_deleted(library, tmp_path):
     client = local_client(create_app(library))
     listed = client.get("/documents").json()
