@@ -119,7 +119,8 @@ class IndexBuilder:
         """
         roots = [Path(p).resolve() for p in paths]
         with self._exclusive(), self._previous_version():
-            known_files = self.previous.manifest.files if self._same_chunking() else {}
+            # A version from before front-matter fields were kept has its files read again, once, for them.
+            known_files = self.previous.manifest.files if self._same_chunking() and self.previous.records_fields else {}
             self.loader = DocumentLoader(max_bytes=self.max_bytes, known_files=known_files)
             started = time.perf_counter()
             loaded = list(tqdm(self.loader(paths), desc="reading", unit=" docs", disable=not self.progress))
@@ -264,7 +265,7 @@ class IndexBuilder:
     def _same_layout(self, files: dict[str, str]) -> bool:
         """Whether the previous version already is what this build would write."""
         manifest = self.previous.manifest
-        return (manifest.files == files and self._same_chunking()
+        return (manifest.files == files and self._same_chunking() and self.previous.records_fields
                 and manifest.dense_index == choose_index_type(manifest.passages, self.index_type)
                 and (self.previous.version / COUNTS_FILE).is_file())   # written before sentence vectors: upgrade it
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Sequence
 
 import bm25s
+import numpy as np
 
 STOPWORDS = "en"
 STEMMER_LANGUAGE = "english"
@@ -49,14 +50,21 @@ class LexicalIndex:
     def save(self, folder: Path) -> None:
         self.retriever.save(str(folder), show_progress=False)
 
-    def search(self, queries: Sequence[str], k: int) -> list[list[tuple[int, float]]]:
+    def search(self, queries: Sequence[str], k: int, allowed: np.ndarray | None = None) -> list[list[tuple[int, float]]]:
+        """The top ``k`` ``(row, score)`` per query with a positive score; with ``allowed`` (rows), among
+        those only: bm25s's ``weight_mask`` zeroes every other row's score before the top ``k`` is taken."""
         results = []
         size = int(self.retriever.scores["num_docs"])
+        mask = None
+        if allowed is not None:
+            mask = np.zeros(size, dtype=np.float32)
+            mask[allowed] = 1.0
         for query_tokens in tokenize(queries):
             known = [t for t in query_tokens if t in self.vocabulary]
             if not known or k <= 0:
                 results.append([])
                 continue
-            rows, scores = self.retriever.retrieve([known], k=min(k, size), show_progress=False, n_threads=1)
+            rows, scores = self.retriever.retrieve([known], k=min(k, size), show_progress=False, n_threads=1,
+                                                   weight_mask=mask)
             results.append([(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0])
         return results

@@ -45,7 +45,8 @@ from index.fusion import CANDIDATES, reciprocal_rank_fusion
 from index.lexical import LexicalIndex
 from index.sentence_vectors import SentenceVectors
 from ingest.reader import file_digest
-from ingest.types import Document, Passage, Span, labels_overlapping
+from index.scope import Scope, ScopedDocument
+from ingest.types import Document, Field, Passage, Span, labels_overlapping
 
 # 2: documents keep file path and page apart; the manifest carries row counts and a vectors checksum.
 # 3: PDF pages (documents.pages, passages.page). Version 2 is still read: it has no PDFs.
@@ -183,7 +184,7 @@ _SCHEMA = """
 CREATE TABLE documents (
     doc_id TEXT PRIMARY KEY, key TEXT UNIQUE NOT NULL, path TEXT NOT NULL, page TEXT NOT NULL,
     source TEXT, title TEXT, format TEXT,
-    url TEXT, published TEXT, content_hash TEXT, text TEXT, sections TEXT, refs TEXT, pages TEXT);
+    url TEXT, published TEXT, content_hash TEXT, text TEXT, sections TEXT, refs TEXT, pages TEXT, fields TEXT);
 CREATE TABLE passages (
     row INTEGER PRIMARY KEY, passage_id TEXT UNIQUE NOT NULL, doc_id TEXT NOT NULL REFERENCES documents,
     ordinal INTEGER, start INTEGER, end INTEGER, section TEXT, urls TEXT, embed_key TEXT, page INTEGER);
@@ -202,6 +203,19 @@ def span_lists(spans: Sequence[Span]) -> list[list]:
 
 def spans_from_lists(items) -> tuple[Span, ...]:
     return tuple(Span(*item) for item in items or ())
+
+
+def field_lists(fields: Sequence[Field]) -> list[list[str]]:
+    """Front-matter fields as ``[name, value]`` lists, the form both stores keep them in."""
+    return [[f.name, f.value] for f in fields]
+
+
+def fields_from_lists(items) -> tuple[Field, ...]:
+    return tuple(Field(*item) for item in items or ())
+
+
+def _fields_json(fields: Sequence[Field]) -> str:
+    return json.dumps(field_lists(fields), ensure_ascii=False)
 
 
 def _spans_json(spans: Sequence[Span]) -> str:
@@ -311,6 +325,8 @@ class IndexStore:
         self.version = version
         # One connection serves every thread; SQLite calls on it are serialised here.
         self._db_lock = threading.Lock()
+        self._scope_lock = threading.Lock()
+        self._scope_rows: dict[Scope, np.ndarray] = {}
         refuse_links(root, version)
         self.manifest = Manifest.read(version / "manifest.json")
         for problem in verify_files(version, self.manifest, SMALL_FILE_BYTES):
@@ -396,17 +412,55 @@ class IndexStore:
         return str(self.root)
 
     def search(self, questions: Sequence[str], question_vectors: np.ndarray | None, k: int, mode: str,
-               weights: tuple[float, float]) -> list[list[tuple[int, float]]]:
+               weights: tuple[float, float], scope: Scope | None = None) -> list[list[tuple[int, float]]]:
         """The top ``k`` ``(row, score)`` of each question: ``dense`` (needs ``question_vectors``),
-        ``bm25``, or ``hybrid``, which fuses the top ``CANDIDATES`` of both with ``weights``."""
+        ``bm25``, or ``hybrid``, which fuses the top ``CANDIDATES`` of both with ``weights``; with a
+        ``scope``, only the passages of the documents it allows are searched, by either index."""
+        allowed = self.scope_rows(scope) if scope else None
+        if allowed is not None and not len(allowed):
+            return [[] for _ in questions]
         depth = max(k, CANDIDATES) if mode == "hybrid" else k
-        dense = self.dense.search(question_vectors, depth) if mode != "bm25" else None
-        lexical = self.lexical.search(questions, depth) if mode != "dense" else None
+        dense = self.dense.search(question_vectors, depth, allowed) if mode != "bm25" else None
+        lexical = self.lexical.search(questions, depth, allowed) if mode != "dense" else None
         if mode == "dense":
             return dense
         if mode == "bm25":
             return lexical
         return [reciprocal_rank_fusion((d, b), weights)[:k] for d, b in zip(dense, lexical)]
+
+    def scoped_documents(self) -> list[ScopedDocument]:
+        """Every document as a scope reads it (path, format, date, front-matter fields), read once:
+        a version never changes once written."""
+        if not hasattr(self, "_scoped"):
+            fields = "fields" if "fields" in self._columns("documents") else "NULL AS fields"
+            records = self._query(f"SELECT doc_id, path, format, published, {fields} FROM documents")
+            self._scoped = [ScopedDocument(r["doc_id"], r["path"], r["format"] or "", r["published"] or "",
+                                           fields_from_lists(json.loads(r["fields"] or "[]"))) for r in records]
+        return self._scoped
+
+    @property
+    def records_fields(self) -> bool:
+        """Whether this version kept the documents' front-matter fields (versions before ``--where`` did not)."""
+        return "fields" in self._columns("documents")
+
+    def _columns(self, table: str) -> set[str]:
+        return {record["name"] for record in self._query(f"PRAGMA table_info({table})")}
+
+    def scope_rows(self, scope: Scope) -> np.ndarray:
+        """The sorted rows of the passages of the documents ``scope`` allows (the last few scopes are kept)."""
+        with self._scope_lock:
+            if scope not in self._scope_rows:
+                documents = self.scoped_documents()
+                if not hasattr(self, "_row_document"):
+                    order = {document.doc_id: number for number, document in enumerate(documents)}
+                    doc_ids = [r[0] for r in self._query("SELECT doc_id FROM passages ORDER BY row")]
+                    self._row_document = np.fromiter((order[d] for d in doc_ids), dtype=np.int64, count=len(doc_ids))
+                allowed = np.fromiter((scope.allows(d) for d in documents), dtype=bool, count=len(documents))
+                if len(self._scope_rows) >= 16:
+                    self._scope_rows.pop(next(iter(self._scope_rows)))
+                self._scope_rows[scope] = np.flatnonzero(allowed[self._row_document]) if len(documents) \
+                    else np.zeros(0, np.int64)
+            return self._scope_rows[scope]
 
     def labels(self, rows: Collection[int]) -> dict[int, tuple[str, str]]:
         """``{row: (passage_id, document source)}`` for search rows, from one read of all rows."""
@@ -509,6 +563,7 @@ def _document(record: sqlite3.Row) -> Document:
         text=record["text"], format=record["format"], content_hash=record["content_hash"],
         url=record["url"], published=record["published"],
         sections=_spans(record["sections"]), refs=_spans(record["refs"]), pages=_spans(_column(record, "pages", "[]")),
+        fields=fields_from_lists(json.loads(_column(record, "fields", None) or "[]")),
     )
 
 
@@ -548,9 +603,10 @@ def write_version(root: Path, manifest: Manifest, documents: Sequence[Document],
         db = sqlite3.connect(staging / "passages.sqlite")
         try:
             db.executescript(_SCHEMA)
-            db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
+            db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
                 (d.doc_id, d.key, d.path, d.page, d.source, d.title, d.format, d.url, d.published, d.content_hash,
-                 d.text, _spans_json(d.sections), _spans_json(d.refs), _spans_json(d.pages)) for d in documents])
+                 d.text, _spans_json(d.sections), _spans_json(d.refs), _spans_json(d.pages), _fields_json(d.fields))
+                for d in documents])
             db.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?)", [
                 (row, p.passage_id, p.doc_id, p.ordinal, p.start, p.end, p.section,
                  json.dumps(list(p.urls)), key, p.page) for row, (p, key) in enumerate(passages)])

@@ -14,6 +14,14 @@ class Span:
 
 
 @dataclass(frozen=True)
+class Field:
+    """One front-matter value: ``tags: [python, ml]`` is two fields named ``tags``."""
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
 class Document:
     """One cleaned source document.
 
@@ -22,7 +30,8 @@ class Document:
     title), empty for single-document files; ``key`` joins the two into the document's identity.
     ``sections`` carries the section path of each region (``History > 2018``),
     ``refs`` the URL of each reference and the sentence span it supports, ``pages`` each page's
-    region labelled with its number (PDF).
+    region labelled with its number (PDF), ``fields`` the front matter's plain values (what
+    ``--where tag=python`` reads).
     """
 
     doc_id: str
@@ -38,6 +47,7 @@ class Document:
     refs: tuple[Span, ...] = ()
     page: str = ""
     pages: tuple[Span, ...] = ()
+    fields: tuple[Field, ...] = ()
 
     @property
     def key(self) -> str:

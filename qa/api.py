@@ -5,19 +5,39 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence, Union
 
 import numpy as np
 
 from index.backends import AUTO, backend_for_index
 from index.builder import BuildInProgress, IndexBuilder
 from index.embedder import Embedder, docqa_cache
+from index.scope import Scope, ScopeError
 from index.store import IndexMismatch, IndexStore, IndexStoreError, current_version
 from index.stores import open_store
 from ingest import BUNDLED_CORPUS
 from qa.answer import NO_ANSWER, AnswerExtractor
 from qa.language import language_hint
-from qa.retriever import DEFAULT_MODE, Retriever, check_k, check_mode, check_question
+from qa.retriever import DEFAULT_MODE, QuestionError, Retriever, check_k, check_mode, check_question
 from qa.types import Answer, Hit
+
+# What ``where`` takes: clauses as text (one, or a list), or a parsed ``Scope``.
+Where = Union[Scope, str, Sequence[str], None]
+
+
+def as_scope(where: Where) -> Scope:
+    """``where`` parsed once; a bad clause is a ``ScopeError`` (a ``QuestionError``, so every caller
+    that reports a bad question reports it in the same line)."""
+    if isinstance(where, Scope):
+        return where
+    try:
+        return Scope.parse(where)
+    except ScopeError as error:
+        raise ScopeQuestionError(str(error)) from None
+
+
+class ScopeQuestionError(QuestionError, ScopeError):
+    """A ``where`` that does not parse, raised where questions are checked."""
 
 
 def default_index_dir() -> Path:
@@ -97,11 +117,12 @@ class QA:
             IndexBuilder(index_dir, progress=progress, backend=backend, rebuild=True)([BUNDLED_CORPUS], prune=True, replace_copies=True)
         return cls.open(index_dir, mode=mode, backend=backend)
 
-    def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> list[Hit]:
-        """Thread-safe: independent questions may be asked from several threads at once."""
-        question, mode = check_question(question), check_mode(mode or self.retriever.mode)
+    def retrieve(self, question: str, k: int = 5, mode: str | None = None, where: Where = None) -> list[Hit]:
+        """Thread-safe: independent questions may be asked from several threads at once. ``where``
+        restricts the search to some documents, as ``qa ask --where`` does (``index.scope``)."""
+        question, mode, scope = check_question(question), check_mode(mode or self.retriever.mode), as_scope(where)
         vector = None if mode == "bm25" else self._encode(question)   # BM25 alone needs no model
-        return self.retriever(question, k, mode, question_vector=vector)
+        return self.retriever(question, k, mode, question_vector=vector, scope=scope)
 
     def _encode(self, question: str) -> np.ndarray:
         """The question's vector. The model loads here, on the first question, not on open, so
@@ -112,12 +133,22 @@ class QA:
                                 f"{self.embedder.model_name!r} makes {len(vector)}-dimensional ones")
         return vector
 
-    def ask(self, question: str, k: int = 5, mode: str | None = None) -> Answer:
-        question, k = check_question(question), check_k(k)
+    def ask(self, question: str, k: int = 5, mode: str | None = None, where: Where = None) -> Answer:
+        """The answer to ``question``; ``where`` (clauses like ``"path=notes/"``, ``["format=pdf",
+        "date>=2020"]``, or a ``Scope``) answers from the documents it allows only.
+
+        >>> qa = default_qa()
+        >>> qa.ask("When was SenseTime founded?", where="path=002_*.txt").hits[0].citation.source
+        '002_73259c55204946b0.txt'
+        >>> {hit.citation.source for hit in qa.ask("When was SenseTime founded?", where="path!=002_*.txt").hits} \
+        ...     & {'002_73259c55204946b0.txt'}
+        set()
+        """
+        question, k, scope = check_question(question), check_k(k), as_scope(where)
         mode = check_mode(mode or self.retriever.mode)
         # One encoding of the question serves retrieval and the choice of answer sentence.
         vector = self._encode(question)
-        hits = self.retriever(question, k, mode, question_vector=vector)
+        hits = self.retriever(question, k, mode, question_vector=vector, scope=scope)
         chosen = self.extract_answer(question, hits, self.store.reference_urls, question_vector=vector)
         if not chosen.answered:
             return Answer(question=question, mode=mode, hits=tuple(hits), answer=NO_ANSWER, answer_citation=None,
@@ -161,11 +192,11 @@ def default_qa() -> QA:
     return _default_qa
 
 
-def ask(question: str, k: int = 5, mode: str | None = None) -> Answer:
+def ask(question: str, k: int = 5, mode: str | None = None, where: Where = None) -> Answer:
     """Answer ``question`` from the bundled SenseTime corpus, building its index on first use.
 
     >>> from qa import ask
     >>> ask("When was SenseTime founded?").hits[0].citation.source
     '002_73259c55204946b0.txt'
     """
-    return default_qa().ask(question, k, mode)
+    return default_qa().ask(question, k, mode, where)

@@ -18,7 +18,7 @@ from index.embedder import ModelUnavailable, docqa_cache, model_slug
 from index.store import DocumentSummary, IndexStoreError
 from index.stores import engine_scheme, make_builder, open_store
 from ingest.types import Document, IngestWarning
-from qa.api import QA, IndexStats
+from qa.api import QA, IndexStats, Where
 from qa.types import Answer
 
 DEFAULT_MAX_UPLOAD_MB = 100
@@ -168,9 +168,9 @@ class DocumentLibrary:
                 self._in_flight.pop(id(old), None)
                 old.close()
 
-    def ask(self, question: str, k: int = 5, mode: str | None = None) -> Answer:
+    def ask(self, question: str, k: int = 5, mode: str | None = None, where: Where = None) -> Answer:
         with self.current() as qa:
-            return qa.ask(question, k=k, mode=mode)
+            return qa.ask(question, k=k, mode=mode, where=where)
 
     def stats(self) -> IndexStats:
         with self.current() as qa:

@@ -2,8 +2,9 @@
 ``mcp`` SDK, so Claude Desktop, IDEs and agent hosts can ground their answers in a user's files.
 
 Tools:
-    search(query, k=5, mode="hybrid")  the top passages, each with its text and citation
-    ask(question, k=5)                 the short answer, its sentence and their citations
+    search(query, k=5, mode="hybrid", where=[])  the top passages, each with its text and citation
+    ask(question, k=5, where=[])                 the short answer, its sentence and their citations
+    (``where``: clauses as ``qa ask --where`` takes them, e.g. ["path=notes/", "tag=python"])
     list_documents()                   the index's documents
 
 A client's configuration (Claude Desktop's ``claude_desktop_config.json``)::
@@ -26,6 +27,8 @@ from qa.retriever import DEFAULT_MODE, QuestionError, check_question
 from qa.types import Citation
 
 MAX_K = 50
+_WHERE_HELP = ("Optional `where`: clauses that restrict the search to some documents, all of which must hold: "
+               "path=docs/*.md, path=notes/, format=pdf, date>=2020-01-01, tag=python.")
 
 
 class CitedPassage(BaseModel):
@@ -62,24 +65,24 @@ def create_server(qa: QA) -> MCPServer:
     server = MCPServer("docqa", instructions="Search and ask a local document index; every result carries its "
                                              "citation (file, section, character span, page for a PDF).")
 
-    def asked(question: str, k: int, mode: str = DEFAULT_MODE):
+    def asked(question: str, k: int, mode: str = DEFAULT_MODE, where: list[str] | None = None):
         # A bad question is the client's to fix: a ToolError's line reaches it (any other error is hidden).
         if not 1 <= k <= MAX_K:
             raise ToolError(f"k must be between 1 and {MAX_K}")
         try:
-            return qa.ask(check_question(question), k=k, mode=mode)
+            return qa.ask(check_question(question), k=k, mode=mode, where=where)
         except QuestionError as error:
             raise ToolError(str(error)) from None
 
-    @server.tool(description="Find the passages that best match a query, each with its citation.")
-    def search(query: str, k: int = 5, mode: str = DEFAULT_MODE) -> list[CitedPassage]:
-        answer = asked(query, k, mode)
+    @server.tool(description="Find the passages that best match a query, each with its citation. " + _WHERE_HELP)
+    def search(query: str, k: int = 5, mode: str = DEFAULT_MODE, where: list[str] | None = None) -> list[CitedPassage]:
+        answer = asked(query, k, mode, where)
         return [CitedPassage(rank=h.rank, text=h.passage.text, citation=_citation(h.citation)) for h in answer.hits]
 
     @server.tool(description="Answer a question from the documents: the short answer, the sentence it is in, "
-                             "and where both are cited from.")
-    def ask(question: str, k: int = 5) -> Answered:
-        answer = asked(question, k)
+                             "and where both are cited from. " + _WHERE_HELP)
+    def ask(question: str, k: int = 5, where: list[str] | None = None) -> Answered:
+        answer = asked(question, k, where=where)
         return Answered(question=question, answered=answer.answered, short=answer.short, answer=answer.answer,
                         answer_citation=_citation(answer.answer_citation),
                         short_citation=_citation(answer.short_citation),

@@ -1,6 +1,7 @@
 """``qa serve``: the REST API (FastAPI), with OpenAPI docs at ``/docs`` (served from local files).
 
-    POST   /ask                 {"question": ..., "k": 5, "mode": "hybrid"} -> the JSON of ``qa ask --json``
+    POST   /ask                 {"question": ..., "k": 5, "mode": "hybrid", "where": ["path=notes/"]}
+                                -> the JSON of ``qa ask --json``
     GET    /documents           the index's documents: id, title, source, format, date, passages
     POST   /documents           multipart upload (field ``files``), the same checks as the web UI
     DELETE /documents/{doc_id}  re-index without it
@@ -38,6 +39,7 @@ except ImportError as error:
     raise ImportError("the REST API needs FastAPI: pip install -e '.[serve]'") from error
 
 from index.builder import NothingToIndex
+from index.scope import MAX_CLAUSES, Scope, ScopeError
 from qa.api import IndexStats
 from qa.library import DocumentLibrary, IncomingFile
 from qa.retriever import DEFAULT_MODE, MAX_QUESTION_CHARS, MODES, QuestionError, check_question
@@ -75,6 +77,19 @@ class AskRequest(BaseModel):
                           description="the question, in plain words")
     k: int = Field(5, ge=1, le=100, description="how many passages to return")
     mode: Literal[MODES] = Field(DEFAULT_MODE, description="retrieval mode")
+    where: list[str] = Field(default_factory=list, max_length=MAX_CLAUSES,
+                             description="answer from the documents these clauses all allow, as qa ask --where: "
+                                         "path=docs/*.md, path=notes/, format=pdf, date>=2020-01-01, tag=python",
+                             examples=[["path=notes/", "date>=2020"]])
+
+    @field_validator("where")
+    @classmethod
+    def _scope(cls, where: list[str]) -> list[str]:
+        try:
+            Scope.parse(where)
+        except ScopeError as error:
+            raise ValueError(str(error)) from None
+        return where
 
     @field_validator("question")
     @classmethod
@@ -305,7 +320,7 @@ def create_app(library: DocumentLibrary, api_key: str | None = None,
     @app.post("/ask", summary="Answer a question with cited passages", response_model=Answer)
     def ask(request: AskRequest) -> dict:
         try:
-            return library.ask(request.question, k=request.k, mode=request.mode).to_dict()
+            return library.ask(request.question, k=request.k, mode=request.mode, where=request.where).to_dict()
         except QuestionError as error:
             raise ApiError(422, "invalid_question", str(error)) from None
 

@@ -62,8 +62,10 @@ from index.sentence_vectors import passage_sentence_spans
 from index.store import (
     FORMAT_VERSION, DocumentSummary, IndexCorrupt, IndexMismatch, IndexNotFound, IndexStoreError, Manifest, NotAnIndex,
     StoredPassage,
-    span_lists, spans_from_lists,
+    field_lists, fields_from_lists, span_lists, spans_from_lists,
 )
+from index.scope import Scope, ScopedDocument
+from index.stores.qdrant_filters import NOTHING, SCOPE_FIELDS, passage_filter, scoped_document
 from ingest.chunker import Chunker
 from ingest.loader import DocumentLoader
 from ingest.reader import DEFAULT_MAX_BYTES
@@ -287,7 +289,8 @@ def document_record(document: Document) -> dict:
     return {"doc_id": document.doc_id, "path": document.path, "page": document.page, "source": document.source,
             "title": document.title, "format": document.format, "url": document.url, "published": document.published,
             "content_hash": document.content_hash, "text": document.text, "sections": span_lists(document.sections),
-            "refs": span_lists(document.refs), "pages": span_lists(document.pages)}
+            "refs": span_lists(document.refs), "pages": span_lists(document.pages),
+            "fields": field_lists(document.fields)}
 
 
 def document_from_record(record: dict) -> Document:
@@ -295,7 +298,8 @@ def document_from_record(record: dict) -> Document:
         doc_id=record["doc_id"], path=record["path"], page=record["page"], source=record["source"],
         title=record["title"], text=record["text"], format=record["format"], content_hash=record["content_hash"],
         url=record["url"], published=record["published"], sections=spans_from_lists(record["sections"]),
-        refs=spans_from_lists(record["refs"]), pages=spans_from_lists(record["pages"]))
+        refs=spans_from_lists(record["refs"]), pages=spans_from_lists(record["pages"]),
+        fields=fields_from_lists(record.get("fields")))
 
 
 def document_payload(document: Document, passages: int, file_digest: str, state: str) -> dict:
@@ -400,6 +404,7 @@ class QdrantStore:
         self.manifest = Manifest(**{**asdict(manifest), "passages": passages})
         self._sentences: dict[str, np.ndarray | None] = {}
         self._refs: dict[str, tuple[Span, ...]] = {}
+        self._scoped: list[ScopedDocument] | None = None
         self._closed = False
 
     @property
@@ -419,29 +424,43 @@ class QdrantStore:
             shutil.rmtree(self._snapshot, ignore_errors=True)
 
     def search(self, questions: Sequence[str], question_vectors: np.ndarray | None, k: int, mode: str,
-               weights: tuple[float, float]) -> list[list[tuple[int, float]]]:
-        """As ``IndexStore.search``; hybrid is fused in the engine (prefetch + weighted RRF)."""
+               weights: tuple[float, float], scope: Scope | None = None) -> list[list[tuple[int, float]]]:
+        """As ``IndexStore.search``; hybrid is fused in the engine (prefetch + weighted RRF); a
+        ``scope`` is a payload filter on every prefetch and query (``index.stores.qdrant_filters``)."""
         depth = max(k, CANDIDATES)
+        where = self.scope_filter(scope) if scope else None
+        if where is NOTHING:
+            return [[] for _ in questions]
         requests: list[models.QueryRequest | None] = []
         for number, question in enumerate(questions):
             sparse = bm25_query(question) if mode != "dense" else None
             dense = question_vectors[number].tolist() if mode != "bm25" else None
             if mode == "dense":
-                requests.append(models.QueryRequest(query=dense, using=DENSE, limit=k))
+                requests.append(models.QueryRequest(query=dense, using=DENSE, limit=k, filter=where))
             elif mode == "bm25":
-                requests.append(models.QueryRequest(query=sparse, using=SPARSE, limit=k) if sparse else None)
+                requests.append(models.QueryRequest(query=sparse, using=SPARSE, limit=k, filter=where) if sparse else None)
             else:
-                prefetch = [models.Prefetch(query=dense, using=DENSE, limit=depth)]
+                prefetch = [models.Prefetch(query=dense, using=DENSE, limit=depth, filter=where)]
                 fusion_weights = [weights[0]]
                 if sparse:
-                    prefetch.append(models.Prefetch(query=sparse, using=SPARSE, limit=depth))
+                    prefetch.append(models.Prefetch(query=sparse, using=SPARSE, limit=depth, filter=where))
                     fusion_weights.append(weights[1])
                 requests.append(models.QueryRequest(
-                    prefetch=prefetch, query=models.RrfQuery(rrf=models.Rrf(k=RRF_K, weights=fusion_weights)), limit=k))
+                    prefetch=prefetch, query=models.RrfQuery(rrf=models.Rrf(k=RRF_K, weights=fusion_weights)), limit=k,
+                    filter=where))
         asked = [request for request in requests if request is not None]
         responses = iter(self.client.query_batch_points(self.where.collection, requests=asked) if asked else [])
         return [[(int(p.id), float(p.score)) for p in next(responses).points] if request is not None else []
                 for request in requests]
+
+    def scope_filter(self, scope: Scope) -> models.Filter:
+        """``scope``'s payload filter, over the documents as they were when first asked (as a folder
+        store's version, the store answers from what it opened; reopening it sees new documents)."""
+        if self._scoped is None:
+            self._scoped = [scoped_document(r.payload) for r in
+                            _scroll(self.client, self.where.documents_collection, SCOPE_FIELDS)
+                            if r.payload.get("state") == COMPLETE]
+        return passage_filter(scope, self._scoped)
 
     def passages(self, rows: Sequence[int]) -> dict[int, StoredPassage]:
         if not rows:

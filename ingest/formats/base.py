@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ingest.types import Span
+from ingest.types import Field, Span
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,8 @@ class ParsedDocument:
     ``sections`` label regions of ``text`` with their heading path (``History > 2018``), ``refs``
     sentences with the URL that supports them, ``pages`` regions with their page number (PDF).
     ``warning`` is a caveat the document is still indexed with; ``format`` names the format
-    that parsed it where that is not the one detected (front matter that fails falls back to text).
+    that parsed it where that is not the one detected (front matter that fails falls back to text);
+    ``fields`` are the front matter's plain values.
     """
 
     text: str
@@ -26,6 +27,7 @@ class ParsedDocument:
     published: str = ""
     warning: str = ""
     format: str = ""
+    fields: tuple[Field, ...] = ()
 
 
 class NotParsed(Exception):

@@ -1,0 +1,272 @@
+"""Scope: which documents a question may be answered from (``qa ask --where ...``).
+
+A scope is parsed once from ``KEY OP VALUE`` clauses, all of which a document must satisfy (AND):
+
+    path=docs/*.md     a glob over the file's path; ``*`` stays inside one folder, ``**`` spans any
+    path=notes/        a folder: the files under a folder named ``notes`` (a relative pattern matches
+                       the end of the path from any folder on; ``/home/me/notes/`` anchors at the root)
+    format=pdf         the format the file was read as (pdf, docx, html, markdown, frontmatter, text,
+                       wikitext); ``format=pdf,docx`` for either
+    date>=2020-01-01   the document's date; a bound of a year or a month compares at that precision,
+                       so ``date<2021`` is "before 2021" and ``date=2020-05`` "in May 2020"
+    tag=python         a front-matter field (a list field matches if any item does; ``tag`` also reads
+                       ``tags``); ``updated>=2021`` compares a field's dates
+    KEY!=VALUE         the negation of ``=``, for any key
+
+Both stores resolve a scope to the documents it allows and search only their passages.
+
+>>> scope = Scope.parse(["path=notes/", "date>=2020", "tag=python"])
+>>> str(scope)
+'path=notes/ date>=2020 tag=python'
+>>> doc = ScopedDocument(doc_id="a", path="/home/me/notes/py.md", format="frontmatter",
+...                      published="2021-03-04", fields=(Field("tags", "python"), Field("tags", "ml")))
+>>> scope.allows(doc)
+True
+>>> Scope.parse(["date<2021"]).allows(doc), Scope.parse(["format=pdf,docx"]).allows(doc)
+(False, False)
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Iterable, Sequence, Union
+
+from ingest.types import Field
+
+ACCEPTED_FORMS = ("path=GLOB or path=FOLDER/, format=NAME[,NAME], date>=YYYY[-MM[-DD]] "
+                  "(or =, !=, <, <=, >), FIELD=VALUE (a front-matter field, e.g. tag=python)")
+MAX_CLAUSES = 20
+MAX_CLAUSE_CHARS = 500
+_CLAUSE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*(<=|>=|!=|=|<|>)\s*(.*?)\s*$", re.S)
+_DATE_BOUND = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+class ScopeError(ValueError):
+    """A ``--where`` clause that does not parse; the message names the accepted forms."""
+
+
+class Operator(enum.Enum):
+    EQ = "="
+    NE = "!="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+
+    def compare(self, left: str, right: str) -> bool:
+        return {Operator.EQ: left == right, Operator.NE: left != right, Operator.LT: left < right,
+                Operator.LE: left <= right, Operator.GT: left > right, Operator.GE: left >= right}[self]
+
+    @property
+    def orders(self) -> bool:
+        return self not in (Operator.EQ, Operator.NE)
+
+
+@dataclass(frozen=True)
+class ScopedDocument:
+    """What a scope reads of a document: no text, so a store can hold every document's in memory."""
+
+    doc_id: str
+    path: str
+    format: str
+    published: str = ""
+    fields: tuple[Field, ...] = ()
+
+
+@dataclass(frozen=True)
+class PathClause:
+    """``path=PATTERN``: a glob, a folder (ending in ``/``), or a file or folder name."""
+
+    pattern: str
+    negated: bool = False
+
+    def allows(self, document: ScopedDocument) -> bool:
+        return _path_matches(self.pattern, document.path) != self.negated
+
+    def __str__(self) -> str:
+        return f"path{'!=' if self.negated else '='}{self.pattern}"
+
+
+@dataclass(frozen=True)
+class FormatClause:
+    formats: frozenset[str]
+    negated: bool = False
+
+    def allows(self, document: ScopedDocument) -> bool:
+        return (document.format.lower() in self.formats) != self.negated
+
+    def __str__(self) -> str:
+        return f"format{'!=' if self.negated else '='}{','.join(sorted(self.formats))}"
+
+
+@dataclass(frozen=True)
+class DateClause:
+    """``date OP BOUND`` on the document's date, compared at the bound's precision (year, month, day)."""
+
+    operator: Operator
+    bound: str
+
+    def allows(self, document: ScopedDocument) -> bool:
+        return _date_compares(self.operator, document.published, self.bound)
+
+    def __str__(self) -> str:
+        return f"date{self.operator.value}{self.bound}"
+
+
+@dataclass(frozen=True)
+class FieldClause:
+    """``NAME OP VALUE`` on a front-matter field: ``=`` and ``!=`` compare text without case; the
+    ordering operators take a date bound and compare the field's dates."""
+
+    name: str
+    operator: Operator
+    value: str
+
+    def allows(self, document: ScopedDocument) -> bool:
+        names = {self.name, self.name + "s"}
+        values = [field.value for field in document.fields if field.name.lower() in names]
+        if self.operator is Operator.NE:
+            return all(value.casefold() != self.value.casefold() for value in values)
+        if self.operator is Operator.EQ:
+            return any(value.casefold() == self.value.casefold() for value in values)
+        return any(_date_compares(self.operator, value, self.value) for value in values)
+
+    def __str__(self) -> str:
+        return f"{self.name}{self.operator.value}{self.value}"
+
+
+Clause = Union[PathClause, FormatClause, DateClause, FieldClause]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Clauses a document must all satisfy; an empty scope allows every document."""
+
+    clauses: tuple[Clause, ...] = ()
+
+    @classmethod
+    def parse(cls, texts: str | Sequence[str] | None) -> "Scope":
+        """A scope from ``--where`` clauses (one string, or one per clause); ``ScopeError`` on a bad one.
+
+        >>> Scope.parse("format=pdf").clauses
+        (FormatClause(formats=frozenset({'pdf'}), negated=False),)
+        >>> Scope.parse("colour~blue")
+        Traceback (most recent call last):
+        ...
+        index.scope.ScopeError: where clause 'colour~blue' does not parse; use path=GLOB or path=FOLDER/, format=NAME[,NAME], date>=YYYY[-MM[-DD]] (or =, !=, <, <=, >), FIELD=VALUE (a front-matter field, e.g. tag=python)
+        """
+        if texts is None:
+            return cls()
+        if isinstance(texts, str):
+            texts = [texts]
+        if not isinstance(texts, (list, tuple)) or not all(isinstance(text, str) for text in texts):
+            raise ScopeError(f"where takes text clauses, not {type(texts).__name__}; use {ACCEPTED_FORMS}")
+        texts = [text for text in texts if text.strip()]
+        if len(texts) > MAX_CLAUSES:
+            raise ScopeError(f"where takes at most {MAX_CLAUSES} clauses, not {len(texts)}")
+        return cls(tuple(parse_clause(text) for text in texts))
+
+    def allows(self, document: ScopedDocument) -> bool:
+        return all(clause.allows(document) for clause in self.clauses)
+
+    def allowed(self, documents: Iterable[ScopedDocument]) -> list[ScopedDocument]:
+        return [document for document in documents if self.allows(document)]
+
+    def __bool__(self) -> bool:
+        return bool(self.clauses)
+
+    def __str__(self) -> str:
+        return " ".join(map(str, self.clauses))
+
+
+def parse_clause(text: str) -> Clause:
+    """One ``KEY OP VALUE`` clause, or a ``ScopeError`` that shows it and names the accepted forms."""
+    shown = repr(text if len(text) <= 60 else text[:57] + "...")
+    if len(text) > MAX_CLAUSE_CHARS:
+        raise ScopeError(f"where clause {shown} is {len(text):,} characters long; the limit is {MAX_CLAUSE_CHARS}")
+    match = _CLAUSE.match(text)
+    if not match or not match[3]:
+        raise ScopeError(f"where clause {shown} does not parse; use {ACCEPTED_FORMS}")
+    key, operator, value = match[1].lower(), Operator(match[2]), match[3]
+    if key in ("path", "format") and operator.orders:
+        raise ScopeError(f"where clause {shown}: {key} takes = or !=, not {operator.value}; use {ACCEPTED_FORMS}")
+    if key == "path":
+        return PathClause(value, negated=operator is Operator.NE)
+    if key == "format":
+        formats = frozenset(name.strip().lower().lstrip(".") for name in value.split(",") if name.strip())
+        return FormatClause(formats, negated=operator is Operator.NE)
+    if key == "date" or operator.orders:
+        if not _is_date_bound(value):
+            raise ScopeError(f"where clause {shown}: {value!r} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
+        if key == "date":
+            return DateClause(operator, value)
+    return FieldClause(key, operator, value)
+
+
+def _is_date_bound(value: str) -> bool:
+    if not _DATE_BOUND.match(value):
+        return False
+    parts = [int(part) for part in value.split("-")] + [1, 1]
+    try:
+        dt.date(*parts[:3])
+    except ValueError:
+        return False
+    return True
+
+
+def _date_compares(operator: Operator, date: str, bound: str) -> bool:
+    """``date OP bound`` at the bound's precision; a document without a date satisfies only ``!=``."""
+    if not _DATE_BOUND.match(date[:10]) or len(date) < len(bound):
+        return operator is Operator.NE
+    return operator.compare(date[:len(bound)], bound)
+
+
+def _path_matches(pattern: str, path: str) -> bool:
+    """Whether ``path`` is, or lies under, what ``pattern`` names, matching relative patterns from any
+    folder of the path on.
+
+    >>> _path_matches("docs/*.md", "/w/docs/a.md"), _path_matches("docs/*.md", "/w/docs/sub/a.md")
+    (True, False)
+    >>> _path_matches("docs/**/*.md", "/w/docs/sub/a.md"), _path_matches("notes/", "/w/notes/x/y.txt")
+    (True, True)
+    >>> _path_matches("notes", "/w/notebook.txt"), _path_matches("/w/", "/w/a.txt"), _path_matches("/x/", "/w/x/a")
+    (False, True, False)
+    """
+    parts = tuple(part for part in path.replace("\\", "/").split("/") if part)
+    wanted = tuple(part for part in pattern.replace("\\", "/").split("/") if part)
+    if not wanted:
+        return pattern.startswith("/")
+    folder, glob = pattern.endswith("/"), bool(_GLOB_CHARS.search(pattern))
+    for start in ([0] if pattern.startswith("/") else range(len(parts))):
+        tail = parts[start:]
+        if glob and not folder:
+            ends = [len(tail)]                       # the file itself
+        elif folder:
+            ends = range(1, len(tail))               # a folder with something under it
+        else:
+            ends = range(1, len(tail) + 1)           # the file, or a folder it is in
+        if any(_glob_matches(wanted, tail[:end]) for end in ends):
+            return True
+    return False
+
+
+def _glob_matches(pattern: tuple[str, ...], parts: tuple[str, ...]) -> bool:
+    """Component-wise glob over the whole of ``parts``: ``*`` within a name, ``**`` over any names.
+    Memoised over positions, so a pattern of many ``**`` stays quadratic, not exponential."""
+    seen: dict[tuple[int, int], bool] = {}
+
+    def match(p: int, q: int) -> bool:
+        if (p, q) not in seen:
+            if p == len(pattern):
+                seen[p, q] = q == len(parts)
+            elif pattern[p] == "**":
+                seen[p, q] = match(p + 1, q) or (q < len(parts) and match(p, q + 1))
+            else:
+                seen[p, q] = q < len(parts) and fnmatchcase(parts[q], pattern[p]) and match(p + 1, q + 1)
+        return seen[p, q]
+
+    return match(0, 0)
