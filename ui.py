@@ -18,6 +18,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from index.backends import AUTO, CHOICES, BackendUnavailable
 from index.embedder import ModelUnavailable
+from index.scope import Scope, ScopeError
 from index.store import IndexStoreError
 from ingest.urls import safe_url
 from qa.api import CONCURRENT_QUESTIONS, QA, default_index_dir
@@ -193,10 +194,11 @@ class DocQAApp:
         return (f"**{s.documents}** documents · **{s.passages}** passages · model `{s.model}` "
                 f"({s.dimension}-d, {s.dense_index}, embedded by `{s.backend}`) · `{s.path}`")
 
-    def ask(self, question: str, k: int, mode: str) -> tuple[str, str]:
+    def ask(self, question: str, k: int, mode: str, within: str = "") -> tuple[str, str]:
+        """The answer and its passage cards; ``within`` is the "Search within" box (``--where`` clauses)."""
         try:
-            answer = self.library.ask(question or "", k=int(k), mode=mode)
-        except QuestionError as error:
+            answer = self.library.ask(question or "", k=int(k), mode=mode, where=Scope.parse_line(within or ""))
+        except (QuestionError, ScopeError) as error:
             return message_html(str(error)), ""
         except Exception as error:  # the page must show a message, never a traceback
             return message_html(f"Something went wrong answering this question: {error}"), ""
@@ -339,6 +341,8 @@ def build_app(app: DocQAApp) -> "gr.Blocks":
             with gr.Row():
                 k = gr.Slider(1, 20, value=5, step=1, label="Passages (k)", elem_id="k")
                 mode = gr.Radio(list(MODES), value=DEFAULT_MODE, label="Retrieval", elem_id="mode")
+                within = gr.Textbox(label="Search within", placeholder="e.g. path=notes/ format=pdf date>=2020 tag=python",
+                                    elem_id="within", max_lines=1)
             if examples:
                 gr.Examples(examples, inputs=question, elem_id="examples")
             answer = gr.HTML(elem_id="answer")
@@ -385,7 +389,7 @@ def build_app(app: DocQAApp) -> "gr.Blocks":
                     gr.HTML(last_note.html, elem_classes="remove-status")
 
         for trigger in (ask.click, question.submit):
-            trigger(lambda *inputs: (*app.ask(*inputs), ""), inputs=[question, k, mode], outputs=[answer, passages, source_view],
+            trigger(lambda *inputs: (*app.ask(*inputs), ""), inputs=[question, k, mode, within], outputs=[answer, passages, source_view],
                     concurrency_limit=CONCURRENT_QUESTIONS, concurrency_id="ask")
         source_open.click(app.source_html, inputs=source_request, outputs=source_view).then(None, js=SCROLL_TO_SPAN_JS)
         add.click(_add_and_refresh(app), inputs=[files, listed], outputs=[status, stats, listed, note])

@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+import shlex
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Iterable, Sequence, Union
@@ -169,6 +170,22 @@ class Scope:
         if len(texts) > MAX_CLAUSES:
             raise ScopeError(f"where takes at most {MAX_CLAUSES} clauses, not {len(texts)}")
         return cls(tuple(parse_clause(text) for text in texts))
+
+    @classmethod
+    def parse_line(cls, line: str) -> "Scope":
+        """A scope from one line of clauses separated by spaces, quoted where a value holds one (a text box).
+
+        >>> str(Scope.parse_line('path=notes/  tag="machine learning"'))
+        'path=notes/ tag=machine learning'
+        """
+        if len(line) > MAX_CLAUSES * MAX_CLAUSE_CHARS:
+            raise ScopeError(f"the scope is {len(line):,} characters long; the limit is {MAX_CLAUSES * MAX_CLAUSE_CHARS:,}")
+        try:
+            return cls.parse(shlex.split(line))
+        except ValueError as error:
+            if isinstance(error, ScopeError):
+                raise
+            raise ScopeError(f"the scope {line[:60]!r} does not split into clauses ({error}); use {ACCEPTED_FORMS}") from None
 
     def allows(self, document: ScopedDocument) -> bool:
         return all(clause.allows(document) for clause in self.clauses)
