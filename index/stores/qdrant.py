@@ -456,11 +456,15 @@ class QdrantStore:
     def scope_filter(self, scope: Scope) -> models.Filter:
         """``scope``'s payload filter, over the documents as they were when first asked (as a folder
         store's version, the store answers from what it opened; reopening it sees new documents)."""
+        return passage_filter(scope, self.scoped_documents())
+
+    def scoped_documents(self) -> list[ScopedDocument]:
+        """Every complete document as a scope reads it, read from the side collection once."""
         if self._scoped is None:
             self._scoped = [scoped_document(r.payload) for r in
                             _scroll(self.client, self.where.documents_collection, SCOPE_FIELDS)
                             if r.payload.get("state") == COMPLETE]
-        return passage_filter(scope, self._scoped)
+        return self._scoped
 
     def passages(self, rows: Sequence[int]) -> dict[int, StoredPassage]:
         if not rows:
