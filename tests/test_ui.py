@@ -313,3 +313,14 @@ def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index_copy, e
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_search_within_restricts_the_answer_and_a_bad_scope_is_a_message(scoped_index, embedder):
+    app = ui.DocQAApp(scoped_index, QA(IndexStore.open(scoped_index), embedder))
+    question = "How many nesting pairs did the survey count?"
+    answer_html, cards_html = app.ask(question, 3, "hybrid", "path=notes/ tag=python")
+    assert "42" in answer_html and "kestrel.md" in cards_html and "survey.pdf" not in cards_html
+    answer_html, cards_html = app.ask(question, 3, "hybrid", "format=pdf")
+    assert "412" in answer_html and "kestrel.md" not in cards_html
+    answer_html, cards_html = app.ask(question, 3, "hybrid", "date>=soon")
+    assert 'class="message error"' in answer_html and "not a date" in answer_html and cards_html == ""
