@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Iterable, Sequence, Union
 
+import numpy as np
+
 from ingest.types import Field
 
 ACCEPTED_FORMS = ("path=GLOB or path=FOLDER/, format=NAME[,NAME], date>=YYYY[-MM[-DD]] "
@@ -66,6 +68,11 @@ class Operator(enum.Enum):
     def orders(self) -> bool:
         return self not in (Operator.EQ, Operator.NE)
 
+    def compare_all(self, left: np.ndarray, right: str) -> np.ndarray:
+        """``compare`` over a column of strings at once."""
+        return {Operator.EQ: np.equal, Operator.NE: np.not_equal, Operator.LT: np.less, Operator.LE: np.less_equal,
+                Operator.GT: np.greater, Operator.GE: np.greater_equal}[self](left, right)
+
 
 @dataclass(frozen=True)
 class ScopedDocument:
@@ -78,6 +85,57 @@ class ScopedDocument:
     fields: tuple[Field, ...] = ()
 
 
+@dataclass(frozen=True, eq=False)
+class ScopeTable:
+    """Every document's scope fields as columns (row ``n`` is document ``n``), so a scope is decided
+    for all documents at once with numpy: 100k documents in milliseconds, where a loop over
+    ``ScopedDocument``s takes most of a second. Front-matter fields are one row per value, with
+    the number of the document they belong to."""
+
+    doc_ids: np.ndarray
+    paths: np.ndarray           # "/a/b/c.md": backslashes as slashes, one leading slash, none trailing
+    formats: np.ndarray         # lower case
+    published: np.ndarray       # the date's first ten characters
+    dated: np.ndarray           # bool: ``published`` starts with a date
+    field_documents: np.ndarray
+    field_names: np.ndarray     # lower case
+    field_values: np.ndarray    # as written
+    field_folded: np.ndarray    # case-folded, for = and !=
+    field_dated: np.ndarray     # bool: the value starts with a date
+
+    @classmethod
+    def from_columns(cls, doc_ids: Sequence[str], paths: Sequence[str], formats: Sequence[str],
+                     published: Sequence[str], fields: Sequence[tuple[int, str, str]] = ()) -> "ScopeTable":
+        """Columns of equal length, and ``(document number, name, value)`` per front-matter value."""
+        published = _strings([(date or "")[:10] for date in published])
+        values = [value for _, _, value in fields]
+        return cls(
+            doc_ids=_strings(doc_ids), formats=_strings([(f or "").lower() for f in formats]),
+            paths=_strings(["/" + (path or "").replace("\\", "/").strip("/") for path in paths]),
+            published=published, dated=_dated(published),
+            field_documents=np.fromiter((number for number, _, _ in fields), dtype=np.int64, count=len(fields)),
+            field_names=_strings([name.lower() for _, name, _ in fields]), field_values=_strings(values),
+            field_folded=_strings([value.casefold() for value in values]), field_dated=_dated(_strings(values)))
+
+    @classmethod
+    def of(cls, documents: Sequence[ScopedDocument]) -> "ScopeTable":
+        return cls.from_columns([d.doc_id for d in documents], [d.path for d in documents],
+                                [d.format for d in documents], [d.published for d in documents],
+                                [(n, f.name, f.value) for n, d in enumerate(documents) for f in d.fields])
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+
+def _strings(values: Sequence[str]) -> np.ndarray:
+    return np.array(list(values), dtype=str) if len(values) else np.zeros(0, dtype="U1")
+
+
+def _dated(dates: np.ndarray) -> np.ndarray:
+    """Which of a column of strings start with a date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``)."""
+    return np.fromiter((bool(_DATE_BOUND.match(date[:10])) for date in dates.tolist()), dtype=bool, count=len(dates))
+
+
 @dataclass(frozen=True)
 class PathClause:
     """``path=PATTERN``: a glob, a folder (ending in ``/``), or a file or folder name."""
@@ -87,6 +145,24 @@ class PathClause:
 
     def allows(self, document: ScopedDocument) -> bool:
         return _path_matches(self.pattern, document.path) != self.negated
+
+    def mask(self, table: ScopeTable) -> np.ndarray:
+        wanted = [part for part in self.pattern.replace("\\", "/").split("/") if part]
+        folder = self.pattern.endswith("/")
+        if not wanted:
+            found = np.full(len(table), self.pattern.startswith("/"))
+        elif _GLOB_CHARS.search(self.pattern):
+            found = np.fromiter((_path_matches(self.pattern, path) for path in table.paths.tolist()), dtype=bool,
+                                count=len(table))
+        else:   # as _path_matches's substring case, over the column
+            joined = "/" + "/".join(wanted)
+            if self.pattern.startswith("/"):
+                found = np.strings.startswith(table.paths, joined + "/")
+            else:
+                found = np.strings.find(table.paths, joined + "/") >= 0
+            if not folder:
+                found |= (table.paths == joined) if self.pattern.startswith("/") else np.strings.endswith(table.paths, joined)
+        return found != self.negated
 
     def __str__(self) -> str:
         return f"path{'!=' if self.negated else '='}{self.pattern}"
@@ -99,6 +175,9 @@ class FormatClause:
 
     def allows(self, document: ScopedDocument) -> bool:
         return (document.format.lower() in self.formats) != self.negated
+
+    def mask(self, table: ScopeTable) -> np.ndarray:
+        return np.isin(table.formats, sorted(self.formats)) != self.negated
 
     def __str__(self) -> str:
         return f"format{'!=' if self.negated else '='}{','.join(sorted(self.formats))}"
@@ -113,6 +192,9 @@ class DateClause:
 
     def allows(self, document: ScopedDocument) -> bool:
         return _date_compares(self.operator, document.published, self.bound)
+
+    def mask(self, table: ScopeTable) -> np.ndarray:
+        return _date_mask(self.operator, table.published, table.dated, self.bound)
 
     def __str__(self) -> str:
         return f"date{self.operator.value}{self.bound}"
@@ -135,6 +217,16 @@ class FieldClause:
         if self.operator is Operator.EQ:
             return any(value.casefold() == self.value.casefold() for value in values)
         return any(_date_compares(self.operator, value, self.value) for value in values)
+
+    def mask(self, table: ScopeTable) -> np.ndarray:
+        named = np.isin(table.field_names, [self.name, self.name + "s"])
+        if self.operator in (Operator.EQ, Operator.NE):
+            hit = named & (table.field_folded == self.value.casefold())
+        else:
+            hit = named & _date_mask(self.operator, table.field_values, table.field_dated, self.value)
+        found = np.zeros(len(table), dtype=bool)
+        found[table.field_documents[hit]] = True
+        return ~found if self.operator is Operator.NE else found
 
     def __str__(self) -> str:
         return f"{self.name}{self.operator.value}{self.value}"
@@ -193,6 +285,13 @@ class Scope:
     def allowed(self, documents: Iterable[ScopedDocument]) -> list[ScopedDocument]:
         return [document for document in documents if self.allows(document)]
 
+    def mask(self, table: ScopeTable) -> np.ndarray:
+        """Which of ``table``'s documents the scope allows, all at once (the same answer as ``allows``)."""
+        allowed = np.ones(len(table), dtype=bool)
+        for clause in self.clauses:
+            allowed &= clause.mask(table)
+        return allowed
+
     def __bool__(self) -> bool:
         return bool(self.clauses)
 
@@ -242,6 +341,15 @@ def _date_compares(operator: Operator, date: str, bound: str) -> bool:
     return operator.compare(date[:len(bound)], bound)
 
 
+def _date_mask(operator: Operator, dates: np.ndarray, dated: np.ndarray, bound: str) -> np.ndarray:
+    """``_date_compares`` over a column of dates (their first ten characters) at once."""
+    if not len(dates):
+        return np.zeros(0, dtype=bool)
+    usable = dated & (np.strings.str_len(dates) >= len(bound))
+    head = dates.astype(f"U{len(bound)}")     # at the bound's precision
+    return np.where(usable, operator.compare_all(head, bound), operator is Operator.NE)
+
+
 def _path_matches(pattern: str, path: str) -> bool:
     """Whether ``path`` is, or lies under, what ``pattern`` names, matching relative patterns from any
     folder of the path on.
@@ -253,11 +361,16 @@ def _path_matches(pattern: str, path: str) -> bool:
     >>> _path_matches("notes", "/w/notebook.txt"), _path_matches("/w/", "/w/a.txt"), _path_matches("/x/", "/w/x/a")
     (False, True, False)
     """
-    parts = tuple(part for part in path.replace("\\", "/").split("/") if part)
     wanted = tuple(part for part in pattern.replace("\\", "/").split("/") if part)
     if not wanted:
         return pattern.startswith("/")
     folder, glob = pattern.endswith("/"), bool(_GLOB_CHARS.search(pattern))
+    if not glob:     # the common case, by substring: a scope is decided for every document at once
+        slashed, joined = "/" + path.replace("\\", "/").strip("/"), "/" + "/".join(wanted)
+        if pattern.startswith("/"):
+            return slashed.startswith(joined + "/") or (not folder and slashed == joined)
+        return joined + "/" in slashed or (not folder and slashed.endswith(joined))
+    parts = tuple(part for part in path.replace("\\", "/").split("/") if part)
     for start in ([0] if pattern.startswith("/") else range(len(parts))):
         tail = parts[start:]
         if glob and not folder:

@@ -45,7 +45,7 @@ from index.fusion import CANDIDATES, reciprocal_rank_fusion
 from index.lexical import LexicalIndex
 from index.sentence_vectors import SentenceVectors
 from ingest.reader import file_digest
-from index.scope import Scope, ScopedDocument
+from index.scope import Scope, ScopedDocument, ScopeTable
 from ingest.types import Document, Field, Passage, Span, labels_overlapping
 
 # 2: documents keep file path and page apart; the manifest carries row counts and a vectors checksum.
@@ -184,12 +184,14 @@ _SCHEMA = """
 CREATE TABLE documents (
     doc_id TEXT PRIMARY KEY, key TEXT UNIQUE NOT NULL, path TEXT NOT NULL, page TEXT NOT NULL,
     source TEXT, title TEXT, format TEXT,
-    url TEXT, published TEXT, content_hash TEXT, text TEXT, sections TEXT, refs TEXT, pages TEXT, fields TEXT);
+    url TEXT, published TEXT, content_hash TEXT, fields TEXT, text TEXT, sections TEXT, refs TEXT, pages TEXT);
 CREATE TABLE passages (
     row INTEGER PRIMARY KEY, passage_id TEXT UNIQUE NOT NULL, doc_id TEXT NOT NULL REFERENCES documents,
     ordinal INTEGER, start INTEGER, end INTEGER, section TEXT, urls TEXT, embed_key TEXT, page INTEGER);
 CREATE INDEX passages_by_doc ON passages(doc_id);
 """
+# ``fields`` comes before ``text``: a scope reads every document's fields, and SQLite reaches a column
+# after a long text only through the text's overflow pages.
 
 
 # SQLite's substr counts characters (code points), as Python's slicing does.
@@ -446,19 +448,35 @@ class IndexStore:
     def _columns(self, table: str) -> set[str]:
         return {record["name"] for record in self._query(f"PRAGMA table_info({table})")}
 
+    def scope_table(self) -> ScopeTable:
+        """Every document's scope fields as columns, read once (a version never changes once written),
+        with the document each passage row belongs to. The fields are flattened by SQLite's JSON
+        functions, not decoded row by row: 100k documents load in well under a second."""
+        if not hasattr(self, "_scope_table"):
+            records = self._query("SELECT rowid, doc_id, path, format, published FROM documents ORDER BY rowid")
+            rowids = np.fromiter((r[0] for r in records), dtype=np.int64, count=len(records))
+            fields = []
+            if self.records_fields:
+                fields = self._query("""SELECT d.rowid, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')
+                                        FROM documents d, json_each(d.fields) j ORDER BY d.rowid""")
+            owners = np.searchsorted(rowids, np.fromiter((f[0] for f in fields), dtype=np.int64, count=len(fields)))
+            self._scope_table = ScopeTable.from_columns(
+                [r[1] for r in records], [r[2] for r in records], [r[3] or "" for r in records],
+                [r[4] or "" for r in records],
+                [(int(owner), str(f[1]), str(f[2])) for owner, f in zip(owners.tolist(), fields)])
+            owner_rows = self._query("SELECT d.rowid FROM passages p JOIN documents d USING (doc_id) ORDER BY p.row")
+            self._row_document = np.searchsorted(rowids, np.fromiter((r[0] for r in owner_rows), dtype=np.int64,
+                                                                     count=len(owner_rows)))
+        return self._scope_table
+
     def scope_rows(self, scope: Scope) -> np.ndarray:
         """The sorted rows of the passages of the documents ``scope`` allows (the last few scopes are kept)."""
         with self._scope_lock:
             if scope not in self._scope_rows:
-                documents = self.scoped_documents()
-                if not hasattr(self, "_row_document"):
-                    order = {document.doc_id: number for number, document in enumerate(documents)}
-                    doc_ids = [r[0] for r in self._query("SELECT doc_id FROM passages ORDER BY row")]
-                    self._row_document = np.fromiter((order[d] for d in doc_ids), dtype=np.int64, count=len(doc_ids))
-                allowed = np.fromiter((scope.allows(d) for d in documents), dtype=bool, count=len(documents))
+                allowed = scope.mask(self.scope_table())
                 if len(self._scope_rows) >= 16:
                     self._scope_rows.pop(next(iter(self._scope_rows)))
-                self._scope_rows[scope] = np.flatnonzero(allowed[self._row_document]) if len(documents) \
+                self._scope_rows[scope] = np.flatnonzero(allowed[self._row_document]) if len(allowed) \
                     else np.zeros(0, np.int64)
             return self._scope_rows[scope]
 
@@ -605,7 +623,7 @@ def write_version(root: Path, manifest: Manifest, documents: Sequence[Document],
             db.executescript(_SCHEMA)
             db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
                 (d.doc_id, d.key, d.path, d.page, d.source, d.title, d.format, d.url, d.published, d.content_hash,
-                 d.text, _spans_json(d.sections), _spans_json(d.refs), _spans_json(d.pages), _fields_json(d.fields))
+                 _fields_json(d.fields), d.text, _spans_json(d.sections), _spans_json(d.refs), _spans_json(d.pages))
                 for d in documents])
             db.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?)", [
                 (row, p.passage_id, p.doc_id, p.ordinal, p.start, p.end, p.section,

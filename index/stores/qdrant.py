@@ -64,7 +64,7 @@ from index.store import (
     StoredPassage,
     field_lists, fields_from_lists, span_lists, spans_from_lists,
 )
-from index.scope import Scope, ScopedDocument
+from index.scope import Scope, ScopedDocument, ScopeTable
 from index.stores.qdrant_filters import NOTHING, SCOPE_FIELDS, passage_filter, scoped_document
 from ingest.chunker import Chunker
 from ingest.loader import DocumentLoader
@@ -405,6 +405,7 @@ class QdrantStore:
         self._sentences: dict[str, np.ndarray | None] = {}
         self._refs: dict[str, tuple[Span, ...]] = {}
         self._scoped: list[ScopedDocument] | None = None
+        self._scope_table: ScopeTable | None = None
         self._closed = False
 
     @property
@@ -456,7 +457,9 @@ class QdrantStore:
     def scope_filter(self, scope: Scope) -> models.Filter:
         """``scope``'s payload filter, over the documents as they were when first asked (as a folder
         store's version, the store answers from what it opened; reopening it sees new documents)."""
-        return passage_filter(scope, self.scoped_documents())
+        if self._scope_table is None:
+            self._scope_table = ScopeTable.of(self.scoped_documents())
+        return passage_filter(scope, self._scope_table)
 
     def scoped_documents(self) -> list[ScopedDocument]:
         """Every complete document as a scope reads it, read from the side collection once."""

@@ -6,8 +6,8 @@ fields), and becomes one ``doc_id`` condition on the passages (the ``doc_id`` pa
 The filter goes into every prefetch as well as the query, so each ranking spends its candidates on
 allowed passages only (a filter on the fused query alone would drop hits after the fact).
 
->>> from index.scope import Scope, ScopedDocument
->>> documents = [ScopedDocument("a", "/n/a.md", "markdown"), ScopedDocument("b", "/n/b.pdf", "pdf")]
+>>> from index.scope import Scope, ScopedDocument, ScopeTable
+>>> documents = ScopeTable.of([ScopedDocument("a", "/n/a.md", "markdown"), ScopedDocument("b", "/n/b.pdf", "pdf")])
 >>> passage_filter(Scope.parse("format=pdf"), documents).must[0].match.any
 ['b']
 >>> passage_filter(Scope.parse("format=docx"), documents) is NOTHING
@@ -15,11 +15,9 @@ True
 """
 from __future__ import annotations
 
-from typing import Iterable
-
 from qdrant_client import models
 
-from index.scope import Scope, ScopedDocument
+from index.scope import Scope, ScopedDocument, ScopeTable
 from index.store import fields_from_lists
 
 # Side-collection fields a scope reads.
@@ -35,9 +33,9 @@ def scoped_document(payload: dict) -> ScopedDocument:
                           payload.get("published") or "", fields_from_lists(payload.get("fields")))
 
 
-def passage_filter(scope: Scope, documents: Iterable[ScopedDocument]) -> models.Filter:
+def passage_filter(scope: Scope, documents: ScopeTable) -> models.Filter:
     """The filter that keeps the passages of the documents ``scope`` allows, or ``NOTHING``."""
-    allowed = [document.doc_id for document in scope.allowed(documents)]
+    allowed = documents.doc_ids[scope.mask(documents)].tolist()
     if not allowed:
         return NOTHING
     return models.Filter(must=[models.FieldCondition(key="doc_id", match=models.MatchAny(any=allowed))])

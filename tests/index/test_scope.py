@@ -1,7 +1,7 @@
 """``index.scope``: every clause form, what each allows, and the one-line refusals."""
 import pytest
 
-from index.scope import (DateClause, FieldClause, FormatClause, Operator, PathClause, Scope, ScopedDocument,
+from index.scope import (DateClause, FieldClause, FormatClause, Operator, PathClause, Scope, ScopedDocument, ScopeTable,
                          ScopeError)
 from ingest.types import Field
 
@@ -115,3 +115,14 @@ def test_a_pattern_of_many_double_stars_stays_fast():
     clock = time.perf_counter()
     assert not Scope.parse(["path=" + "/".join(["**"] * 30) + "/y.md"]).allows(deep)
     assert time.perf_counter() - clock < 2
+
+
+@pytest.mark.parametrize("clauses", [[c] for c in (
+    "path=notes/", "path=notes", "path=kestrel.md", "path=notes/*.md", "path=notes/**/*.md", "path=*.md",
+    "path=/home/me/", "path=/me/", "path=note/", "path!=notes/", "path=/", "format=pdf", "format!=pdf",
+    "date>=2020-01-01", "date<2021", "date<=2021", "date>2021", "date=2021-06", "date!=2021", "tag=python",
+    "tags=BIRDS", "tag!=python", "updated>=2022", "updated<2022", "year>=2020", "year<2020")] + [[]])
+def test_the_column_mask_decides_as_each_document_does(clauses):
+    documents = [NOTE, REPORT, UNDATED, ScopedDocument("y", "C:\\data\\notes\\y.txt", "text", "2020", (Field("year", "2021"),))]
+    scope = Scope.parse(clauses)
+    assert scope.mask(ScopeTable.of(documents)).tolist() == [scope.allows(d) for d in documents]
