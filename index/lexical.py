@@ -52,19 +52,21 @@ class LexicalIndex:
 
     def search(self, queries: Sequence[str], k: int, allowed: np.ndarray | None = None) -> list[list[tuple[int, float]]]:
         """The top ``k`` ``(row, score)`` per query with a positive score; with ``allowed`` (rows), among
-        those only: bm25s's ``weight_mask`` zeroes every other row's score before the top ``k`` is taken."""
+        those only: the scores of every row (``get_scores``), then the top ``k`` of the allowed ones.
+        (bm25s's own ``weight_mask`` gives the same ranking, but its top-k over a mostly zeroed array
+        took 35 ms at 100k rows against 5 ms unmasked.)"""
         results = []
         size = int(self.retriever.scores["num_docs"])
-        mask = None
-        if allowed is not None:
-            mask = np.zeros(size, dtype=np.float32)
-            mask[allowed] = 1.0
         for query_tokens in tokenize(queries):
             known = [t for t in query_tokens if t in self.vocabulary]
-            if not known or k <= 0:
+            if not known or k <= 0 or (allowed is not None and not len(allowed)):
                 results.append([])
-                continue
-            rows, scores = self.retriever.retrieve([known], k=min(k, size), show_progress=False, n_threads=1,
-                                                   weight_mask=mask)
-            results.append([(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0])
+            elif allowed is None:
+                rows, scores = self.retriever.retrieve([known], k=min(k, size), show_progress=False, n_threads=1)
+                results.append([(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0])
+            else:
+                scores = self.retriever.get_scores(known)[allowed]
+                top = np.argpartition(-scores, min(k, len(scores)) - 1)[:k]
+                top = top[np.argsort(-scores[top], kind="stable")]
+                results.append([(int(allowed[i]), float(scores[i])) for i in top if scores[i] > 0])
         return results

@@ -43,8 +43,26 @@ ACCEPTED_FORMS = ("path=GLOB or path=FOLDER/, format=NAME[,NAME], date>=YYYY[-MM
                   "(or =, !=, <, <=, >), FIELD=VALUE (a front-matter field, e.g. tag=python)")
 MAX_CLAUSES = 20
 MAX_CLAUSE_CHARS = 500
-_CLAUSE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*(<=|>=|!=|=|<|>)\s*(.*?)\s*$", re.S)
-_DATE_BOUND = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_CLAUSE = re.compile(r"^[ \t]*([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*(<=|>=|!=|=|<|>)[ \t]*(.*?)[ \t]*$", re.S)
+_DATE_BOUND = re.compile(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")
+
+
+def _name_other_than_date() -> str:
+    """A field name that is not ``date`` in any case, as a regular expression without lookahead."""
+    word = "[A-Za-z0-9_.-]"
+    return (f"(?:[A-CE-Za-ce-z_]{word}*|[Dd](?:[B-Zb-z0-9_.-]{word}*)?|[Dd][Aa](?:[A-SU-Za-su-z0-9_.-]{word}*)?"
+            f"|[Dd][Aa][Tt](?:[A-DF-Za-df-z0-9_.-]{word}*)?|[Dd][Aa][Tt][Ee]{word}+)")
+
+
+# The clauses the REST API declares and takes (``AskRequest.where``), a subset of what ``parse_clause``
+# accepts, written for ECMA-262 (JSON Schema) and Python alike (no ``.``, ``\s`` or lookahead, whose
+# meanings differ), so any clause the schema allows parses: path or format, = or !=, any value; the
+# date, any operator, a calendar date (days to 28); any other field, = or !=, any value.
+_SPACE, _VALUE = "[ \t]*", "[^ \t\n\r\u2028\u2029][^\n\r\u2028\u2029]*"
+CLAUSE_PATTERN = (f"^{_SPACE}(?:(?:path|format){_SPACE}!?={_SPACE}{_VALUE}"
+                  f"|[Dd][Aa][Tt][Ee]{_SPACE}(?:<=|>=|!=|=|<|>){_SPACE}[1-9][0-9]{{3}}"
+                  f"(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|1[0-9]|2[0-8]))?)?{_SPACE}"
+                  f"|{_name_other_than_date()}{_SPACE}!?={_SPACE}{_VALUE})$")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
 

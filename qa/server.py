@@ -21,8 +21,9 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import os
+import re
 from dataclasses import asdict
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 try:
@@ -39,7 +40,7 @@ except ImportError as error:
     raise ImportError("the REST API needs FastAPI: pip install -e '.[serve]'") from error
 
 from index.builder import NothingToIndex
-from index.scope import MAX_CLAUSES, Scope, ScopeError
+from index.scope import ACCEPTED_FORMS, CLAUSE_PATTERN, MAX_CLAUSE_CHARS, MAX_CLAUSES, Scope, ScopeError
 from qa.api import IndexStats
 from qa.library import DocumentLibrary, IncomingFile
 from qa.retriever import DEFAULT_MODE, MAX_QUESTION_CHARS, MODES, QuestionError, check_question
@@ -77,10 +78,12 @@ class AskRequest(BaseModel):
                           description="the question, in plain words")
     k: int = Field(5, ge=1, le=100, description="how many passages to return")
     mode: Literal[MODES] = Field(DEFAULT_MODE, description="retrieval mode")
-    where: list[str] = Field(default_factory=list, max_length=MAX_CLAUSES,
-                             description="answer from the documents these clauses all allow, as qa ask --where: "
-                                         "path=docs/*.md, path=notes/, format=pdf, date>=2020-01-01, tag=python",
-                             examples=[["path=notes/", "date>=2020"]])
+    # Each clause's pattern is what the validator checks, so a clause the schema allows always parses.
+    where: list[Annotated[str, Field(max_length=MAX_CLAUSE_CHARS, json_schema_extra={"pattern": CLAUSE_PATTERN})]] = Field(
+        default_factory=list, max_length=MAX_CLAUSES,
+        description="answer from the documents these clauses all allow, as qa ask --where: path=docs/*.md, "
+                    "path=notes/, format=pdf, date>=2020-01-01, tag=python (a front-matter field: = or !=)",
+        examples=[["path=notes/", "date>=2020"]])
 
     @field_validator("where")
     @classmethod
@@ -89,6 +92,10 @@ class AskRequest(BaseModel):
             Scope.parse(where)
         except ScopeError as error:
             raise ValueError(str(error)) from None
+        for clause in where:
+            if not re.fullmatch(CLAUSE_PATTERN, clause):
+                raise ValueError(f"where clause {clause[:60]!r} is not one the API takes (a field other than the "
+                                 f"date takes = or !=); use {ACCEPTED_FORMS}")
         return where
 
     @field_validator("question")

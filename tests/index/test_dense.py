@@ -44,7 +44,9 @@ def test_a_search_among_allowed_rows_returns_their_exact_nearest_only(embedder, 
     vectors = embedder(sentences)
     dense = DenseIndex(build_dense_index(vectors, index_type))
     if graph_walk:   # a subset over the threshold walks the graph with the selector
-        monkeypatch.setattr(index.dense, "HNSW_THRESHOLD", 10)
+        monkeypatch.setattr(index.dense, "EXACT_SHARE", 0.01)
+    else:
+        monkeypatch.setattr(index.dense, "EXACT_SHARE", 0.5)
     allowed = np.arange(3, len(sentences), 5)
     queries = embedder(["What about volcanoes?", "jazz in 1995"])
     for query, found in zip(queries, dense.search(queries, 10, allowed)):

@@ -126,3 +126,23 @@ def test_the_column_mask_decides_as_each_document_does(clauses):
     documents = [NOTE, REPORT, UNDATED, ScopedDocument("y", "C:\\data\\notes\\y.txt", "text", "2020", (Field("year", "2021"),))]
     scope = Scope.parse(clauses)
     assert scope.mask(ScopeTable.of(documents)).tolist() == [scope.allows(d) for d in documents]
+
+
+def test_every_clause_the_rest_schema_allows_parses():
+    import re
+
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    from index.scope import CLAUSE_PATTERN
+
+    @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.from_regex(CLAUSE_PATTERN, fullmatch=True))
+    def parses(clause):
+        Scope.parse([clause])
+
+    parses()
+    for allowed in ("path=docs/*.md", "format=pdf,docx", "date>=2020-01-01", "date<2021", "tag=python", "draft!=true",
+                    "Dates=x", "dat=x"):
+        assert re.fullmatch(CLAUSE_PATTERN, allowed), allowed
+    for refused in ("date=soon", "DATE>=soon", "path<x", "tag>=2020", "tag=", "date>=2021-02-30", "tag=a\rb"):
+        assert not re.fullmatch(CLAUSE_PATTERN, refused), refused
