@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from index import IndexBuilder, IndexMismatch, IndexNotFound, IndexStore
+from index.scope import Scope
 from index.store import IndexCorrupt, current_version
 from ingest.loader import DocumentLoader
 from qa.cli import main as cli
@@ -196,3 +197,38 @@ def test_wiki_seed_passages_are_stored_with_sections_and_urls(seed_index):
     passages = [p for p, _ in store.passages_of(wiki.doc_id)]
     assert {p.section for p in passages} >= {"Infobox", "History > 2014", "Controversies"}
     assert all(wiki.text[p.start:p.end] == p.text for p in passages)
+
+
+def test_a_version_without_front_matter_fields_reads_its_files_again_to_gain_them(tmp_path, embedder):
+    import sqlite3
+
+    from ingest.reader import file_digest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.md").write_text("---\ntitle: Note\ntags: [python]\n---\n# Note\n\nThe kestrel nests by the river.\n")
+    index_dir = tmp_path / "index"
+    IndexBuilder(index_dir, progress=False, embedder=embedder)([corpus])
+    store = IndexStore.open(index_dir)
+    version = store.version
+    store.close()
+    # The version as docqa wrote it before --where: no fields column (and no covering index); resealed.
+    passages_file = version / "passages.sqlite"
+    with sqlite3.connect(passages_file) as db:
+        db.execute("DROP INDEX documents_scope")
+        db.execute("ALTER TABLE documents DROP COLUMN fields")
+    db.close()
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["checksums"]["passages.sqlite"] = file_digest(passages_file)
+    manifest["sizes"]["passages.sqlite"] = passages_file.stat().st_size
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    old = IndexStore.open(index_dir)
+    assert not old.records_fields and old.documents()[0].fields == ()
+    assert old.scope_rows(Scope.parse("tag=python")).tolist() == [] and len(old.scope_rows(Scope.parse("format=frontmatter")))
+    old.close()
+
+    report = IndexBuilder(index_dir, progress=False, embedder=embedder)([corpus])
+    assert report.embedded == 0
+    upgraded = IndexStore.open(index_dir)
+    assert upgraded.records_fields and len(upgraded.scope_rows(Scope.parse("tag=python"))) == upgraded.count_passages()
+    upgraded.close()
