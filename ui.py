@@ -18,6 +18,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from index.backends import AUTO, CHOICES, BackendUnavailable
 from index.embedder import ModelUnavailable
+from index.scope import Scope, ScopeError
 from index.settings import Settings
 from index.store import IndexStoreError
 from ingest.urls import safe_url
@@ -239,19 +240,22 @@ class DocQAApp:
         return (f"**{s.documents}** documents · **{s.passages}** passages · model `{s.model}` "
                 f"({s.dimension}-d, {s.dense_index}, embedded by `{s.backend}`) · `{s.path}`")
 
-    def ask(self, question: str, k: int, mode: str) -> tuple[str, str]:
-        """A question on its own: the answer card and the passage cards (HTML)."""
-        reply = self.reply(question, k, mode)
+    def ask(self, question: str, k: int, mode: str, within: str = "") -> tuple[str, str]:
+        """A question on its own: the answer card and the passage cards (HTML); ``within`` is the
+        "Search within" box (``--where`` clauses)."""
+        reply = self.reply(question, k, mode, within=within)
         return reply.latest_html, reply.passages_html
 
-    def reply(self, question: str, k: int, mode: str, conversation: tuple[ShownTurn, ...] = ()) -> Reply:
+    def reply(self, question: str, k: int, mode: str, conversation: tuple[ShownTurn, ...] = (),
+              within: str = "") -> Reply:
         """``question`` as the next turn of ``conversation``: a follow-up ("When was it founded?")
         is searched with the subject of the turns before it."""
         conversation = tuple(conversation or ())
         shown = "".join(turn.html() for turn in conversation)
         try:
-            answer = self.library.ask(question or "", k=int(k), mode=mode, history=[t.turn for t in conversation])
-        except QuestionError as error:
+            answer = self.library.ask(question or "", k=int(k), mode=mode, history=[t.turn for t in conversation],
+                                      where=Scope.parse_line(within or ""))
+        except (QuestionError, ScopeError) as error:
             return Reply(shown, message_html(str(error)), "", conversation)
         except Exception as error:  # the page must show a message, never a traceback
             return Reply(shown, message_html(f"Something went wrong answering this question: {error}"), "", conversation)
@@ -382,8 +386,8 @@ def _remover(app: DocQAApp, doc_id: str, source: str, position: int):
 
 def _asker(app: DocQAApp):
     """The next turn of the page's conversation; a new answer clears the last one's source view."""
-    def ask(question: str, k: int, mode: str, conversation: tuple[ShownTurn, ...]):
-        reply = app.reply(question, k, mode, conversation)
+    def ask(question: str, k: int, mode: str, conversation: tuple[ShownTurn, ...], within: str = ""):
+        reply = app.reply(question, k, mode, conversation, within=within)
         answered = reply.conversation != tuple(conversation or ())
         # An answered question leaves the box for the next one; a refused one stays to be corrected.
         return (reply.earlier_html, reply.latest_html, reply.passages_html, "", reply.conversation,
@@ -433,6 +437,8 @@ def build_app(app: DocQAApp) -> "gr.Blocks":
             with gr.Row():
                 k = gr.Slider(1, 20, value=5, step=1, label="Passages (k)", elem_id="k")
                 mode = gr.Radio(list(MODES), value=DEFAULT_MODE, label="Retrieval", elem_id="mode")
+                within = gr.Textbox(label="Search within", placeholder="e.g. path=notes/ format=pdf date>=2020 tag=python",
+                                    elem_id="within", max_lines=1)
             if examples:
                 gr.Examples(examples, inputs=question, elem_id="examples")
             source_view = gr.HTML(elem_id="source-view")
@@ -477,7 +483,7 @@ def build_app(app: DocQAApp) -> "gr.Blocks":
                     gr.HTML(_remove_status(last_note.html))
 
         for trigger in (ask.click, question.submit):
-            trigger(_asker(app), inputs=[question, k, mode, conversation],
+            trigger(_asker(app), inputs=[question, k, mode, conversation, within],
                     outputs=[earlier, answer, passages, source_view, conversation, question],
                     concurrency_limit=CONCURRENT_QUESTIONS, concurrency_id="ask")
         new_conversation.click(lambda: ("", "", "", "", ()), outputs=[earlier, answer, passages, source_view, conversation])

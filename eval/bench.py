@@ -218,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="only: ask against retrieve on the question-set and seed indexes, and what pooling "
                              "sentence vectors adds to embedding")
     parser.add_argument("--backend", default="auto", help="backend for --build and --answers (default: %(default)s)")
+    parser.add_argument("--where", action="store_true",
+                        help="scoped questions (--where) against unscoped ones at --where-size passages (eval/scope_bench.py)")
+    parser.add_argument("--where-size", type=int, default=100_000, help="with --where: passages (default: %(default)s)")
     parser.add_argument("--store", choices=("qdrant",), default=None,
                         help="the vector database store against the folder store, and Ray ingest (eval/scale_bench.py)")
     parser.add_argument("--store-sizes", default="100000,1000000", help="with --store: passages (default: %(default)s)")
@@ -239,6 +242,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {BENCH} not found; the benchmark reads ../shared/bench", file=sys.stderr)
         return 2
     queries = [json.loads(line)["text"] for line in open(BENCH / "scifact" / "queries.jsonl", encoding="utf-8")][:args.queries]
+    if args.where:
+        from eval import scope_bench
+
+        result = scope_bench.run(args.where_size, queries, "auto", args.embed_sample)
+        print(scope_bench.report(result))
+        _write_json(args.json.with_name("bench-where.json"), result)
+        return 0
     if args.backends:
         return _backends(args, queries)
     if args.build:

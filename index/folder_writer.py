@@ -74,9 +74,9 @@ class FolderWriter:
         if self.previous is None:
             return {}
         files = self.previous.manifest.files
-        # A version of an older format lacks what a read adds now (source maps): its documents are
+        # A version of an older format lacks what a read adds now (source maps, front-matter fields): its documents are
         # read and written again, as a build killed while writing them would be.
-        current = self.previous.manifest.format_version == FORMAT_VERSION
+        current = self.previous.manifest.format_version == FORMAT_VERSION and self.previous.records_fields
         # Read under the session's lock, from the version the build replaces.
         rows = self.previous._query("SELECT key, doc_id, path, content_hash FROM documents")
         return {r["key"]: IndexedDocument(r["key"], r["doc_id"], r["path"], r["content_hash"],

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Sequence
 
 import bm25s
+import numpy as np
 
 STOPWORDS = "en"
 STEMMER_LANGUAGE = "english"
@@ -49,14 +50,23 @@ class LexicalIndex:
     def save(self, folder: Path) -> None:
         self.retriever.save(str(folder), show_progress=False)
 
-    def search(self, queries: Sequence[str], k: int) -> list[list[tuple[int, float]]]:
+    def search(self, queries: Sequence[str], k: int, allowed: np.ndarray | None = None) -> list[list[tuple[int, float]]]:
+        """The top ``k`` ``(row, score)`` per query with a positive score; with ``allowed`` (rows), among
+        those only: the scores of every row (``get_scores``), then the top ``k`` of the allowed ones.
+        (bm25s's own ``weight_mask`` gives the same ranking, but its top-k over a mostly zeroed array
+        took 35 ms at 100k rows against 5 ms unmasked.)"""
         results = []
         size = int(self.retriever.scores["num_docs"])
         for query_tokens in tokenize(queries):
             known = [t for t in query_tokens if t in self.vocabulary]
-            if not known or k <= 0:
+            if not known or k <= 0 or (allowed is not None and not len(allowed)):
                 results.append([])
-                continue
-            rows, scores = self.retriever.retrieve([known], k=min(k, size), show_progress=False, n_threads=1)
-            results.append([(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0])
+            elif allowed is None:
+                rows, scores = self.retriever.retrieve([known], k=min(k, size), show_progress=False, n_threads=1)
+                results.append([(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0])
+            else:
+                scores = self.retriever.get_scores(known)[allowed]
+                top = np.argpartition(-scores, min(k, len(scores)) - 1)[:k]
+                top = top[np.argsort(-scores[top], kind="stable")]
+                results.append([(int(allowed[i]), float(scores[i])) for i in top if scores[i] > 0])
         return results

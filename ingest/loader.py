@@ -229,5 +229,5 @@ class DocumentLoader:
             doc_id=document_id(key, content_hash), path=path, page=page, source=source,
             title=title or parsed.title or Path(source).stem or source, text=parsed.text, format=parsed.format or fmt,
             content_hash=content_hash, url=parsed.url, published=published, sections=parsed.sections,
-            refs=parsed.refs, pages=parsed.pages, source_map=parsed.source_map,
+            refs=parsed.refs, pages=parsed.pages, source_map=parsed.source_map, fields=parsed.fields,
         )

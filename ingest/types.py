@@ -43,6 +43,14 @@ def source_lines(marks: tuple[SourceMark, ...], start: int, end: int) -> tuple[i
 
 
 @dataclass(frozen=True)
+class Field:
+    """One front-matter value: ``tags: [python, ml]`` is two fields named ``tags``."""
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
 class Document:
     """One cleaned source document.
 
@@ -52,7 +60,8 @@ class Document:
     ``sections`` carries the section path of each region (``History > 2018``),
     ``refs`` the URL of each reference and the sentence span it supports, ``pages`` each page's
     region labelled with its number (PDF), ``source_map`` where each stretch of ``text`` is in
-    the file on disk (``SourceMark``: its lines, a Word file's paragraphs; empty for a PDF).
+    the file on disk (``SourceMark``: its lines, a Word file's paragraphs; empty for a PDF),
+    ``fields`` the front matter's plain values (what ``--where tag=python`` reads).
     """
 
     doc_id: str
@@ -69,6 +78,7 @@ class Document:
     page: str = ""
     pages: tuple[Span, ...] = ()
     source_map: tuple[SourceMark, ...] = ()
+    fields: tuple[Field, ...] = ()
 
     @property
     def key(self) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
+from typing import Sequence, Union
 
 import numpy as np
 
 from index.backends import backend_for_index
 from index.builder import BuildInProgress, IndexBuilder
 from index.embedder import Embedder
+from index.scope import Scope, ScopeError
 from index.settings import Settings, current_settings
 from index.store import IndexMismatch, IndexStore, IndexStoreError, current_version
 from index.stores import open_store
@@ -19,8 +20,26 @@ from ingest.chunker import Chunking
 from qa.answer import NO_ANSWER, AnswerExtractor
 from qa.followup import Turn, rewrite
 from qa.language import language_hint
-from qa.retriever import DEFAULT_MODE, Retriever, check_k, check_mode, check_question
+from qa.retriever import DEFAULT_MODE, QuestionError, Retriever, check_k, check_mode, check_question
 from qa.types import Answer, Hit
+
+# What ``where`` takes: clauses as text (one, or a list), or a parsed ``Scope``.
+Where = Union[Scope, str, Sequence[str], None]
+
+
+def as_scope(where: Where) -> Scope:
+    """``where`` parsed once; a bad clause is a ``ScopeError`` (a ``QuestionError``, so every caller
+    that reports a bad question reports it in the same line)."""
+    if isinstance(where, Scope):
+        return where
+    try:
+        return Scope.parse(where)
+    except ScopeError as error:
+        raise ScopeQuestionError(str(error)) from None
+
+
+class ScopeQuestionError(QuestionError, ScopeError):
+    """A ``where`` that does not parse, raised where questions are checked."""
 
 
 def default_index_dir(settings: Settings | None = None) -> Path:
@@ -102,11 +121,12 @@ class QA:
                                                                                replace_copies=True)
         return cls.open(index_dir, mode=mode, settings=settings)
 
-    def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> list[Hit]:
-        """Thread-safe: independent questions may be asked from several threads at once."""
-        question, mode = check_question(question), check_mode(mode or self.retriever.mode)
+    def retrieve(self, question: str, k: int = 5, mode: str | None = None, where: Where = None) -> list[Hit]:
+        """Thread-safe: independent questions may be asked from several threads at once. ``where``
+        restricts the search to some documents, as ``qa ask --where`` does (``index.scope``)."""
+        question, mode, scope = check_question(question), check_mode(mode or self.retriever.mode), as_scope(where)
         vector = None if mode == "bm25" else self._encode(question)   # BM25 alone needs no model
-        return self.retriever(question, k, mode, question_vector=vector)
+        return self.retriever(question, k, mode, question_vector=vector, scope=scope)
 
     def _encode(self, question: str) -> np.ndarray:
         """The question's vector. The model loads here, on the first question, not on open, so
@@ -118,20 +138,28 @@ class QA:
         return vector
 
     def ask(self, question: str, k: int = 5, mode: str | None = None,
-            history: Sequence[Turn | str] | None = None) -> Answer:
+            history: Sequence[Turn | str] | None = None, where: Where = None) -> Answer:
         """Answer ``question`` from the index. ``history``: the conversation's earlier questions,
         oldest first (plain strings, or ``qa.followup.Turn``); a follow-up whose subject is a pronoun
         or missing is searched with the subject of the last turn, as ``Answer.searched_for`` says.
+        ``where`` (clauses like ``"path=notes/"``, ``["format=pdf", "date>=2020"]``, or a ``Scope``)
+        answers from the documents it allows only.
 
-        >>> default_qa().ask("When was it founded?", history=["What is SenseTime?"]).searched_for
+        >>> qa = default_qa()
+        >>> qa.ask("When was it founded?", history=["What is SenseTime?"]).searched_for
         'When was SenseTime founded?'
+        >>> qa.ask("When was SenseTime founded?", where="path=002_*.txt").hits[0].citation.source
+        '002_73259c55204946b0.txt'
+        >>> outside = qa.ask("When was SenseTime founded?", where="path!=002_*.txt")
+        >>> '002_73259c55204946b0.txt' in {hit.citation.source for hit in outside.hits}
+        False
         """
-        question, k = check_question(question), check_k(k)
+        question, k, scope = check_question(question), check_k(k), as_scope(where)
         mode = check_mode(mode or self.retriever.mode)
         searched = rewrite(question, history).searched
         # One encoding of the question serves retrieval and the choice of answer sentence.
         vector = self._encode(searched)
-        hits = self.retriever(searched, k, mode, question_vector=vector)
+        hits = self.retriever(searched, k, mode, question_vector=vector, scope=scope)
         chosen = self.extract_answer(searched, hits, self.store.reference_urls, question_vector=vector,
                                      cite=self.retriever.cite.span)
         if not chosen.answered:
@@ -181,12 +209,13 @@ def default_qa() -> QA:
     return _default_qa
 
 
-def ask(question: str, k: int = 5, mode: str | None = None, history: Sequence[Turn | str] | None = None) -> Answer:
+def ask(question: str, k: int = 5, mode: str | None = None, history: Sequence[Turn | str] | None = None,
+        where: Where = None) -> Answer:
     """Answer ``question`` from the bundled SenseTime corpus, building its index on first use
-    (``history``: the earlier questions of a conversation, see ``QA.ask``).
+    (``history``: the earlier questions of a conversation; ``where``: a scope; see ``QA.ask``).
 
     >>> from qa import ask
     >>> ask("When was SenseTime founded?").hits[0].citation.source
     '002_73259c55204946b0.txt'
     """
-    return default_qa().ask(question, k, mode, history=history)
+    return default_qa().ask(question, k, mode, history=history, where=where)

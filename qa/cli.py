@@ -192,6 +192,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--mode", choices=MODES, default=DEFAULT_MODE, help="retrieval mode (default: %(default)s)")
     ask.add_argument("--index", default=None, help="index folder or qdrant location (default: the bundled SenseTime corpus)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--where", action="append", default=[], metavar="CLAUSE",
+                     help="answer from the documents this clause allows; repeat for several (all must hold): "
+                          "path=docs/*.md, path=notes/, format=pdf, date>=2020-01-01, date<2021, tag=python "
+                          "(a front-matter field)")
     ask.add_argument("--allow-download", action="store_true", help=download_help)
     ask.add_argument("--backend", choices=CHOICES, default=AUTO,
                      help="embedding backend for the question (default: the index's own where it runs well here)")
@@ -329,8 +333,14 @@ def _open(args):
 def _ask(args) -> int:
     from qa.retriever import check_question
 
+    from qa.api import as_scope
+
     check_question(args.question)
-    answer = _open(args).ask(args.question, k=args.k, mode=args.mode)
+    scope = as_scope(args.where)     # a bad clause is refused before the index or the model loads
+    answer = _open(args).ask(args.question, k=args.k, mode=args.mode, where=scope)
+    if scope and not answer.hits:
+        print(terminal_safe(f"note: no passage found within --where {scope} (does any indexed document match it?)"),
+              file=sys.stderr)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0

@@ -18,7 +18,7 @@ from index.embedder import ModelUnavailable, docqa_cache, model_slug
 from index.store import DocumentSummary, IndexStoreError
 from index.stores import engine_scheme, open_store
 from ingest.types import Document, IngestWarning, WarningKind
-from qa.api import QA, IndexStats
+from qa.api import QA, IndexStats, Where
 from qa.followup import Turn
 from qa.types import Answer
 
@@ -170,9 +170,9 @@ class DocumentLibrary:
                 old.close()
 
     def ask(self, question: str, k: int = 5, mode: str | None = None,
-            history: Sequence[Turn | str] | None = None) -> Answer:
+            history: Sequence[Turn | str] | None = None, where: Where = None) -> Answer:
         with self.current() as qa:
-            return qa.ask(question, k=k, mode=mode, history=history)
+            return qa.ask(question, k=k, mode=mode, history=history, where=where)
 
     def stats(self) -> IndexStats:
         with self.current() as qa:

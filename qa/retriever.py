@@ -8,6 +8,7 @@ import numpy as np
 from index.contracts import SearchMode
 from index.embedder import Embedder
 from index.fusion import BM25_WEIGHT, DENSE_WEIGHT, RERANK_DEPTH, SENTENCE_WEIGHT, rrf_score
+from index.scope import Scope
 from index.store import IndexStore
 from qa.citations import Citer
 from qa.types import Hit
@@ -76,14 +77,15 @@ class Retriever:
         self.cite = Citer(store)   # each citation's file, lines and text
 
     def __call__(self, question: str, k: int = 5, mode: str | None = None,
-                 question_vector: np.ndarray | None = None) -> list[Hit]:
+                 question_vector: np.ndarray | None = None, scope: Scope | None = None) -> list[Hit]:
         vectors = None if question_vector is None else question_vector[None, :]
-        return self.retrieve_many([question], k, mode, vectors)[0]
+        return self.retrieve_many([question], k, mode, vectors, scope)[0]
 
     def retrieve_many(self, questions: Sequence[str], k: int = 5, mode: str | None = None,
-                      question_vectors: np.ndarray | None = None) -> list[list[Hit]]:
-        """Hits for each question; ``question_vectors`` are their embeddings where the caller has them."""
-        rankings = self.rank_rows(questions, k, mode, question_vectors)
+                      question_vectors: np.ndarray | None = None, scope: Scope | None = None) -> list[list[Hit]]:
+        """Hits for each question; ``question_vectors`` are their embeddings where the caller has them;
+        with a ``scope``, from the documents it allows only."""
+        rankings = self.rank_rows(questions, k, mode, question_vectors, scope)
         rows = sorted({row for ranking in rankings for row, _ in ranking})
         stored = self.store.passages(rows)
         return [[Hit(rank=rank, score=score, passage=stored[row].passage, citation=self.cite.passage(stored[row]))
@@ -91,7 +93,7 @@ class Retriever:
                 for ranking in rankings]
 
     def rank_rows(self, questions: Sequence[str], k: int, mode: str | None = None,
-                  question_vectors: np.ndarray | None = None) -> list[list[tuple[int, float]]]:
+                  question_vectors: np.ndarray | None = None, scope: Scope | None = None) -> list[list[tuple[int, float]]]:
         """The top ``k`` ``(row, score)`` of each question, rows as the store numbers them."""
         mode = check_mode(mode or self.mode)
         questions = [check_question(question) for question in questions]
@@ -99,8 +101,8 @@ class Retriever:
         if mode != "bm25" and question_vectors is None:
             question_vectors = self.embedder(list(questions))
         if mode != "hybrid" or self.sentence_weight <= 0:
-            return self.store.search(questions, question_vectors, k, mode, self.weights)
-        rankings = self.store.search(questions, question_vectors, max(k, RERANK_DEPTH), mode, self.weights)
+            return self.store.search(questions, question_vectors, k, mode, self.weights, scope=scope)
+        rankings = self.store.search(questions, question_vectors, max(k, RERANK_DEPTH), mode, self.weights, scope=scope)
         return [self._by_best_sentence(ranking, vector)[:k] for ranking, vector in zip(rankings, question_vectors)]
 
     def _by_best_sentence(self, ranking: list[tuple[int, float]], question_vector: np.ndarray) -> list[tuple[int, float]]:

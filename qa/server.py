@@ -1,6 +1,7 @@
 """``qa serve``: the REST API (FastAPI), with OpenAPI docs at ``/docs`` (served from local files).
 
-    POST   /ask                 {"question": ..., "k": 5, "mode": "hybrid", "history": [earlier questions]}
+    POST   /ask                 {"question": ..., "k": 5, "mode": "hybrid", "history": [earlier questions],
+                                 "where": ["path=notes/"]}
                                 -> the JSON of ``qa ask --json`` (``searched_for``: the question searched)
     GET    /documents           the index's documents: id, title, source, format, date, passages
     POST   /documents           multipart upload (field ``files``), the same checks as the web UI
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import re
 from dataclasses import asdict
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -39,6 +41,7 @@ except ImportError as error:
 
 from index.builder import NothingToIndex
 from index.settings import API_KEY_ENV, current_settings
+from index.scope import ACCEPTED_FORMS, CLAUSE_PATTERN, MAX_CLAUSE_CHARS, MAX_CLAUSES, Scope, ScopeError
 from qa.api import IndexStats
 from qa.library import DocumentLibrary, IncomingFile
 from qa.retriever import DEFAULT_MODE, MAX_QUESTION_CHARS, MODES, QuestionError, check_question
@@ -91,6 +94,25 @@ class AskRequest(BaseModel):
             except UnicodeEncodeError:
                 raise ValueError("an earlier question holds a lone surrogate (invalid UTF-16), not text") from None
         return history
+    # Each clause's pattern is what the validator checks, so a clause the schema allows always parses.
+    where: list[Annotated[str, Field(max_length=MAX_CLAUSE_CHARS, json_schema_extra={"pattern": CLAUSE_PATTERN})]] = Field(
+        default_factory=list, max_length=MAX_CLAUSES,
+        description="answer from the documents these clauses all allow, as qa ask --where: path=docs/*.md, "
+                    "path=notes/, format=pdf, date>=2020-01-01, tag=python (a front-matter field: = or !=)",
+        examples=[["path=notes/", "date>=2020"]])
+
+    @field_validator("where")
+    @classmethod
+    def _scope(cls, where: list[str]) -> list[str]:
+        try:
+            Scope.parse(where)
+        except ScopeError as error:
+            raise ValueError(str(error)) from None
+        for clause in where:
+            if not re.fullmatch(CLAUSE_PATTERN, clause):
+                raise ValueError(f"where clause {clause[:60]!r} is not one the API takes (a field other than the "
+                                 f"date takes = or !=); use {ACCEPTED_FORMS}")
+        return where
 
     @field_validator("question")
     @classmethod
@@ -317,7 +339,8 @@ def create_app(library: DocumentLibrary, api_key: str | None = None,
     @app.post("/ask", summary="Answer a question with cited passages", response_model=Answer)
     def ask(request: AskRequest) -> dict:
         try:
-            return library.ask(request.question, k=request.k, mode=request.mode, history=request.history).to_dict()
+            return library.ask(request.question, k=request.k, mode=request.mode, history=request.history,
+                               where=request.where).to_dict()
         except QuestionError as error:
             raise ApiError(422, "invalid_question", str(error)) from None
 

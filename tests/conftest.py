@@ -52,3 +52,47 @@ def load_bench():
         return loaded[name]
 
     return load
+
+
+KESTREL_NOTE = """---
+title: Kestrel field notes
+date: 2021-06-14
+tags: [birds, python]
+---
+# Kestrel field notes
+
+Our own kestrel count along the river found 42 nesting pairs. The count was kept in a Python notebook.
+"""
+FALCON_NOTE = """---
+title: Falcon migration
+date: 2019-03-02
+tags: birds
+---
+# Falcon migration
+
+The peregrine falcon migration of 2019 was tracked from March. Seventeen falcons were ringed near the coast.
+"""
+
+
+@pytest.fixture(scope="session")
+def scoped_corpus(tmp_path_factory) -> Path:
+    """The bundled corpus (the seeds) plus two Markdown notes with front matter (``notes/``, ``docs/``)
+    and a PDF (``reports/``), for ``--where``: the notes and the PDF count nesting pairs differently."""
+    from support import make_pdf
+
+    folder = tmp_path_factory.mktemp("scoped") / "corpus"
+    shutil.copytree(BUNDLED_CORPUS, folder)
+    for name, text in (("notes/kestrel.md", KESTREL_NOTE), ("docs/falcon.md", FALCON_NOTE)):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / "reports").mkdir()
+    make_pdf(folder / "reports" / "survey.pdf")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def scoped_index(tmp_path_factory, scoped_corpus, embedder) -> Path:
+    """A folder index of ``scoped_corpus``, built once."""
+    index_dir = tmp_path_factory.mktemp("scoped-index")
+    IndexBuilder(index_dir, progress=False, embedder=embedder)([scoped_corpus])
+    return index_dir

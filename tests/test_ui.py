@@ -533,3 +533,12 @@ def test_the_page_is_a_conversation_whose_follow_ups_say_what_they_searched_for(
         page.locator("#answer .turn-question", has_text="When was it founded?").wait_for(timeout=60_000)
         assert page.locator("#answer .searched").count() == 0, "a new conversation has no subject to carry"
         page.close()
+def test_search_within_restricts_the_answer_and_a_bad_scope_is_a_message(scoped_index, embedder):
+    app = ui.DocQAApp(scoped_index, QA(IndexStore.open(scoped_index), embedder))
+    question = "How many nesting pairs did the survey count?"
+    answer_html, cards_html = app.ask(question, 3, "hybrid", "path=notes/ tag=python")
+    assert "42" in answer_html and "kestrel.md" in cards_html and "survey.pdf" not in cards_html
+    answer_html, cards_html = app.ask(question, 3, "hybrid", "format=pdf")
+    assert "412" in answer_html and "kestrel.md" not in cards_html
+    answer_html, cards_html = app.ask(question, 3, "hybrid", "date>=soon")
+    assert 'class="message error"' in answer_html and "not a date" in answer_html and cards_html == ""

@@ -44,8 +44,10 @@ from index.fusion import CANDIDATES, RRF_K
 from index.settings import current_settings
 from index.store import (
     FORMAT_VERSION, BuildInProgress, DocumentSummary, IndexCorrupt, IndexMismatch, IndexNotFound, Manifest, NotAnIndex,
-    StoredPassage, span_lists, spans_from_lists,
+    StoredPassage, field_lists, fields_from_lists, span_lists, spans_from_lists,
 )
+from index.scope import Scope, ScopedDocument, ScopeTable
+from index.stores.qdrant_filters import NOTHING, SCOPE_FIELDS, passage_filter, scoped_document
 from index.stores.qdrant_sparse import bm25_query
 from ingest.types import Document, Passage, Span, labels_overlapping
 
@@ -80,7 +82,7 @@ def document_record(document: Document) -> dict:
             "title": document.title, "format": document.format, "url": document.url, "published": document.published,
             "content_hash": document.content_hash, "text": document.text, "sections": span_lists(document.sections),
             "refs": span_lists(document.refs), "pages": span_lists(document.pages),
-            "source_map": mark_lists(document.source_map)}
+            "source_map": mark_lists(document.source_map), "fields": field_lists(document.fields)}
 
 
 def document_from_record(record: dict) -> Document:
@@ -91,7 +93,8 @@ def document_from_record(record: dict) -> Document:
         title=record["title"], text=record["text"], format=record["format"], content_hash=record["content_hash"],
         url=record["url"], published=record["published"], sections=spans_from_lists(record["sections"]),
         refs=spans_from_lists(record["refs"]), pages=spans_from_lists(record["pages"]),
-        source_map=marks_from_lists(record.get("source_map")))   # absent in a collection written before source maps
+        source_map=marks_from_lists(record.get("source_map")),   # absent in a collection written before source maps
+        fields=fields_from_lists(record.get("fields")))
 
 
 def document_payload(document: Document, passages: int, file_digest: str, state: DocumentState) -> dict:
@@ -196,6 +199,8 @@ class QdrantStore:
         self.manifest = replace(manifest, passages=passages)
         self._sentences: dict[str, np.ndarray | None] = {}
         self._refs: dict[str, tuple[Span, ...]] = {}
+        self._scoped: list[ScopedDocument] | None = None
+        self._scope_table: ScopeTable | None = None
         self._closed = False
 
     @property
@@ -215,29 +220,49 @@ class QdrantStore:
             shutil.rmtree(self._snapshot, ignore_errors=True)
 
     def search(self, questions: Sequence[str], question_vectors: np.ndarray | None, k: int, mode: str,
-               weights: tuple[float, float]) -> list[list[tuple[int, float]]]:
-        """As ``IndexStore.search``; hybrid is fused in the engine (prefetch + weighted RRF)."""
+               weights: tuple[float, float], scope: Scope | None = None) -> list[list[tuple[int, float]]]:
+        """As ``IndexStore.search``; hybrid is fused in the engine (prefetch + weighted RRF); a
+        ``scope`` is a payload filter on every prefetch and query (``index.stores.qdrant_filters``)."""
         depth = max(k, CANDIDATES)
+        where = self.scope_filter(scope) if scope else None
+        if where is NOTHING:
+            return [[] for _ in questions]
         requests: list[models.QueryRequest | None] = []
         for number, question in enumerate(questions):
             sparse = bm25_query(question) if mode != "dense" else None
             dense = question_vectors[number].tolist() if mode != "bm25" else None
             if mode == "dense":
-                requests.append(models.QueryRequest(query=dense, using=DENSE, limit=k))
+                requests.append(models.QueryRequest(query=dense, using=DENSE, limit=k, filter=where))
             elif mode == "bm25":
-                requests.append(models.QueryRequest(query=sparse, using=SPARSE, limit=k) if sparse else None)
+                requests.append(models.QueryRequest(query=sparse, using=SPARSE, limit=k, filter=where) if sparse else None)
             else:
-                prefetch = [models.Prefetch(query=dense, using=DENSE, limit=depth)]
+                prefetch = [models.Prefetch(query=dense, using=DENSE, limit=depth, filter=where)]
                 fusion_weights = [weights[0]]
                 if sparse:
-                    prefetch.append(models.Prefetch(query=sparse, using=SPARSE, limit=depth))
+                    prefetch.append(models.Prefetch(query=sparse, using=SPARSE, limit=depth, filter=where))
                     fusion_weights.append(weights[1])
                 requests.append(models.QueryRequest(
-                    prefetch=prefetch, query=models.RrfQuery(rrf=models.Rrf(k=RRF_K, weights=fusion_weights)), limit=k))
+                    prefetch=prefetch, query=models.RrfQuery(rrf=models.Rrf(k=RRF_K, weights=fusion_weights)), limit=k,
+                    filter=where))
         asked = [request for request in requests if request is not None]
         responses = iter(self.client.query_batch_points(self.where.collection, requests=asked) if asked else [])
         return [[(int(p.id), float(p.score)) for p in next(responses).points] if request is not None else []
                 for request in requests]
+
+    def scope_filter(self, scope: Scope) -> models.Filter:
+        """``scope``'s payload filter, over the documents as they were when first asked (as a folder
+        store's version, the store answers from what it opened; reopening it sees new documents)."""
+        if self._scope_table is None:
+            self._scope_table = ScopeTable.of(self.scoped_documents())
+        return passage_filter(scope, self._scope_table)
+
+    def scoped_documents(self) -> list[ScopedDocument]:
+        """Every complete document as a scope reads it, read from the side collection once."""
+        if self._scoped is None:
+            self._scoped = [scoped_document(r.payload) for r in
+                            _scroll(self.client, self.where.documents_collection, SCOPE_FIELDS)
+                            if r.payload.get("state") == DocumentState.COMPLETE.value]
+        return self._scoped
 
     def passages(self, rows: Sequence[int]) -> dict[int, StoredPassage]:
         if not rows:

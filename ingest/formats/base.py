@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ingest.types import SourceMark, Span
+from ingest.types import Field, SourceMark, Span
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,8 @@ class ParsedDocument:
     sentences with the URL that supports them, ``pages`` regions with their page number (PDF);
     ``source_map`` says where each stretch of ``text`` is in the source (``ingest.types.SourceMark``).
     ``warning`` is a caveat the document is still indexed with; ``format`` names the format
-    that parsed it where that is not the one detected (front matter that fails falls back to text).
+    that parsed it where that is not the one detected (front matter that fails falls back to text);
+    ``fields`` are the front matter's plain values.
     """
 
     text: str
@@ -28,6 +29,7 @@ class ParsedDocument:
     published: str = ""
     warning: str = ""
     format: str = ""
+    fields: tuple[Field, ...] = ()
 
 
 class NotParsed(Exception):

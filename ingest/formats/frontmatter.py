@@ -10,11 +10,15 @@ import yaml
 from ingest.formats import markdown, text as plain_text
 from ingest.formats.base import Format, ParsedDocument
 from ingest.textbuilder import TextBuilder
+from ingest.types import Field
 from ingest.urls import safe_url
 
 _URL_KEYS = ("originalUrl", "original_url", "canonical_url", "url", "webUrl", "link", "permalink", "tumblr_url")
 _DATE_KEYS = ("publishedDateTime", "published_at", "date", "pubDate", "published")
 _SUMMARY_KEYS = ("excerpt", "description", "summary", "abstract")
+# Front matter kept as fields for ``--where``: bounded, so a hostile header cannot bloat the index.
+MAX_FIELDS = 64
+MAX_FIELD_CHARS = 200
 
 class FrontMatterError(Exception):
     """The YAML block at the top of the file does not parse."""
@@ -63,7 +67,31 @@ def parse_front_matter(text: str) -> ParsedDocument:
     markdown.write_markdown(out, body, start_line=text.count("\n", 0, body_start if body_start >= 0 else block_end) + 1)
     url = next((url for url in (safe_url(_as_text(meta.get(k))) for k in _URL_KEYS) if url.startswith("http")), "")
     published = next((_as_date(meta[k]) for k in _DATE_KEYS if _as_date(meta.get(k))), "")
-    return out.build(title=title, url=url, published=published)
+    return out.build(title=title, url=url, published=published, fields=front_matter_fields(meta))
+
+
+def front_matter_fields(meta: dict) -> tuple[Field, ...]:
+    """The plain values of the front matter, a list's items one field each; nested mappings are left out.
+
+    >>> front_matter_fields({"title": "Hi", "tags": ["python", "ml"], "draft": False, "author": {"n": 1}})
+    (Field(name='title', value='Hi'), Field(name='tags', value='python'), Field(name='tags', value='ml'), Field(name='draft', value='false'))
+    """
+    fields = []
+    for name, value in meta.items():
+        items = value if isinstance(value, (list, tuple)) else [value]
+        for item in items:
+            text = _field_text(item)
+            if text and isinstance(name, str) and len(fields) < MAX_FIELDS:
+                fields.append(Field(name[:MAX_FIELD_CHARS], text[:MAX_FIELD_CHARS]))
+    return tuple(fields)
+
+
+def _field_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, dt.date, dt.datetime)):
+        return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else str(value)
+    return _as_text(value)
 
 
 def parse(text: str) -> ParsedDocument:

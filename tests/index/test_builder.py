@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from index import IndexBuilder, IndexMismatch, IndexNotFound, IndexStore
+from index.scope import Scope
 from index.store import IndexCorrupt, current_version
 from ingest import BUNDLED_CORPUS
 from ingest.loader import DocumentLoader
@@ -262,3 +263,36 @@ def test_other_chunking_re_cuts_every_passage_of_a_folder(seed_index_copy, embed
     assert report.written and store.manifest.chunking == Chunking(max_tokens=60)
     assert store.count_passages() == report.passages > before and report.embedded > 0
     store.close()
+def test_a_version_without_front_matter_fields_reads_its_files_again_to_gain_them(tmp_path, embedder):
+    import sqlite3
+
+    from ingest.reader import file_digest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.md").write_text("---\ntitle: Note\ntags: [python]\n---\n# Note\n\nThe kestrel nests by the river.\n")
+    index_dir = tmp_path / "index"
+    IndexBuilder(index_dir, progress=False, embedder=embedder)([corpus])
+    store = IndexStore.open(index_dir)
+    version = store.version
+    store.close()
+    # The version as docqa wrote it before --where: no fields column (and no covering index); resealed.
+    passages_file = version / "passages.sqlite"
+    with sqlite3.connect(passages_file) as db:
+        db.execute("DROP INDEX documents_scope")
+        db.execute("ALTER TABLE documents DROP COLUMN fields")
+    db.close()
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["checksums"]["passages.sqlite"] = file_digest(passages_file)
+    manifest["sizes"]["passages.sqlite"] = passages_file.stat().st_size
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    old = IndexStore.open(index_dir)
+    assert not old.records_fields and old.documents()[0].fields == ()
+    assert old.scope_rows(Scope.parse("tag=python")).tolist() == [] and len(old.scope_rows(Scope.parse("format=frontmatter")))
+    old.close()
+
+    report = IndexBuilder(index_dir, progress=False, embedder=embedder)([corpus])
+    assert report.embedded == 0
+    upgraded = IndexStore.open(index_dir)
+    assert upgraded.records_fields and len(upgraded.scope_rows(Scope.parse("tag=python"))) == upgraded.count_passages()
+    upgraded.close()

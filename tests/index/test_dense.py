@@ -33,3 +33,25 @@ def test_empty_and_oversized_searches():
     assert rows[0] == 0 and sorted(rows) == [0, 1, 2], "k above the index size returns every row once"
     lexical = LexicalIndex.build(["alpha beta", "gamma"])
     assert lexical.search(["zeta", "gamma"], 5) == [[], [(1, pytest.approx(lexical.search(["gamma"], 1)[0][0][1]))]]
+
+
+@pytest.mark.parametrize("index_type, graph_walk", [("flat", False), ("hnsw", False), ("hnsw", True)])
+def test_a_search_among_allowed_rows_returns_their_exact_nearest_only(embedder, monkeypatch, index_type, graph_walk):
+    import index.dense
+
+    sentences = [f"Passage {i} talks about {topic} in year {1990 + i % 30}." for i, topic in
+                 enumerate(["aspirin", "bones", "sleep", "rivers", "chess", "tax law", "volcanoes", "jazz"] * 40)]
+    vectors = embedder(sentences)
+    dense = DenseIndex(build_dense_index(vectors, index_type))
+    if graph_walk:   # a subset over the threshold walks the graph with the selector
+        monkeypatch.setattr(index.dense, "EXACT_SHARE", 0.01)
+    else:
+        monkeypatch.setattr(index.dense, "EXACT_SHARE", 0.5)
+    allowed = np.arange(3, len(sentences), 5)
+    queries = embedder(["What about volcanoes?", "jazz in 1995"])
+    for query, found in zip(queries, dense.search(queries, 10, allowed)):
+        exact = allowed[np.argsort(-(vectors[allowed] @ query))[:10]]
+        assert {row for row, _ in found} <= set(allowed.tolist())
+        assert len({row for row, _ in found} & set(exact.tolist())) >= (9 if graph_walk else 10)
+    assert dense.search(queries[:1], 10, np.array([7]))[0][0][0] == 7
+    assert dense.search(queries[:1], 10, np.zeros(0, dtype=np.int64)) == [[]]

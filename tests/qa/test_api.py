@@ -105,3 +105,21 @@ def test_cli_index_reports_counts(tmp_path, capsys):
     assert "1 documents, 1 passages" in captured.out and "embedded 1 with " in captured.out
     assert "reused 0" in captured.out
     assert "empty.txt: skipped: the file is empty" in captured.err
+
+
+def test_ask_where_takes_text_clauses_or_a_scope_and_refuses_a_bad_one(scoped_index, embedder):
+    from index.scope import Scope
+
+    qa = QA(IndexStore.open(scoped_index), embedder)
+    question = "How many nesting pairs did the survey count?"
+    try:
+        assert qa.ask(question, where="path=notes/kestrel.md").short == "42"
+        assert qa.ask(question, where=Scope.parse(["format=pdf"])).short == "412"
+        hits = qa.retrieve(question, k=8, where=["date>=2021", "date<2022", "tag!=python"])
+        assert hits and {hit.citation.source for hit in hits} <= {"000_a9af21b14b31e59d.txt", "001_9d4cac1fec7e3850.txt"}
+        with pytest.raises(QuestionError, match="does not parse"):
+            qa.ask(question, where="format pdf")
+        with pytest.raises(ValueError, match="not a date"):
+            qa.retrieve(question, where=["date<yesterday"])
+    finally:
+        qa.close()

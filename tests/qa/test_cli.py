@@ -40,3 +40,30 @@ def test_qa_stats_loads_no_model(seed_index):
                             timeout=300)
     assert result.stdout.strip().splitlines()[-1] == "0 []", result.stdout + result.stderr
     assert "passages       24" in result.stdout
+
+
+def _ask(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "qa", "ask", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_ask_where_answers_from_the_documents_the_clauses_allow(scoped_index):
+    import json
+
+    question = "How many nesting pairs did the survey count?"
+    notes = _ask(question, "--index", str(scoped_index), "--where", "path=notes/", "--where", "tag=python", "--json")
+    assert notes.returncode == 0, notes.stderr
+    answer = json.loads(notes.stdout)
+    assert answer["short"] == "42" and {hit["citation"]["source"] for hit in answer["hits"]} == {"kestrel.md"}
+    pdf = _ask(question, "--index", str(scoped_index), "--where", "format=pdf")
+    assert pdf.returncode == 0 and pdf.stdout.startswith("Answer: 412"), pdf.stdout + pdf.stderr
+    nothing = _ask(question, "--index", str(scoped_index), "--where", "date>=2030")
+    assert nothing.returncode == 0 and "no passage found within --where date>=2030" in nothing.stderr
+
+
+def test_a_bad_where_clause_is_one_line_and_exit_code_2(scoped_index):
+    for clause, words in (("colour~blue", "does not parse; use path=GLOB"), ("date>=soon", "is not a date")):
+        refused = _ask("Who?", "--index", str(scoped_index), "--where", clause)
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert refused.stderr.startswith("error: where clause") and words in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr

@@ -40,3 +40,21 @@ def test_an_mcp_client_lists_searches_and_asks_over_stdio(seed_index):
     assert answer["searched_for"] == "When was SenseTime founded?"
     follow_up = followed.structured_content
     assert follow_up["searched_for"] == "When was SenseTime founded?" and follow_up["short"] == "October 2014"
+
+
+def test_the_mcp_tools_take_an_optional_where(scoped_index):
+    server = StdioServerParameters(command=sys.executable, args=["-m", "qa", "mcp", "--index", str(scoped_index)],
+                                   cwd=str(REPO), env={k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"})
+    question = "How many nesting pairs did the survey count?"
+
+    async def session():
+        async with Client(server) as client:
+            found = await client.call_tool("search", {"query": question, "k": 3, "where": ["format=pdf"]})
+            answered = await client.call_tool("ask", {"question": question, "where": ["path=notes/"]})
+            refused = await client.call_tool("ask", {"question": question, "where": ["date>=soon"]})
+            return found, answered, refused
+
+    found, answered, refused = anyio.run(session)
+    assert {hit["citation"]["source"] for hit in found.structured_content["result"]} == {"survey.pdf"}
+    assert answered.structured_content["short"] == "42"
+    assert refused.is_error and "not a date" in refused.content[0].text

@@ -384,3 +384,21 @@ def test_the_api_keeps_answering_while_a_crafted_file_is_read(servers):
     worker.join(timeout=120)
     assert not worker.is_alive() and outcome["status"] in (201, 422)
     assert answered and all(status == 200 and seconds < 5 for status, seconds in answered), answered
+
+
+def test_ask_takes_a_where_field_and_refuses_a_bad_clause_in_the_one_error_shape(scoped_index, embedder):
+    library = DocumentLibrary(scoped_index, QA(IndexStore.open(scoped_index), embedder))
+    client = local_client(create_app(library))
+    question = "How many nesting pairs did the survey count?"
+    scoped = client.post("/ask", json={"question": question, "where": ["path=notes/"]})
+    assert scoped.status_code == 200 and scoped.json()["short"] == "42"
+    assert {hit["citation"]["source"] for hit in scoped.json()["hits"]} == {"kestrel.md"}
+    pdf = client.post("/ask", json={"question": question, "where": ["format=pdf", "date>=2000"], "k": 2})
+    assert pdf.status_code == 200 and pdf.json()["short"] == "412"
+    bad = client.post("/ask", json={"question": question, "where": ["colour~blue"]})
+    assert bad.status_code == 422 and set(bad.json()) == {"error"}
+    assert bad.json()["error"]["code"] == "invalid_request"
+    assert bad.json()["error"]["message"].startswith("where: where clause 'colour~blue' does not parse; use path=GLOB")
+    assert client.post("/ask", json={"question": question, "where": "path=notes/"}).status_code == 422
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["AskRequest"]["properties"]["where"]
+    assert schema["type"] == "array" and "path=notes/" in schema["description"]
