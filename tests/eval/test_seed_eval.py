@@ -14,7 +14,7 @@ from ingest import BUNDLED_CORPUS
 # release before, whose ranking had no best-sentence step; 22 before short answers); two or three
 # more are allowed.
 MAX_MISSES_AT_5 = {"hybrid": 7, "bm25": 7, "dense": 14}
-MAX_ANSWER_MISSES = 25
+MAX_ANSWER_MISSES = 24
 
 
 def test_eval_set_is_large_covers_every_document_and_the_hard_kinds():
