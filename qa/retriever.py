@@ -57,7 +57,7 @@ class Retriever:
         mode: ``hybrid`` (default), ``dense`` or ``bm25``.
         dense_weight, bm25_weight: the weights of the two rankings in reciprocal rank fusion.
         sentence_weight: in hybrid mode, the weight of the best-sentence ranking that re-fuses the
-            top ``index.fusion.RERANK_DEPTH`` rows (0: no second step).
+            top ``index.fusion.RERANK_DEPTH`` rows of a question (``asks_a_question``; 0: no second step).
     """
 
     def __init__(self, store: IndexStore, embedder: Embedder, mode: str = DEFAULT_MODE,
