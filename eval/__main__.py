@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
                                                      "(default: the default index)")
     tune = commands.add_parser("tune", parents=[common], help="choose fusion and answer weights on the dev splits")
     tune.add_argument("--bench", type=Path, default=BENCH, help="the bench data folder (default: %(default)s)")
+    tune.add_argument("--answers-only", action="store_true",
+                      help="keep the fusion weights; choose only the answer weights and the decline threshold")
     beir = commands.add_parser("beir", parents=[common], help="a BEIR-format dataset folder, e.g. ../shared/bench/scifact")
     beir.add_argument("path", type=Path)
     beir.add_argument("--split", default="test")
@@ -53,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "tune":
             from eval.tuning import print_tuning, tune
 
-            print_tuning(tune(args.bench, backend=args.backend, progress=not args.quiet), args.out / "tuning.json")
+            print_tuning(tune(args.bench, backend=args.backend, progress=not args.quiet,
+                              fusion_weights=not args.answers_only), args.out / "tuning.json")
             return 0
         if args.command == "questions":
             from eval.questions import run_question_eval

@@ -17,7 +17,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from index.backends import AUTO
-from qa.answer import KIND_WEIGHT, MIN_SCORE, OVERLAP_WEIGHT, RANK_PENALTY, AnswerWeights
+from qa.answer import FOCUS_WEIGHT, KIND_WEIGHT, LABEL_WEIGHT, MIN_SCORE, OVERLAP_WEIGHT, RANK_PENALTY, AnswerWeights
 from qa.retriever import BM25_WEIGHT, DENSE_WEIGHT, SENTENCE_WEIGHT, Retriever
 from eval import BENCH
 from eval.beir import document_ranker, load_beir, open_beir_index
@@ -33,6 +33,8 @@ SENTENCE_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 OVERLAP_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
 RANK_PENALTIES = (0.0, 0.005, 0.01, 0.02, 0.04, 0.08)
 KIND_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
+FOCUS_WEIGHTS = (0.0, 0.1, 0.25)
+LABEL_WEIGHTS = (0.0, 0.1, 0.2)
 # The nothing-found threshold may cost at most this share of the dev questions their correct answer:
 # plausible unanswerable questions score like answerable ones (docs/benchmarks.md, "Answers"), so a threshold
 # that caught most of them would turn away many answerable ones.
@@ -57,6 +59,8 @@ class AnswerTrial:
     rank_penalty: float
     kind: float
     questions_dev_accuracy: float
+    focus: float = FOCUS_WEIGHT
+    label: float = LABEL_WEIGHT
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,9 @@ def _best(trials, score, current):
     return next((trial for trial in tied if current(trial)), tied[0])
 
 
-def tune(bench: Path = BENCH, backend: str = AUTO, progress: bool = True) -> Tuning:
+def tune(bench: Path = BENCH, backend: str = AUTO, progress: bool = True, fusion_weights: bool = True) -> Tuning:
+    """With ``fusion_weights`` False the fusion keeps its current weights (no SciFact pass), and only
+    the answer weights and the decline threshold are chosen."""
     qa = open_questions_index(bench=bench, backend=backend, progress=progress)
     dev = [q for q in load_questions("dev") if q.answerable]
     qrels = question_qrels(dev, qa.store)
@@ -104,10 +110,13 @@ def tune(bench: Path = BENCH, backend: str = AUTO, progress: bool = True) -> Tun
                            evaluate(scifact.qrels, scifact_rankings, success_at=()).means["nDCG@10"])
 
     # Two steps: the dense weight of the plain fusion, then the sentence re-fusion on top of it.
-    fusion = [trial(weight, 0.0) for weight in tqdm(DENSE_WEIGHTS, desc="fusion weights", disable=not progress)]
-    best_dense = _best(fusion, lambda t: t.objective, lambda t: t.dense_weight == DENSE_WEIGHT).dense_weight
-    fusion += [trial(best_dense, weight) for weight in tqdm(SENTENCE_WEIGHTS[1:], desc="sentence weights",
-                                                            disable=not progress)]
+    if fusion_weights:
+        fusion = [trial(weight, 0.0) for weight in tqdm(DENSE_WEIGHTS, desc="fusion weights", disable=not progress)]
+        best_dense = _best(fusion, lambda t: t.objective, lambda t: t.dense_weight == DENSE_WEIGHT).dense_weight
+        fusion += [trial(best_dense, weight) for weight in tqdm(SENTENCE_WEIGHTS[1:], desc="sentence weights",
+                                                                disable=not progress)]
+    else:
+        fusion, best_dense = [trial(DENSE_WEIGHT, SENTENCE_WEIGHT)], DENSE_WEIGHT
     best_fusion = _best([t for t in fusion if t.dense_weight == best_dense], lambda t: t.objective,
                         lambda t: t.sentence_weight == SENTENCE_WEIGHT)
     qa.retriever.sentence_weight = best_fusion.sentence_weight
@@ -119,14 +128,17 @@ def tune(bench: Path = BENCH, backend: str = AUTO, progress: bool = True) -> Tun
     candidates = [qa.extract_answer.candidates(q.question, qa.retriever(q.question, 5, question_vector=vector), vector)
                   for q, vector in zip(asked, tqdm(vectors, desc="answer candidates", disable=not progress))]
     answer = []
-    for overlap, penalty, kind in itertools.product(OVERLAP_WEIGHTS, RANK_PENALTIES, KIND_WEIGHTS):
-        weights = AnswerWeights(overlap=overlap, rank_penalty=penalty, kind=kind)
+    for overlap, penalty, kind, focus, label in itertools.product(OVERLAP_WEIGHTS, RANK_PENALTIES, KIND_WEIGHTS,
+                                                                  FOCUS_WEIGHTS, LABEL_WEIGHTS):
+        weights = AnswerWeights(overlap=overlap, rank_penalty=penalty, kind=kind, focus=focus, label=label)
         correct = sum(bool(found) and any(answer_in(max(found, key=weights.score).text, a) for a in q.answers)
                       for q, found in zip(dev, candidates))
-        answer.append(AnswerTrial(overlap, penalty, kind, correct / len(dev)))
+        answer.append(AnswerTrial(overlap, penalty, kind, correct / len(dev), focus, label))
+    current = (OVERLAP_WEIGHT, RANK_PENALTY, KIND_WEIGHT, FOCUS_WEIGHT, LABEL_WEIGHT)
     best_answer = _best(answer, lambda t: t.questions_dev_accuracy,
-                        lambda t: (t.overlap, t.rank_penalty, t.kind) == (OVERLAP_WEIGHT, RANK_PENALTY, KIND_WEIGHT))
-    weights = AnswerWeights(best_answer.overlap, best_answer.rank_penalty, best_answer.kind)
+                        lambda t: (t.overlap, t.rank_penalty, t.kind, t.focus, t.label) == current)
+    weights = AnswerWeights(best_answer.overlap, best_answer.rank_penalty, best_answer.kind,
+                            focus=best_answer.focus, label=best_answer.label)
     thresholds = _threshold_trials(weights, dev, unanswerable, candidates)
     affordable = [t for t in thresholds if t.answerable_correct >= best_answer.questions_dev_accuracy - MAX_ANSWERS_LOST]
     # Among equals the lowest threshold: it turns away the fewest answerable questions elsewhere.
@@ -136,7 +148,7 @@ def tune(bench: Path = BENCH, backend: str = AUTO, progress: bool = True) -> Tun
                 "bm25_weight": BM25_WEIGHT, "max_answers_lost": MAX_ANSWERS_LOST,
                 "current": {"dense_weight": DENSE_WEIGHT, "sentence_weight": SENTENCE_WEIGHT, "overlap": OVERLAP_WEIGHT,
                             "rank_penalty": RANK_PENALTY,
-                            "kind": KIND_WEIGHT, "min_score": MIN_SCORE}}
+                            "kind": KIND_WEIGHT, "focus": FOCUS_WEIGHT, "label": LABEL_WEIGHT, "min_score": MIN_SCORE}}
     return Tuning(tuple(fusion), tuple(answer), best_fusion, best_answer, thresholds, best_threshold, settings)
 
 
@@ -168,13 +180,16 @@ def print_tuning(tuning: Tuning, path: Path) -> None:
               f"  {trial.objective:.3f}{mark}")
     print(f"\nanswer weights: answer accuracy on questions dev (hybrid, dense weight {tuning.best_fusion.dense_weight})")
     best = tuning.best_answer
-    by_cell = {(t.overlap, t.rank_penalty, t.kind): t.questions_dev_accuracy for t in tuning.answer}
+    by_cell = {(t.overlap, t.rank_penalty, t.kind): t.questions_dev_accuracy for t in tuning.answer
+               if (t.focus, t.label) == (best.focus, best.label)}
     for kind in KIND_WEIGHTS:
         print(f"kind weight {kind}")
         print("overlap \\ rank penalty  " + "  ".join(f"{p:6.3f}" for p in RANK_PENALTIES))
         for overlap in OVERLAP_WEIGHTS:
             print(f"{overlap:22.2f}  " + "  ".join(f"{by_cell[overlap, p, kind]:6.3f}" for p in RANK_PENALTIES))
-    print(f"chosen: overlap {best.overlap}, rank penalty {best.rank_penalty}, kind {best.kind} "
+    print(f"(the grids at focus {best.focus}, label {best.label})")
+    print(f"chosen: overlap {best.overlap}, rank penalty {best.rank_penalty}, kind {best.kind}, focus {best.focus}, "
+          f"label {best.label} "
           f"({best.questions_dev_accuracy:.3f})")
     print(f"\nnothing-found threshold: the most dev unanswerable questions declined for at most "
           f"{MAX_ANSWERS_LOST:.0%} of dev answer accuracy, and the lowest such")

@@ -64,6 +64,7 @@ august september october november december monday tuesday wednesday thursday fri
 _TITLES = frozenset("""president vice-president king queen prince princess emperor empress sir dame dr doctor mr mrs ms
 professor prof general colonel captain saint pope lord lady senator governor judge justice director chairman""".split())
 _LABEL = re.compile(r"^[A-Z][\w ]{0,30}?:\s")           # an infobox line: "Capital: Juneau."
+INFOBOX_LABEL = _LABEL
 _QUOTED = re.compile(r"[\"“]([^\"“”]{2,80})[\"”]")
 _NAME_QUESTION = re.compile(r"\bstands? for\b|^\W*(?:(?:in|on|at|for|from|to|by|with|of|into)\s)?(?:which|what)\s(?!(?:is|are|was|were|does|do|did|"
                             r"has|have|had|can|could|will|would|kind|type|sort)\b)\w+", re.IGNORECASE)

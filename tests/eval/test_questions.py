@@ -17,7 +17,9 @@ from support import bench_path
 # "Retrieval quality" and "Answers"): 33, 48 and 44 of the 140 answerable questions had no relevant
 # passage in the top 5 (hybrid was 45 before the best-sentence step); 79 answer sentences (hybrid)
 # held no accepted answer (73 in the release before: the step puts more near-miss sentences into the
-# top five) and 98 short answers matched none exactly. Each gate allows about 2% more.
+# top five) and 98 short answers matched none exactly. Each gate allows about 2% more. The issue #20
+# sentence scorer's one test run (docs/benchmarks.md): 81 answer misses (it gained on dev, lost two
+# here) and 97 short-answer misses, within the same gates; retrieval misses unchanged.
 MAX_MISSES_AT_5 = {"hybrid": 36, "dense": 50, "bm25": 46}
 MAX_ANSWER_MISSES = 82
 MAX_SHORT_ANSWER_MISSES = 99

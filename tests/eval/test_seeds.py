@@ -12,9 +12,9 @@ from ingest import BUNDLED_CORPUS
 # at it. Measured with the weights tuned on the dev splits: 4, 5 and 11 of 73 questions without a
 # relevant passage in the top 5, and 23 answer sentences without an accepted answer (19 in the
 # release before, whose ranking had no best-sentence step; 22 before short answers); two or three
-# more are allowed.
+# more are allowed. With the issue #20 sentence scorer: 22 answer misses, so at most 24.
 MAX_MISSES_AT_5 = {"hybrid": 7, "bm25": 7, "dense": 14}
-MAX_ANSWER_MISSES = 25
+MAX_ANSWER_MISSES = 24
 
 
 def test_eval_set_is_large_covers_every_document_and_the_hard_kinds():

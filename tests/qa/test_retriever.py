@@ -1,9 +1,12 @@
 """Retrieval (qa/retriever.py) over a real index of the bundled corpus: the three modes, the
-sentence step, citations, and one-line refusals of a bad question, k or mode."""
+sentence step, citations, and one-line refusals of a bad question, k or mode.
+
+Hybrid ranking's best-sentence step: for questions, not for statements (claims, keywords)."""
 import pytest
 
 from index import IndexStore
-from qa.retriever import MAX_QUESTION_CHARS, QuestionError, Retriever, check_k, check_mode, check_question
+from qa.retriever import (MAX_QUESTION_CHARS, QuestionError, Retriever, asks_a_question, check_k, check_mode,
+                          check_question)
 from support import WIKI_SEED
 
 
@@ -61,3 +64,24 @@ def test_bad_questions_k_and_modes_are_one_line_errors(store, embedder):
         Retriever(store, embedder, mode="fuzzy")
     with pytest.raises(QuestionError, match="empty"):
         Retriever(store, embedder)("", k=3)
+
+
+@pytest.mark.parametrize("query, asks", [
+    ("When was SenseTime founded?", True),
+    ("who founded sensetime", True),
+    ("Is SenseTime based in Hong Kong", True),
+    ("0-dimensional biomaterials show inductive properties.", False),   # a SciFact train claim
+    ("SenseTime founders", False),
+])
+def test_a_question_is_told_from_a_statement(query, asks):
+    assert asks_a_question(query) == asks
+
+
+def test_the_best_sentence_step_ranks_questions_and_leaves_statements_to_hybrid(seed_index, embedder):
+    store = IndexStore.open(seed_index)
+    stepped, plain = Retriever(store, embedder), Retriever(store, embedder, sentence_weight=0)
+    claim = "SenseTime was founded in 2014 by researchers from the Chinese University of Hong Kong."
+    assert stepped.rank_rows([claim], 10) == plain.rank_rows([claim], 10)
+    question = "When was SenseTime founded?"
+    assert stepped.rank_rows([question], 10) != plain.rank_rows([question], 10)
+    store.close()
