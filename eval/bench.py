@@ -81,7 +81,8 @@ def ingest_pool(embedder: Embedder) -> tuple[list[dict], list[dict]]:
 def child_bench(size: int, index_type: str, pool_path: str, base_path: str, queries: list[str], result_path: str) -> None:
     from index.dense import DenseIndex, build_dense_index
     from index.lexical import LexicalIndex
-    from index.store import IndexStore, Manifest, write_version
+    from index.store import EmbeddingRecord, IndexStore, Manifest, write_version
+    from ingest.chunker import Chunking
     from qa.retriever import Retriever
 
     pool = [json.loads(line) for line in open(pool_path, encoding="utf-8")]
@@ -103,7 +104,7 @@ def child_bench(size: int, index_type: str, pool_path: str, base_path: str, quer
         [rng.normal(size=(len(split_sentences(text)), vectors.shape[1])).astype(np.float16)
          for text in (item[0].text for item in passages)], int(vectors.shape[1]))
     with tempfile.TemporaryDirectory() as folder:
-        manifest = Manifest(model="all-MiniLM-L6-v2", dimension=int(vectors.shape[1]), chunking={}, embedding={},
+        manifest = Manifest(model="all-MiniLM-L6-v2", dimension=int(vectors.shape[1]), chunking=Chunking(), embedding=EmbeddingRecord(""),
                             dense_index=index_type, passages=size,
                             documents={d.key: d.content_hash for d in documents})
         clock = time.perf_counter()

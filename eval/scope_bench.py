@@ -52,7 +52,8 @@ def run(size: int, queries: list[str], index_type: str, embed_sample: int) -> di
     from index.lexical import LexicalIndex
     from index.scope import Scope
     from index.sentence_vectors import SentenceVectors
-    from index.store import IndexStore, Manifest, write_version
+    from index.store import EmbeddingRecord, IndexStore, Manifest, write_version
+    from ingest.chunker import Chunking
     from qa.retriever import Retriever
 
     pool = [{"title": r["title"], "section": "", "text": r["text"]}
@@ -67,7 +68,7 @@ def run(size: int, queries: list[str], index_type: str, embed_sample: int) -> di
     result: dict = {"passages": size, "index": index_type, "queries": len(queries), "cases": {}}
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "folder"
-        manifest = Manifest(model=embedder.model_name, dimension=int(vectors.shape[1]), chunking={}, embedding={},
+        manifest = Manifest(model=embedder.model_name, dimension=int(vectors.shape[1]), chunking=Chunking(), embedding=EmbeddingRecord(""),
                             dense_index=index_type, passages=size, documents={d.key: d.content_hash for d in documents})
         clock = time.perf_counter()
         write_version(folder, manifest, documents, [(p, str(n)) for n, p in enumerate(passages)],

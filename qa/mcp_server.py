@@ -80,7 +80,7 @@ def create_server(qa: QA) -> MCPServer:
 
     @server.tool(description="Find the passages that best match a query, each with its citation. " + _WHERE_HELP)
     def search(query: str, k: int = 5, mode: str = DEFAULT_MODE, where: list[str] | None = None) -> list[CitedPassage]:
-        answer = asked(query, k, mode, where)
+        answer = asked(query, k, mode, where=where)
         return [CitedPassage(rank=h.rank, text=h.passage.text, citation=_citation(h.citation)) for h in answer.hits]
 
     @server.tool(description="Answer a question from the documents: the short answer, the sentence it is in, "

@@ -46,6 +46,6 @@ def test_the_tuning_is_printed_with_the_choices_marked_and_saved_as_json(tmp_pat
     tuning = Tuning(fusion, answer, fusion[1], answer[0], thresholds, thresholds[1], {"questions_dev": 98})
     print_tuning(tuning, tmp_path / "reports" / "tuning.json")
     out = capsys.readouterr().out
-    assert out.count("<- chosen") == 2 and "chosen: overlap 0.0, rank penalty 0.0, kind 0.0 (0.500)" in out
+    assert out.count("<- chosen") == 2 and "chosen: overlap 0.0, rank penalty 0.0, kind 0.0, focus" in out and "(0.500)" in out
     saved = json.loads((tmp_path / "reports" / "tuning.json").read_text())
     assert saved["best_threshold"]["min_score"] == pytest.approx(0.7) and len(saved["answer"]) == len(answer)

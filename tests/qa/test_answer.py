@@ -63,7 +63,7 @@ def test_candidates_carry_their_offsets_into_the_passage_and_the_weights_rank_th
     weights = AnswerWeights()
     best = max(candidates, key=weights.score)
     assert best.short is not None and best.short.text == "October 2014"
-    no_kind = AnswerWeights(kind=0.0, overlap=0.0, rank_penalty=0.0)
+    no_kind = AnswerWeights(kind=0.0, overlap=0.0, rank_penalty=0.0, focus=0.0, label=0.0)
     assert no_kind.score(best) == pytest.approx(best.similarity)
     assert not AnswerWeights(min_score=99.0).supports("When was SenseTime founded?", best)
 
@@ -79,7 +79,7 @@ def _hits(title: str, *passages: str) -> list[Hit]:
     hits = []
     for rank, text in enumerate(passages, start=1):
         passage = Passage(f"p{rank}", "d1", rank, 0, len(text), text)
-        citation = Citation(source="doc.txt", title=title, section="", url="", start=0, end=len(text), doc_id="d1")
+        citation = Citation(source="doc.txt", title=title, section="", url="", clean_start=0, clean_end=len(text), doc_id="d1")
         hits.append(Hit(rank=rank, score=1.0 / rank, passage=passage, citation=citation))
     return hits
 

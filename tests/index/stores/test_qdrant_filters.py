@@ -6,7 +6,8 @@ pytest.importorskip("qdrant_client", reason="the scale extra: pip install -e '.[
 
 from index.scope import Scope  # noqa: E402
 from index.store import IndexStore  # noqa: E402
-from index.stores import make_builder, open_store  # noqa: E402
+from index.builder import make_builder  # noqa: E402
+from index.stores import open_store  # noqa: E402
 from qa.api import QA  # noqa: E402
 from qa.retriever import MODES  # noqa: E402
 
