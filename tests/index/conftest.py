@@ -22,6 +22,4 @@ def built_qdrant_store(tmp_path_factory, embedder) -> Path:
 
 @pytest.fixture
 def qdrant_store_copy(built_qdrant_store, tmp_path) -> Path:
-    target = tmp_path / "store"
-    shutil.copytree(built_qdrant_store, target)
-    return target
+    return Path(shutil.copytree(built_qdrant_store, tmp_path / "store"))
