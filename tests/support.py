@@ -141,3 +141,8 @@ def recorded_seed_top5() -> dict[str, dict[str, list[str]]]:
     import json
 
     return json.loads(SEED_TOP5.read_text())
+
+
+def qdrant_passages_file(folder: Path) -> Path:
+    """The SQLite file a Qdrant local store at ``folder`` keeps docqa's passages in."""
+    return folder / "collection" / "docqa" / "storage.sqlite"

@@ -15,7 +15,6 @@ from eval.seeds import load_seed_questions, run_seed_eval  # noqa: E402
 from index.embedder import Embedder, resolve_model  # noqa: E402
 from index.store import IndexMismatch, IndexStore  # noqa: E402
 from index.builder import make_builder  # noqa: E402
-from index.contracts import DocumentState  # noqa: E402
 from index.settings import current_settings  # noqa: E402
 from index.stores import open_store  # noqa: E402
 from index.stores.qdrant import _doc_filter  # noqa: E402
@@ -136,30 +135,6 @@ def test_add_change_and_remove_documents_in_place(seed_corpus_copy, tmp_path, em
         qa.close()
 
 
-def test_a_build_killed_mid_write_is_finished_by_the_next(seed_corpus_copy, tmp_path, embedder, monkeypatch):
-    location = f"qdrant+local:{tmp_path / 'store'}"
-    with make_builder(location, progress=False, embedder=embedder) as builder:
-        upsert = builder.writer.client.upsert
-
-        def killed_after_ten_points(collection, points, **kwargs):
-            if collection == builder.writer.where.collection:
-                upsert(collection, points[:10], **kwargs)   # part of a batch landed, as in a kill -9
-                raise KeyboardInterrupt
-            return upsert(collection, points, **kwargs)
-
-        monkeypatch.setattr(builder.writer.client, "upsert", killed_after_ten_points)
-        with pytest.raises(KeyboardInterrupt):
-            builder([seed_corpus_copy])
-        monkeypatch.undo()
-        assert {d.state for d in builder.writer.indexed().values()} == {DocumentState.WRITING}, "none claims to be complete"
-        report = builder([seed_corpus_copy])
-    assert (report.documents, report.passages, report.added_documents, report.changed_documents) == (5, 24, 0, 5)
-    assert (report.embedded, report.reused) == (14, 10), "the points that landed are reused, not embedded again"
-    with make_builder(location, progress=False, embedder=embedder) as builder:
-        assert {d.state for d in builder.writer.indexed().values()} == {DocumentState.COMPLETE}
-        assert not builder([seed_corpus_copy]).written
-
-
 @pytest.mark.slow   # starts Ray and builds through it
 def test_a_model_mismatch_is_refused(ray_seed_location, embedder, tmp_path):
     other_model = Path(resolve_model("all-MiniLM-L6-v2"))
@@ -276,24 +251,3 @@ def test_other_chunking_is_refused_by_a_collection_before_anything_loads(tmp_pat
         make_builder(location, current_settings(chunking=Chunking(max_tokens=60)), progress=False, embedder=embedder)
     with open_store(location) as store:
         assert store.count_passages() == 24
-
-
-def test_a_rebuild_drops_the_collection_only_when_it_writes(seed_corpus_copy, tmp_path, embedder):
-    from index.builder import NothingToIndex
-
-    location = f"qdrant+local:{tmp_path / 'store'}"
-    with make_builder(location, progress=False, embedder=embedder) as builder:
-        builder([seed_corpus_copy])
-    other_model = resolve_model("all-MiniLM-L6-v2")
-    (tmp_path / "empty").mkdir()
-    with make_builder(location, current_settings(model=other_model, backend="torch-fp32"), rebuild=True,
-                      progress=False) as builder:
-        with pytest.raises(NothingToIndex):
-            builder([tmp_path / "empty"])
-    with open_store(location) as store:
-        assert (store.manifest.model, store.count_documents()) == ("all-MiniLM-L6-v2", 5)
-    with make_builder(location, current_settings(model=other_model, backend="torch-fp32"), rebuild=True,
-                      progress=False) as builder:
-        assert builder([seed_corpus_copy]).embedded == 24
-    with open_store(location) as store:
-        assert (store.manifest.model, store.count_documents(), store.count_passages()) == (other_model, 5, 24)
