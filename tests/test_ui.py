@@ -253,93 +253,71 @@ def _hostile_index(index_dir, embedder):
 @pytest.mark.slow   # drives Chromium: about 35 s
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
 def test_page_answers_who_founded_sensetime_in_a_real_browser(seed_index_copy, embedder, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
     index_dir = _hostile_index(seed_index_copy, embedder)
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "ui.py", "--index", str(index_dir), "--port", str(port)], cwd=REPO,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None, server.stdout.read().decode()
-                assert time.time() < deadline, "the UI did not start"
-                time.sleep(0.5)
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-            page = browser.new_page(viewport={"width": 1200, "height": 1400})
-            page.goto(url)
-            page.locator("#question textarea").fill("Who founded SenseTime?")
-            page.locator("#ask").click()
-            page.locator("#answer-box").wait_for(timeout=60_000)
-            cards = page.locator("#passages .card")
-            assert page.locator("#answer .sentence b.short").inner_text() == "Tang Xiao'ou"
-            assert page.locator("#answer .context mark b.short").inner_text() == "Tang Xiao'ou"
-            assert page.locator("#answer b.short").first.evaluate("b => getComputedStyle(b).fontWeight") == "700"
-            assert WIKI_SEED in page.locator("#answer .cite").inner_text()
-            assert cards.count() == 5 and cards.first.get_attribute("data-source") == WIKI_SEED
-            assert "score" not in page.locator("#passages").inner_text()
-            shots = _screenshots(tmp_path)
-            page.screenshot(path=str(shots / "ui.png"), full_page=True)
+    with _served(index_dir) as (browser, url):
+        page = browser.new_page(viewport={"width": 1200, "height": 1400})
+        page.goto(url)
+        page.locator("#question textarea").fill("Who founded SenseTime?")
+        page.locator("#ask").click()
+        page.locator("#answer-box").wait_for(timeout=60_000)
+        cards = page.locator("#passages .card")
+        assert page.locator("#answer .sentence b.short").inner_text() == "Tang Xiao'ou"
+        assert page.locator("#answer .context mark b.short").inner_text() == "Tang Xiao'ou"
+        assert page.locator("#answer b.short").first.evaluate("b => getComputedStyle(b).fontWeight") == "700"
+        assert WIKI_SEED in page.locator("#answer .cite").inner_text()
+        assert cards.count() == 5 and cards.first.get_attribute("data-source") == WIKI_SEED
+        assert "score" not in page.locator("#passages").inner_text()
+        shots = _screenshots(tmp_path)
+        page.screenshot(path=str(shots / "ui.png"), full_page=True)
 
-            page.locator("#question textarea").fill("How do I bake sourdough bread?")
-            page.locator("#ask").click()
-            page.get_by_text("Not found in these documents; closest passages:").wait_for(timeout=60_000)
-            assert page.locator("#answer mark").count() == 0 and cards.count() == 5
-            page.screenshot(path=str(shots / "ui-nothing-found.png"), full_page=True)
+        page.locator("#question textarea").fill("How do I bake sourdough bread?")
+        page.locator("#ask").click()
+        page.get_by_text("Not found in these documents; closest passages:").wait_for(timeout=60_000)
+        assert page.locator("#answer mark").count() == 0 and cards.count() == 5
+        page.screenshot(path=str(shots / "ui-nothing-found.png"), full_page=True)
 
-            page.locator("#question textarea").fill("")
-            page.locator("#ask").click()
-            page.get_by_text("the question is empty").wait_for(timeout=30_000)
+        page.locator("#question textarea").fill("")
+        page.locator("#ask").click()
+        page.get_by_text("the question is empty").wait_for(timeout=30_000)
 
-            dialogs = []
-            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-            page.locator("#question textarea").fill("Who founded the Zorblatt Institute in Oslo?")
-            page.locator("#ask").click()
-            page.get_by_text("Ingrid Vale").first.wait_for(timeout=60_000)
-            hrefs = page.eval_on_selector_all("#answer a, #passages a", "links => links.map(a => a.getAttribute('href'))")
-            assert "https://example.org/zorblatt" in hrefs
-            assert all(h.startswith(("http://", "https://", "mailto:")) for h in hrefs), hrefs
-            page.wait_for_timeout(500)
-            assert dialogs == [] and page.locator("#passages script").count() == 0
-            page.screenshot(path=str(shots / "ui-hostile.png"), full_page=True)
+        dialogs = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.locator("#question textarea").fill("Who founded the Zorblatt Institute in Oslo?")
+        page.locator("#ask").click()
+        page.get_by_text("Ingrid Vale").first.wait_for(timeout=60_000)
+        hrefs = page.eval_on_selector_all("#answer a, #passages a", "links => links.map(a => a.getAttribute('href'))")
+        assert "https://example.org/zorblatt" in hrefs
+        assert all(h.startswith(("http://", "https://", "mailto:")) for h in hrefs), hrefs
+        page.wait_for_timeout(500)
+        assert dialogs == [] and page.locator("#passages script").count() == 0
+        page.screenshot(path=str(shots / "ui-hostile.png"), full_page=True)
 
-            # A PDF uploaded in the documents tab, asked about, shown in its document, then removed.
-            page.get_by_role("tab", name="Documents").click()
-            page.locator("#upload input[type=file]").set_input_files(str(make_pdf(tmp_path / "kestrel-survey.pdf")))
-            page.locator("#add").click()
-            page.get_by_text("Added 1").wait_for(timeout=120_000)
-            row = page.locator(".doc-row", has_text="kestrel-survey.pdf")
-            row.wait_for(timeout=30_000)
-            assert "pdf" in row.inner_text() and "passages" in row.inner_text()
-            page.get_by_role("tab", name="Ask").click()
-            page.locator("#question textarea").fill("How many nesting pairs did the Kestrel survey count?")
-            page.locator("#ask").click()
-            page.locator("#answer .cite", has_text="page 3").wait_for(timeout=60_000)
-            assert page.locator("#answer .sentence b.short").inner_text() == "412"
-            page.locator("#answer .open-source").click()
-            page.locator("#source-view mark").wait_for(timeout=30_000)
-            assert "412 nesting pairs" in page.locator("#source-view mark").inner_text()
-            head = page.locator("#source-view .source-head").inner_text()
-            assert "kestrel-survey.pdf" in head and "page 3" in head and "Results" in head
-            assert "Introduction" in page.locator("#source-view .source-text").inner_text(), "the whole document"
-            page.screenshot(path=str(shots / "ui-source-view.png"), full_page=True)
-            page.get_by_role("tab", name="Documents").click()
-            row.get_by_role("button", name="Remove").click()
-            row.get_by_role("button", name="Yes, remove").click()   # Remove asks first
-            page.get_by_text("Removed kestrel-survey.pdf").wait_for(timeout=120_000)
-            page.locator(".doc-row", has_text="kestrel-survey.pdf").wait_for(state="detached", timeout=30_000)
-            page.screenshot(path=str(shots / "ui-documents.png"), full_page=True)
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        # A PDF uploaded in the documents tab, asked about, shown in its document, then removed.
+        page.get_by_role("tab", name="Documents").click()
+        page.locator("#upload input[type=file]").set_input_files(str(make_pdf(tmp_path / "kestrel-survey.pdf")))
+        page.locator("#add").click()
+        page.get_by_text("Added 1").wait_for(timeout=120_000)
+        row = page.locator(".doc-row", has_text="kestrel-survey.pdf")
+        row.wait_for(timeout=30_000)
+        assert "pdf" in row.inner_text() and "passages" in row.inner_text()
+        page.get_by_role("tab", name="Ask").click()
+        page.locator("#question textarea").fill("How many nesting pairs did the Kestrel survey count?")
+        page.locator("#ask").click()
+        page.locator("#answer .cite", has_text="page 3").wait_for(timeout=60_000)
+        assert page.locator("#answer .sentence b.short").inner_text() == "412"
+        page.locator("#answer .open-source").click()
+        page.locator("#source-view mark").wait_for(timeout=30_000)
+        assert "412 nesting pairs" in page.locator("#source-view mark").inner_text()
+        head = page.locator("#source-view .source-head").inner_text()
+        assert "kestrel-survey.pdf" in head and "page 3" in head and "Results" in head
+        assert "Introduction" in page.locator("#source-view .source-text").inner_text(), "the whole document"
+        page.screenshot(path=str(shots / "ui-source-view.png"), full_page=True)
+        page.get_by_role("tab", name="Documents").click()
+        row.get_by_role("button", name="Remove").click()
+        row.get_by_role("button", name="Yes, remove").click()   # Remove asks first
+        page.get_by_text("Removed kestrel-survey.pdf").wait_for(timeout=120_000)
+        page.locator(".doc-row", has_text="kestrel-survey.pdf").wait_for(state="detached", timeout=30_000)
+        page.screenshot(path=str(shots / "ui-documents.png"), full_page=True)
 
 
 # The contrast of an element's text on what is behind it (its own and its ancestors' backgrounds,
