@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import hmac
 import html
+import json
 import os
 import re
 import sys
@@ -96,7 +97,7 @@ button.open-source {background: none; border: none; padding: 0; color: var(--dq-
 """
 
 # Clicking a citation's source asks the server for the document view: the hidden textbox carries
-# "doc_id:start:end" and the hidden button sends it (Gradio events start from its own components).
+# a `SourceRequest` as JSON and the hidden button sends it (Gradio events start from its own components).
 SOURCE_VIEW_JS = """
 <script>
 document.addEventListener("click", (event) => {
@@ -104,7 +105,7 @@ document.addEventListener("click", (event) => {
   if (!link) return;
   event.preventDefault();
   const box = document.querySelector("#source-request textarea, #source-request input");
-  box.value = `${link.dataset.doc}:${link.dataset.start}:${link.dataset.end}`;
+  box.value = JSON.stringify({doc_id: link.dataset.doc, start: Number(link.dataset.start), end: Number(link.dataset.end)});
   box.dispatchEvent(new Event("input", {bubbles: true}));
   setTimeout(() => document.querySelector("#source-open").click(), 50);
 });
@@ -218,6 +219,31 @@ class Reply:
     conversation: tuple[ShownTurn, ...]
 
 
+@dataclass(frozen=True)
+class SourceRequest:
+    """Which cited span the page asks to see: a document and its char span in the cleaned text.
+    The browser sends it as JSON through a hidden textbox (a click inside rendered HTML reaches the
+    server only through a component, and a ``gr.State`` cannot be written from JavaScript)."""
+
+    doc_id: str
+    start: int
+    end: int
+
+    @classmethod
+    def from_json(cls, message: str) -> "SourceRequest | None":
+        """The request ``message`` holds, or None where it is not one (a stale or hand-made value)."""
+        try:
+            data = json.loads(message or "")
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("doc_id"), str):
+            return None
+        start, end = data.get("start"), data.get("end")
+        if not all(isinstance(value, int) and not isinstance(value, bool) for value in (start, end)):
+            return None
+        return cls(data["doc_id"], start, end)
+
+
 class DocQAApp:
     """The page's handlers over one ``DocumentLibrary`` (the live index, its uploads and removals).
 
@@ -312,13 +338,15 @@ class DocQAApp:
         return questions
 
     def source_html(self, request: str) -> str:
-        """The whole cleaned document of a citation, its span marked (``request``: "doc_id:start:end")."""
-        doc_id, _, span = (request or "").partition(":")
-        start, _, end = span.partition(":")
-        document = self.library.document(doc_id)
-        if document is None or not (start.isdigit() and end.isdigit()):
+        """The whole cleaned document of a citation, its span marked (``request``: a ``SourceRequest``
+        as the page's JSON message)."""
+        return self.show_source(SourceRequest.from_json(request))
+
+    def show_source(self, request: "SourceRequest | None") -> str:
+        document = self.library.document(request.doc_id) if request else None
+        if document is None:
             return message_html("That document is no longer in the index.")
-        start, end = int(start), int(end)
+        start, end = request.start, request.end
         if not 0 <= start <= end <= len(document.text):
             return message_html("That span is not in the document.")
         page = document.page_at(start)

@@ -47,10 +47,12 @@ def test_a_citation_opens_its_whole_document_with_the_span_marked(app):
     answer_html, _ = app.ask("When was SenseTime founded?", 5, "hybrid")
     assert 'class="open-source"' in answer_html
     cited = app.qa.ask("When was SenseTime founded?").answer_citation
-    view = app.source_html(f"{cited.doc_id}:{cited.start}:{cited.end}")
+    view = app.source_html(json.dumps({"doc_id": cited.doc_id, "start": cited.start, "end": cited.end}))
     assert "<mark>Founded: October 2014.</mark>" in view and "page " not in view and "Infobox" in view
-    assert "no longer in the index" in app.source_html("nope:1:2")
-    assert "not in the document" in app.source_html(f"{cited.doc_id}:5:999999999")
+    assert "no longer in the index" in app.source_html(json.dumps({"doc_id": "nope", "start": 1, "end": 2}))
+    assert "not in the document" in app.source_html(json.dumps({"doc_id": cited.doc_id, "start": 5, "end": 999999999}))
+    for stale in ("", "doc:1:2", "[]", json.dumps({"doc_id": cited.doc_id, "start": "5", "end": 9})):
+        assert "no longer in the index" in app.source_html(stale), stale
 
 
 def test_documents_are_listed_and_removed(app, tmp_path):
