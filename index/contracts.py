@@ -21,7 +21,8 @@ import numpy as np
 from ingest.types import Document, Passage
 
 if TYPE_CHECKING:   # only the protocols name them: importing the contracts loads no index library
-    from index.store import DocumentSummary, Manifest, StoredPassage
+    from index.scope import Scope
+    from index.store import DocumentOrigin, DocumentSummary, Manifest, StoredPassage
 
 
 class SearchMode(str, Enum):
@@ -108,7 +109,7 @@ class IndexReader(Protocol):
     def location(self) -> str: ...
 
     def search(self, questions: Sequence[str], question_vectors: np.ndarray | None, k: int, mode: str,
-               weights: tuple[float, float]) -> list[list[tuple[int, float]]]: ...
+               weights: tuple[float, float], scope: Scope | None = None) -> list[list[tuple[int, float]]]: ...
 
     def passages(self, rows: Sequence[int]) -> dict[int, StoredPassage]: ...
 
@@ -127,6 +128,8 @@ class IndexReader(Protocol):
     def document_summaries(self) -> list[DocumentSummary]: ...
 
     def document(self, doc_id: str) -> Document | None: ...
+
+    def origin(self, doc_id: str) -> DocumentOrigin | None: ...
 
     def documents(self) -> list[Document]: ...
 

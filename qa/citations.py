@@ -36,12 +36,7 @@ class Citer:
         known = self._origins.get(doc_id, _UNKNOWN)
         if known is not _UNKNOWN:
             return known
-        read = getattr(self.store, "origin", None)
-        if read is not None:
-            origin = read(doc_id)
-        else:   # a store without a light read of it (a vector database's) gives the whole document
-            document = self.store.document(doc_id)
-            origin = DocumentOrigin.of(document) if document is not None else None
+        origin = self.store.origin(doc_id)
         marks = 1 + (len(origin.source_map) if origin else 0)
         if self._kept_marks + marks > _KEPT_MARKS:
             self._origins, self._kept_marks = {}, 0   # replaced, not cleared: another thread may be reading it

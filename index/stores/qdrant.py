@@ -43,8 +43,9 @@ from index.contracts import DocumentState
 from index.fusion import CANDIDATES, RRF_K
 from index.settings import current_settings
 from index.store import (
-    FORMAT_VERSION, BuildInProgress, DocumentSummary, IndexCorrupt, IndexMismatch, IndexNotFound, Manifest, NotAnIndex,
-    StoredPassage, field_lists, fields_from_lists, span_lists, spans_from_lists,
+    FORMAT_VERSION, BuildInProgress, DocumentOrigin, DocumentSummary, IndexCorrupt, IndexMismatch, IndexNotFound,
+    Manifest, NotAnIndex, StoredPassage, field_lists, fields_from_lists, mark_lists, marks_from_lists, span_lists,
+    spans_from_lists,
 )
 from index.scope import Scope, ScopedDocument, ScopeTable
 from index.stores.qdrant_filters import NOTHING, SCOPE_FIELDS, passage_filter, scoped_document
@@ -66,18 +67,12 @@ def point_id(key: str) -> int:
     return int(hashlib.sha256(key.encode()).hexdigest()[:15], 16)
 
 
-def _encode_vectors(vectors: np.ndarray) -> str:
-    return base64.b64encode(np.ascontiguousarray(vectors, dtype=np.float16).tobytes()).decode("ascii")
-
-
 def _decode_vectors(text: str, dimension: int) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), dtype=np.float16).reshape(-1, dimension).astype(np.float32)
 
 
 def document_record(document: Document) -> dict:
     """A document's fields as plain JSON values (``document_from_record`` reads them back)."""
-    from index.store import mark_lists
-
     return {"doc_id": document.doc_id, "path": document.path, "page": document.page, "source": document.source,
             "title": document.title, "format": document.format, "url": document.url, "published": document.published,
             "content_hash": document.content_hash, "text": document.text, "sections": span_lists(document.sections),
@@ -86,8 +81,6 @@ def document_record(document: Document) -> dict:
 
 
 def document_from_record(record: dict) -> Document:
-    from index.store import marks_from_lists
-
     return Document(
         doc_id=record["doc_id"], path=record["path"], page=record["page"], source=record["source"],
         title=record["title"], text=record["text"], format=record["format"], content_hash=record["content_hash"],
@@ -95,12 +88,6 @@ def document_from_record(record: dict) -> Document:
         refs=spans_from_lists(record["refs"]), pages=spans_from_lists(record["pages"]),
         source_map=marks_from_lists(record.get("source_map")),   # absent in a collection written before source maps
         fields=fields_from_lists(record.get("fields")))
-
-
-def document_payload(document: Document, passages: int, file_digest: str, state: DocumentState) -> dict:
-    """A document's record in the side collection: its fields, key, passage count, file digest and state."""
-    return {**document_record(document), "key": document.key, "passages": passages, "file_digest": file_digest,
-            "state": state.value}
 
 
 def passage_from_payload(payload: dict) -> Passage:
@@ -328,6 +315,15 @@ class QdrantStore:
     def document(self, doc_id: str) -> Document | None:
         records = self._document_records(doc_id, True)
         return document_from_record(records[0].payload) if records else None
+
+    def origin(self, doc_id: str) -> DocumentOrigin | None:
+        """Where a document's text is on disk (file, dump page, source map), without reading the text."""
+        records = self._document_records(doc_id, ["path", "page", "format", "source_map"])
+        if not records:
+            return None
+        record = records[0].payload
+        return DocumentOrigin(record["path"], record["page"], record["format"],
+                              marks_from_lists(record.get("source_map")))   # absent before source maps
 
     def documents(self) -> list[Document]:
         records = _scroll(self.client, self.where.documents_collection, True)

@@ -15,6 +15,7 @@ a document's record says ``writing`` until every point is in.
 """
 from __future__ import annotations
 
+import base64
 from contextlib import nullcontext
 from dataclasses import asdict
 from functools import cached_property
@@ -27,8 +28,8 @@ from index.lexical import STEMMER_LANGUAGE, STOPWORDS, tokenize
 from index.settings import Settings
 from index.store import Manifest, NotAnIndex
 from index.stores.qdrant import (
-    DENSE, MANIFEST_KEY, SPARSE, _decode_vectors, _doc_filter, _encode_vectors, _scroll, check_passages_recorded,
-    document_payload, point_id, read_manifest,
+    DENSE, MANIFEST_KEY, SPARSE, _decode_vectors, _doc_filter, _scroll, check_passages_recorded, document_record,
+    point_id, read_manifest,
 )
 from index.stores.qdrant_connection import EngineUnavailable, QdrantLocation, acquire, release
 from index.stores.qdrant_sparse import BM25_B, BM25_K1, bm25_vectors
@@ -36,6 +37,16 @@ from ingest.types import Document, Passage
 from qdrant_client import models
 
 WRITE_BATCH = 256
+
+
+def _encode_vectors(vectors: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(vectors, dtype=np.float16).tobytes()).decode("ascii")
+
+
+def document_payload(document: Document, passages: int, file_digest: str, state: DocumentState) -> dict:
+    """A document's record in the side collection: its fields, key, passage count, file digest and state."""
+    return {**document_record(document), "key": document.key, "passages": passages, "file_digest": file_digest,
+            "state": state.value}
 
 
 def open_writer(location: str, settings: Settings, rebuild: bool = False) -> "QdrantWriter":
