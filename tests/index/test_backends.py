@@ -1,6 +1,5 @@
 """Embedding backends: the choice by CPU, the fallback, the cached export, and what the manifest says."""
 import json
-import sqlite3
 import sys
 
 import numpy as np
@@ -10,7 +9,6 @@ import index.backends as backends
 from index.backends import BackendUnavailable, CpuFeatures, backend_for_index, choose_backend, detect_cpu
 from index.backends.base import passage_embedding_text
 from index.builder import IndexBuilder
-from index.cache import LEGACY_BACKEND, EmbeddingCache
 from index.embedder import Embedder
 from index.settings import current_settings
 from index.store import current_version
@@ -138,16 +136,3 @@ def test_questions_fall_back_when_the_index_backend_cannot_run_well_here():
     assert backend_for_index("torch-bf16", cpu=CpuFeatures.from_flags(NO_BF16)) in {"openvino-fp32", "torch-fp32"}
     assert backend_for_index("torch-bf16", cpu=CpuFeatures.from_flags(BF16)) == "torch-bf16"
     assert backend_for_index("", cpu=CpuFeatures.from_flags(NO_BF16)) in {"openvino-fp32", "torch-fp32"}
-
-
-def test_a_cache_from_before_backends_reads_as_torch_fp32(tmp_path):
-    path = tmp_path / "embeddings.sqlite"
-    db = sqlite3.connect(path)
-    db.execute("CREATE TABLE vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
-    db.execute("INSERT INTO vectors VALUES (?, ?)", ("k", np.ones(3, dtype=np.float32).tobytes()))
-    db.commit()
-    db.close()
-    cache = EmbeddingCache(path)
-    assert cache.get_many(["k"])["k"].backend == LEGACY_BACKEND == "torch-fp32"
-    cache.put_many(["j"], np.zeros((1, 3), dtype=np.float32), "openvino-bf16")
-    assert cache.get_many(["j"])["j"].backend == "openvino-bf16"

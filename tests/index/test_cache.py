@@ -51,8 +51,10 @@ def test_a_cache_from_before_backends_and_sentences_is_upgraded_in_place(tmp_pat
     old.close()
     cache = EmbeddingCache(path)
     found = cache.get_many(["old"])["old"]
-    assert found.backend == LEGACY_BACKEND and found.sentences is None
+    assert found.backend == LEGACY_BACKEND == "torch-fp32" and found.sentences is None
     np.testing.assert_array_equal(found.vector, [0.0, 1.0, 2.0])
+    cache.put_many(["new"], np.zeros((1, 3), dtype=np.float32), "openvino-bf16")
+    assert cache.get_many(["new"])["new"].backend == "openvino-bf16"
     cache.close()
 
 
