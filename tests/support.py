@@ -146,3 +146,12 @@ def recorded_seed_top5() -> dict[str, dict[str, list[str]]]:
 def qdrant_passages_file(folder: Path) -> Path:
     """The SQLite file a Qdrant local store at ``folder`` keeps docqa's passages in."""
     return folder / "collection" / "docqa" / "storage.sqlite"
+
+
+def source_lines_of(document, needle: str) -> tuple[int, int] | None:
+    """The source lines (a Word file's paragraphs) that ``needle``, the first time it occurs in the
+    document's cleaned text, comes from."""
+    from ingest.types import source_lines
+
+    start = document.text.index(needle)
+    return source_lines(document.source_map, start, start + len(needle))

@@ -4,6 +4,7 @@ paths as sections, and references attached to the sentence they follow; every of
 The text builder's source map: which source lines each stretch of the cleaned text comes from."""
 from ingest.textbuilder import RENDERED_BREAK, HeadingPath, TextBuilder
 from ingest.types import source_lines
+from support import source_lines_of
 
 
 def test_whitespace_collapses_to_one_space_or_at_most_one_blank_line():
@@ -67,18 +68,13 @@ def test_a_reference_supports_the_sentence_it_follows():
     assert TextBuilder().build().refs == () and TextBuilder().build().text == ""
 
 
-def _lines_of(document, needle):
-    start = document.text.index(needle)
-    return source_lines(document.source_map, start, start + len(needle))
-
-
 def test_newlines_of_the_sources_own_text_move_the_line_even_where_whitespace_collapses():
     out = TextBuilder()
     out.at_source(1)
     out.write("Title\n\n\n\nFirst   line\nsecond line\n")
     document = out.build()
     assert document.text == "Title\n\nFirst line\nsecond line"
-    assert _lines_of(document, "Title") == (1, 1) and _lines_of(document, "First line\nsecond") == (5, 6)
+    assert source_lines_of(document, "Title") == (1, 1) and source_lines_of(document, "First line\nsecond") == (5, 6)
 
 
 def test_a_rendered_range_stays_on_its_lines_and_a_rendered_break_moves_no_line():
@@ -89,8 +85,8 @@ def test_a_rendered_range_stays_on_its_lines_and_a_rendered_break_moves_no_line(
     out.write(f"Rain{RENDERED_BREAK}sun\nwind")
     document = out.build()
     assert document.text == "Row one.\nRow two.\nRain\nsun\nwind"
-    assert _lines_of(document, "Row two.") == (3, 7)
-    assert _lines_of(document, "Rain\nsun") == (9, 9) and _lines_of(document, "wind") == (10, 10)
+    assert source_lines_of(document, "Row two.") == (3, 7)
+    assert source_lines_of(document, "Rain\nsun") == (9, 9) and source_lines_of(document, "wind") == (10, 10)
 
 
 def test_text_written_before_any_source_line_has_no_map():

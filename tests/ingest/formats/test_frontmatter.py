@@ -3,8 +3,7 @@ date; a broken block falls back to plain text with a warning.
 
 Front matter: the source map counts lines from the file's first line, the YAML block included."""
 from ingest.formats.frontmatter import has_front_matter, parse
-from ingest.types import source_lines
-from support import bench_path
+from support import bench_path, source_lines_of
 
 
 def test_title_summary_url_and_date_become_text_and_citation_metadata():
@@ -34,21 +33,16 @@ def test_broken_yaml_is_indexed_as_plain_text_with_a_one_line_warning():
     assert has_front_matter("---\ntitle: x\n---\n") and not has_front_matter("--- not front matter")
 
 
-def _lines_of(document, needle):
-    start = document.text.index(needle)
-    return source_lines(document.source_map, start, start + len(needle))
-
-
 def test_title_summary_and_body_map_to_their_lines_in_the_file():
     post = bench_path("news_frontmatter", "18f_posts", "2014-03-21-29-minutes.md").read_text(encoding="utf-8")
     lines = post.split("\n")
     document = parse(post)
-    title = _lines_of(document, "29 minutes")
+    title = source_lines_of(document, "29 minutes")
     assert lines[title[0] - 1] == 'title: "29 minutes"'
-    body = _lines_of(document, "At 11:29am, we had working code")
+    body = source_lines_of(document, "At 11:29am, we had working code")
     assert body == (30, 30) and lines[29].startswith("At 11:29am")
 
 
 def test_a_block_that_does_not_parse_keeps_the_bodys_lines():
     document = parse("---\ntitle: [unclosed\n---\n\nThe body starts here.\nSecond line.\n")
-    assert document.format == "text" and _lines_of(document, "Second line.") == (6, 6)
+    assert document.format == "text" and source_lines_of(document, "Second line.") == (6, 6)

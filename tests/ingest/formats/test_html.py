@@ -3,7 +3,7 @@ import time
 
 from ingest.formats import html
 from ingest.loader import DocumentLoader
-from support import FORMAT_FIXTURES
+from support import FORMAT_FIXTURES, source_lines_of
 
 
 def _nested(tag, depth, text="The deepest sentence survives."):
@@ -44,27 +44,20 @@ def test_an_ordinary_page_with_unclosed_paragraphs_and_items_gets_no_warning():
     assert document.warning == "" and document.text.count("Item with") == 2000
 
 
-def _lines_of(document, needle):
-    from ingest.types import source_lines
-
-    start = document.text.index(needle)
-    return source_lines(document.source_map, start, start + len(needle))
-
-
 def test_each_text_is_mapped_to_its_line_in_the_page_source(tmp_path):
     page = (FORMAT_FIXTURES / "harbour-ferry.html").read_text(encoding="utf-8")
     lines = page.split("\n")
     document = html.parse(page)
-    heading = _lines_of(document, "Harbour ferry timetable changes")
+    heading = source_lines_of(document, "Harbour ferry timetable changes")
     assert heading == (21, 21) and "<h1>" in lines[20], "the <title> that says the same is not the heading"
-    assert _lines_of(document, "which enters service on 28 March.") == (25, 25)
-    assert _lines_of(document, "The council added a second\nvessel, the MV Tern") == (24, 25)
-    assert _lines_of(document, "Weekly pass, Price: £14.00.") == (30, 30)
+    assert source_lines_of(document, "which enters service on 28 March.") == (25, 25)
+    assert source_lines_of(document, "The council added a second\nvessel, the MV Tern") == (24, 25)
+    assert source_lines_of(document, "Weekly pass, Price: £14.00.") == (30, 30)
 
 
 def test_entities_and_a_page_of_many_texts_keep_lines_in_linear_time():
     document = html.parse("<html><body>\n<p>Fish &amp; chips</p>\n<p>Caf&eacute; opens</p>\n</body></html>")
-    assert _lines_of(document, "Fish & chips") == (2, 2) and _lines_of(document, "Café opens") == (3, 3)
+    assert source_lines_of(document, "Fish & chips") == (2, 2) and source_lines_of(document, "Café opens") == (3, 3)
     crafted = "<html><body>" + "<table>stray text<tr><td>x</td></tr></table>\n" * 20000 + "</body></html>"
     started = time.perf_counter()
     html.parse(crafted)

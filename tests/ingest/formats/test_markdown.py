@@ -4,6 +4,7 @@ import time
 
 from ingest.formats import format_of_text
 from ingest.formats.markdown import parse
+from support import source_lines_of
 
 
 def _section_at(document, offset):
@@ -58,19 +59,12 @@ def test_stray_markers_an_unspaced_heading_and_an_escaped_rule_go():
     assert _section_at(document, document.text.index("We compared")) == "Post > Evaluating options"
 
 
-def _lines_of(document, needle):
-    from ingest.types import source_lines
-
-    start = document.text.index(needle)
-    return source_lines(document.source_map, start, start + len(needle))
-
-
 def test_each_block_is_mapped_to_its_lines_in_the_file():
     source = ("# Plan\n\nThe soil is **acid**,\nwith a <b>pH</b> of 6.4.<br>\nLime in March.\n\n"
               "```\nraised beds\n```\n\n{% include note.html\n  kind=tip %}\n- Beans in June.\n\n"
               "| Crop | Month |\n|---|---|\n| Garlic | October |\n")
     document = parse(source)
-    assert _lines_of(document, "Plan") == (1, 1) and _lines_of(document, "The soil is acid,\nwith a pH") == (3, 4)
-    assert _lines_of(document, "Lime in March.") == (5, 5), "a <br> is no line of the file"
-    assert _lines_of(document, "raised beds") == (8, 8) and _lines_of(document, "Beans in June.") == (13, 13)
-    assert _lines_of(document, "Garlic, Month: October.") == (15, 17), "a table's statements stand for the table"
+    assert source_lines_of(document, "Plan") == (1, 1) and source_lines_of(document, "The soil is acid,\nwith a pH") == (3, 4)
+    assert source_lines_of(document, "Lime in March.") == (5, 5), "a <br> is no line of the file"
+    assert source_lines_of(document, "raised beds") == (8, 8) and source_lines_of(document, "Beans in June.") == (13, 13)
+    assert source_lines_of(document, "Garlic, Month: October.") == (15, 17), "a table's statements stand for the table"

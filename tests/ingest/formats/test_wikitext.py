@@ -6,7 +6,7 @@ import pytest
 
 from ingest.formats.wikitext import WikitextRenderer
 from ingest.loader import DocumentLoader
-from support import bench_path
+from support import bench_path, source_lines_of
 
 render = WikitextRenderer()
 
@@ -64,25 +64,18 @@ def test_the_dump_sample_has_no_range_cut_in_half():
     assert sum(_leftovers(document.text) for document in documents) <= 7
 
 
-def _lines_of(document, needle):
-    from ingest.types import source_lines
-
-    start = document.text.index(needle)
-    return source_lines(document.source_map, start, start + len(needle))
-
-
 def test_infobox_facts_prose_and_headings_map_to_their_lines_in_the_page():
     page = ("{{Infobox company\n| name = Kestrel Ltd\n| foundation = {{start date|2014|10}}\n}}\n"
             "'''Kestrel''' makes [[bird]] rings.<ref>{{cite web|url=https://example.org}}</ref>\n\n"
             "== History ==\nIt was founded in\n[[Leeds]] by two ringers.\n")
     document = WikitextRenderer()(page)
-    assert _lines_of(document, "Founded: October 2014.") == (3, 3) and _lines_of(document, "Name: Kestrel Ltd.") == (2, 2)
-    assert _lines_of(document, "Kestrel makes bird rings.") == (5, 5) and _lines_of(document, "History") == (7, 7)
-    assert _lines_of(document, "founded in\nLeeds by two") == (8, 9)
+    assert source_lines_of(document, "Founded: October 2014.") == (3, 3) and source_lines_of(document, "Name: Kestrel Ltd.") == (2, 2)
+    assert source_lines_of(document, "Kestrel makes bird rings.") == (5, 5) and source_lines_of(document, "History") == (7, 7)
+    assert source_lines_of(document, "founded in\nLeeds by two") == (8, 9)
 
 
 @pytest.mark.slow   # parses the whole wikitext bench
 def test_a_dump_page_counts_lines_within_its_own_wikitext(load_bench):
     documents, _ = load_bench("wikitext")
     document = next(d for d in documents if d.page == "Affirming the consequent")
-    assert _lines_of(document, "Affirming the consequent, sometimes called converse error") == (2, 2)
+    assert source_lines_of(document, "Affirming the consequent, sometimes called converse error") == (2, 2)
