@@ -34,11 +34,17 @@ def check_question(question: object) -> str:
         raise QuestionError("the question is empty; type a question about your documents")
     if len(question) > MAX_QUESTION_CHARS:
         raise QuestionError(f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
-    try:
-        question.encode("utf-8")
-    except UnicodeEncodeError:
-        raise QuestionError("the question holds a lone surrogate (invalid UTF-16), not text") from None
+    check_is_text(question, "the question")
     return question.strip()
+
+
+def check_is_text(text: str, what: str) -> None:
+    """A ``QuestionError`` naming ``what`` where ``text`` holds a lone surrogate (invalid UTF-16),
+    which no tokenizer or JSON encoder downstream accepts."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise QuestionError(f"{what} holds a lone surrogate (invalid UTF-16), not text") from None
 
 
 def check_k(k: object) -> int:

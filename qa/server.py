@@ -44,7 +44,7 @@ from index.settings import API_KEY_ENV, current_settings
 from index.scope import ACCEPTED_FORMS, CLAUSE_PATTERN, MAX_CLAUSE_CHARS, MAX_CLAUSES, Scope, ScopeError
 from qa.api import IndexStats
 from qa.library import DocumentLibrary, IncomingFile
-from qa.retriever import DEFAULT_MODE, MAX_QUESTION_CHARS, MODES, QuestionError, check_question
+from qa.retriever import DEFAULT_MODE, MAX_QUESTION_CHARS, MODES, QuestionError, check_is_text, check_question
 from qa.types import Answer
 
 JSON_BODY_LIMIT = 1 << 20          # /ask and every route but the upload
@@ -88,12 +88,13 @@ class AskRequest(BaseModel):
     @field_validator("history")
     @classmethod
     def _history_is_text(cls, history: list[str]) -> list[str]:
-        for earlier in history:
-            try:
-                earlier.encode("utf-8")
-            except UnicodeEncodeError:
-                raise ValueError("an earlier question holds a lone surrogate (invalid UTF-16), not text") from None
+        try:
+            for earlier in history:
+                check_is_text(earlier, "an earlier question")
+        except QuestionError as error:
+            raise ValueError(str(error)) from None
         return history
+
     # Each clause's pattern is what the validator checks, so a clause the schema allows always parses.
     where: list[Annotated[str, Field(max_length=MAX_CLAUSE_CHARS, json_schema_extra={"pattern": CLAUSE_PATTERN})]] = Field(
         default_factory=list, max_length=MAX_CLAUSES,
