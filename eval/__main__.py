@@ -7,11 +7,14 @@ import sys
 from pathlib import Path
 
 from eval import BENCH
+from eval.beir import WHOLE_DOCUMENTS
 from eval.questions import SPLITS
 from eval.report import format_table, plot_success_curves, write_json
 from index.backends import AUTO, CHOICES, BackendUnavailable
 from index.embedder import ModelUnavailable
+from index.settings import Settings
 from index.store import IndexStoreError
+from ingest.chunker import Chunking
 from qa.retriever import BM25_WEIGHT, DENSE_WEIGHT, MODES
 
 
@@ -31,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
                            help="an index built from the bench corpora, used as it is (default: the eval's own, "
                                 "built or updated first in ~/.cache/docqa/questions)")
     questions.add_argument("--bench", type=Path, default=BENCH, help="the bench data folder (default: %(default)s)")
+    questions.add_argument("--max-tokens", type=int, default=Chunking().max_tokens,
+                           help="passage size of the eval's own index (default: %(default)s, as qa index)")
+    questions.add_argument("--overlap", type=int, default=Chunking().overlap_sentences,
+                           help="sentences repeated between passages (default: %(default)s, as qa index)")
     seeds = commands.add_parser("seeds", parents=[common], help="the smoke set over the bundled corpus")
     seeds.add_argument("--index", default=None, help="an index of the bundled corpus, a folder or a qdrant location "
                                                      "(default: the default index)")
@@ -42,7 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     beir.add_argument("path", type=Path)
     beir.add_argument("--split", default="test")
     beir.add_argument("--model", default=None)
-    beir.add_argument("--max-tokens", type=int, default=512)
+    beir.add_argument("--max-tokens", type=int, default=WHOLE_DOCUMENTS.max_tokens,
+                      help="passage size (default: %(default)s, one passage per abstract)")
+    beir.add_argument("--overlap", type=int, default=WHOLE_DOCUMENTS.overlap_sentences,
+                      help="sentences repeated between passages (default: %(default)s)")
     beir.add_argument("--index", default=None, help="where the dataset's index is built or updated first: a folder, "
                                                     "or qdrant://HOST:6333/NAME or qdrant+local:PATH (default: the "
                                                     "eval's own folder in ~/.cache/docqa/beir)")
@@ -62,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             from eval.questions import run_question_eval
 
             report, published = run_question_eval(args.split, args.index, args.bench, args.modes,
-                                                  progress=not args.quiet, backend=args.backend), None
+                                                  progress=not args.quiet, backend=args.backend,
+                                                  settings=Settings.from_args(args)), None
         elif args.command == "seeds":
             from eval.seeds import run_seed_eval
 
@@ -71,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             from eval.beir import PUBLISHED_NDCG10, run_beir
             from index.embedder import DEFAULT_MODEL
 
-            report = run_beir(args.path, args.split, args.model or DEFAULT_MODEL, args.max_tokens, args.modes,
+            report = run_beir(args.path, args.split, args.model or DEFAULT_MODEL, Settings.from_args(args).chunking, args.modes,
                               progress=not args.quiet, dense_weight=args.dense_weight, bm25_weight=args.bm25_weight,
                               backend=args.backend, index_dir=args.index)
             published = PUBLISHED_NDCG10.get(args.path.name)

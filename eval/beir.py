@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from index.backends import AUTO
@@ -71,12 +71,18 @@ def beir_documents(dataset: BeirDataset) -> list[Document]:
     return documents
 
 
-def default_beir_index_dir(name: str, model: str, max_tokens: int, backend: str) -> Path:
-    """One cached index per backend: each backend's vectors are scored as that backend made them."""
-    return docqa_cache() / "beir" / f"{name}-{model_slug(model)}-{max_tokens}-{backend}"
+# One passage per document: the model reads its first 256 word pieces, as the published numbers did.
+WHOLE_DOCUMENTS = Chunking(max_tokens=512)
 
 
-def open_beir_index(dataset: BeirDataset, model: str = DEFAULT_MODEL, max_tokens: int = 512,
+def default_beir_index_dir(name: str, model: str, chunking: Chunking, backend: str) -> Path:
+    """One cached index per backend (each backend's vectors are scored as that backend made them)
+    and per passage size; an overlap other than the default is named too (``-o0``)."""
+    overlap = "" if chunking.overlap_sentences == Chunking().overlap_sentences else f"-o{chunking.overlap_sentences}"
+    return docqa_cache() / "beir" / f"{name}-{model_slug(model)}-{chunking.max_tokens}{overlap}-{backend}"
+
+
+def open_beir_index(dataset: BeirDataset, model: str = DEFAULT_MODEL, chunking: Chunking = WHOLE_DOCUMENTS,
                     index_dir: str | Path | None = None, progress: bool = True, backend: str = AUTO,
                     embedder: Embedder | None = None) -> tuple[IndexStore, Embedder]:
     """The dataset's index (built on first use, then updated: a no-op when nothing changed) and the
@@ -86,8 +92,8 @@ def open_beir_index(dataset: BeirDataset, model: str = DEFAULT_MODEL, max_tokens
     if embedder is None or embedder.model_name != model:
         embedder = Embedder(model, backend=backend)
     own_cache = index_dir is None
-    index_dir = index_dir or default_beir_index_dir(dataset.name, model, max_tokens, embedder.backend)
-    settings = current_settings(model=model, backend=backend, chunking=Chunking(max_tokens=max_tokens))
+    index_dir = index_dir or default_beir_index_dir(dataset.name, model, chunking, embedder.backend)
+    settings = current_settings(model=model, backend=backend, chunking=chunking)
     options = dict(settings=settings, progress=progress, embedder=embedder)
     try:
         builder = make_builder(index_dir, **options)
@@ -112,18 +118,18 @@ def document_ranker(store: IndexStore, retriever: Retriever):
     return rank
 
 
-def run_beir(folder: str | Path, split: str = "test", model: str = DEFAULT_MODEL, max_tokens: int = 512,
+def run_beir(folder: str | Path, split: str = "test", model: str = DEFAULT_MODEL, chunking: Chunking = WHOLE_DOCUMENTS,
              modes=MODES, index_dir: str | Path | None = None, progress: bool = True,
              dense_weight: float = DENSE_WEIGHT, bm25_weight: float = BM25_WEIGHT, backend: str = AUTO,
              embedder: Embedder | None = None) -> EvalReport:
-    """One passage per document by default (``max_tokens=512``; the model reads its first 256
+    """One passage per document by default (``WHOLE_DOCUMENTS``; the model reads its first 256
     word pieces), which is how the published dense numbers were measured. ``backend`` embeds
     passages and queries alike (``auto``: chosen by the CPU); ``embedder`` reuses a loaded model."""
     dataset = load_beir(folder, split)
-    store, embedder = open_beir_index(dataset, model, max_tokens, index_dir, progress, backend, embedder)
+    store, embedder = open_beir_index(dataset, model, chunking, index_dir, progress, backend, embedder)
     try:
         retriever = Retriever(store, embedder, dense_weight=dense_weight, bm25_weight=bm25_weight)
-        settings = {"dataset": str(folder), "split": split, "model": model, "max_tokens": max_tokens,
+        settings = {"dataset": str(folder), "split": split, "model": model, "chunking": asdict(chunking),
                     "backend": embedder.backend, "precision": embedder.precision, "index": store.location,
                     "passages": store.count_passages(), "documents": store.count_documents(),
                     "fusion": {"method": "rrf", "k": RRF_K, "dense_weight": dense_weight, "bm25_weight": bm25_weight,

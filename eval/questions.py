@@ -28,12 +28,14 @@ from typing import Callable, TypeVar
 from index.backends import AUTO, choose_backend
 from index.builder import IndexBuilder
 from index.embedder import DEFAULT_MODEL, Embedder, docqa_cache, model_slug
+from index.settings import Settings, current_settings
 from index.store import IndexStore
 from index.stores import open_store
 from qa.api import QA
 from qa.retriever import MODES
 from eval import BENCH
 from eval.matching import answer_in, evidence_spans, same_answer
+from ingest.chunker import Chunking
 from ingest.sentences import split_sentences
 from qa.span import SpacyShortAnswerFinder
 from eval.runner import EvalReport, answer_scores, compare_modes, passage_ranker
@@ -131,36 +133,45 @@ def short_answers_on_evidence(questions: list[Question], store: IndexStore, find
     return exact / max(1, len(answerable))
 
 
-def default_questions_index_dir(model: str = DEFAULT_MODEL, backend: str = AUTO) -> Path:
-    """``docqa_cache()/questions/<model>-<backend>``: one index per backend, as for BEIR."""
-    return docqa_cache() / "questions" / f"{model_slug(model)}-{choose_backend(backend)}"
+def default_questions_index_dir(model: str = DEFAULT_MODEL, backend: str = AUTO, chunking: Chunking = Chunking()) -> Path:
+    """``docqa_cache()/questions/<model>-<backend>``: one index per backend, as for BEIR, and per
+    passage size where it is not the default (``...-128x0``: 128 tokens, no overlap).
+
+    >>> default_questions_index_dir(chunking=Chunking(128, 0)).name.endswith("-128x0")
+    True
+    """
+    size = "" if chunking == Chunking() else f"-{chunking.max_tokens}x{chunking.overlap_sentences}"
+    return docqa_cache() / "questions" / f"{model_slug(model)}-{choose_backend(backend)}{size}"
 
 
 def open_questions_index(index_dir: Path | None = None, bench: Path = BENCH, backend: str = AUTO,
-                         progress: bool = True, embedder: Embedder | None = None) -> QA:
+                         progress: bool = True, embedder: Embedder | None = None,
+                         settings: Settings | None = None) -> QA:
     """A ``QA`` over the two bench corpora. ``index_dir`` names an index already built from them,
     opened as it is; without it the eval's own cached index is built, or updated (a no-op when
-    nothing changed), first. ``embedder`` reuses a loaded model instead of loading one for ``backend``."""
+    nothing changed), first, with ``settings``' chunking (``python -m eval questions --max-tokens
+    --overlap``). ``embedder`` reuses a loaded model instead of loading one for ``backend``."""
     if index_dir is not None:
         return QA(open_store(index_dir), embedder) if embedder else QA.open(index_dir, backend=backend)
     folders = [bench / corpus for corpus in CORPORA]
     missing = [str(folder) for folder in folders if not folder.exists()]
     if missing:
         raise FileNotFoundError(f"the question set reads the bench corpora, missing: {', '.join(missing)}")
+    settings = settings or current_settings()
     embedder = embedder or Embedder(backend=backend)
-    index_dir = default_questions_index_dir(embedder.model_name, embedder.backend)
-    IndexBuilder(index_dir, progress=progress, embedder=embedder)(folders, prune=True, replace_copies=True)
+    index_dir = default_questions_index_dir(embedder.model_name, embedder.backend, settings.chunking)
+    IndexBuilder(index_dir, settings, progress=progress, embedder=embedder)(folders, prune=True, replace_copies=True)
     return QA(IndexStore.open(index_dir), embedder)
 
 
 def run_question_eval(split: str = "test", index_dir: Path | None = None, bench: Path = BENCH, modes=MODES,
                       progress: bool = True, backend: str = AUTO, answer_modes=None,
-                      embedder: Embedder | None = None) -> EvalReport:
+                      embedder: Embedder | None = None, settings: Settings | None = None) -> EvalReport:
     """Score ``modes`` on one split: Success@1/5/10, MRR@10 and nDCG@10 over its answerable
     questions, next to the random-ranking floor; and for each of ``answer_modes`` (default:
     ``modes``) how ``ask`` answers (``eval.runner.answer_scores``): answer accuracy, short-answer
     exact match, and the share of the split's unanswerable questions declined."""
-    with open_questions_index(index_dir, bench, backend, progress, embedder) as qa:
+    with open_questions_index(index_dir, bench, backend, progress, embedder, settings) as qa:
         return _question_report(qa, split, modes, progress, answer_modes)
 
 

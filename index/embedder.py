@@ -99,10 +99,11 @@ class Embedder:
 
     @cached_property
     def tokenizer(self):
-        """Just the tokenizer, far cheaper than the model, for measuring passages."""
-        from transformers import AutoTokenizer
+        """Just the tokenizer, far cheaper than the model, for measuring passages (without
+        importing transformers where the model folder has a ``tokenizer.json``)."""
+        from index.backends.fast_tokenizer import load_tokenizer
         try:
-            return AutoTokenizer.from_pretrained(self.location, local_files_only=self.local_only)
+            return load_tokenizer(self.location, self.local_only)
         except Exception as error:
             raise ModelUnavailable(f"cannot load the tokenizer of {self.model_name!r}: {' '.join(str(error).split())[:200]}") from error
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from index.backends import BackendUnavailable
-from index.backends.openvino_encoder import (EXPORT_FILE, OpenVinoEncoder, _fingerprint, _pool,
+from index.backends.openvino_encoder import (COMPILED_CACHE, EXPORT_FILE, OpenVinoEncoder, _fingerprint, _pool,
                                              _sentence_transformers_settings)
 from index.embedder import resolve_model
 
@@ -58,6 +58,22 @@ def test_a_failed_export_leaves_nothing_then_one_export_is_made_and_reused(tmp_p
     written = exported.stat().st_mtime_ns
     second = OpenVinoEncoder(location, tmp_path, precision="fp32")
     assert not second.exported_now and exported.stat().st_mtime_ns == written
-    assert [p.name for p in tmp_path.iterdir()] == [first.export_dir.name]   # no staging folder left behind
+    # no staging folder left behind; the compiled model's cache beside the export
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.export_dir.name, COMPILED_CACHE])
     text = ["The export and the original encode alike."]
     assert np.allclose(first(text), second(text))
+
+
+def test_the_compiled_model_is_cached_so_a_second_start_skips_compiling(tmp_path):
+    from index.embedder import default_model_cache
+
+    location = resolve_model("all-MiniLM-L6-v2")
+    made = OpenVinoEncoder(location, default_model_cache(), precision="fp32")   # the export this machine has
+    (tmp_path / made.export_dir.name).symlink_to(made.export_dir)                # reused, not exported again
+    first = OpenVinoEncoder(location, tmp_path, precision="fp32")
+    assert not first.exported_now and first.model.get_property("LOADED_FROM_CACHE") is False
+    assert any((tmp_path / COMPILED_CACHE).iterdir()), "the compiled model is written to the cache"
+    second = OpenVinoEncoder(location, tmp_path, precision="fp32")
+    assert second.model.get_property("LOADED_FROM_CACHE") is True
+    text = ["The cached and the freshly compiled model encode alike."]
+    np.testing.assert_array_equal(first(text), second(text))
