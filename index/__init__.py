@@ -1,7 +1,23 @@
-"""Index stage: passages → embeddings → FAISS + BM25 + SQLite, versioned on disk."""
-from index.builder import BuildReport, IndexBuilder
-from index.embedder import DEFAULT_MODEL, Embedder, ModelUnavailable
-from index.store import IndexMismatch, IndexNotFound, IndexStore, IndexStoreError, Manifest
+"""Index stage: passages → embeddings → FAISS + BM25 + SQLite, versioned on disk.
 
-__all__ = ["BuildReport", "DEFAULT_MODEL", "Embedder", "IndexBuilder", "IndexMismatch", "IndexNotFound",
-           "IndexStore", "IndexStoreError", "Manifest", "ModelUnavailable"]
+Names load on first use (``from index import IndexStore``), so importing one module of the stage
+(``index.backends``, ``index.settings``) does not import FAISS, bm25s and the builder with it:
+``qa stats`` needs none of them.
+"""
+from importlib import import_module
+
+_EXPORTS = {
+    "BuildReport": "index.builder", "IndexBuilder": "index.builder",
+    "DEFAULT_MODEL": "index.embedder", "Embedder": "index.embedder", "ModelUnavailable": "index.embedder",
+    "IndexMismatch": "index.store", "IndexNotFound": "index.store", "IndexStore": "index.store",
+    "IndexStoreError": "index.store", "Manifest": "index.store",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'index' has no attribute {name!r}")
+    value = getattr(import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value

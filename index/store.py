@@ -36,19 +36,21 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Collection, Mapping, Sequence
 
 import numpy as np
 
-from index.dense import DenseIndex
 from index.fusion import CANDIDATES, reciprocal_rank_fusion
-from index.lexical import LexicalIndex
 from index.sentence_vectors import SentenceVectors
 from index.settings import RecordedSettings
 from ingest.chunker import Chunking
 from ingest.reader import file_digest
 from index.scope import Scope, ScopedDocument, ScopeTable
 from ingest.types import Document, Field, Passage, SourceMark, Span, labels_overlapping
+
+if TYPE_CHECKING:   # imported where a version is searched: reading a manifest or counts needs neither FAISS nor bm25s
+    from index.dense import DenseIndex
+    from index.lexical import LexicalIndex
 
 # 2: documents keep file path and page apart; the manifest carries row counts and a vectors checksum.
 # 3: PDF pages (documents.pages, passages.page). Version 2 is still read: it has no PDFs.
@@ -319,6 +321,43 @@ def _spans(raw: str) -> tuple[Span, ...]:
     return spans_from_lists(json.loads(raw))
 
 
+def is_built_from(root: str | Path, folder: Path, chunking: Chunking, model: str) -> bool:
+    """Whether the live version at ``root`` was made, in this format, with ``model`` and ``chunking``,
+    from exactly the files under ``folder`` as they are now (the same paths, the same sha256), so a
+    build of ``folder`` would change nothing: what a tool that keeps an index of a fixed corpus (the
+    bundled one) checks on each start without loading the builder. False at any doubt (no index, a
+    damaged one, a file more or less): the builder then decides.
+
+    >>> import tempfile
+    >>> from index.builder import IndexBuilder
+    >>> from ingest import BUNDLED_CORPUS
+    >>> folder = tempfile.mkdtemp()
+    >>> is_built_from(folder, BUNDLED_CORPUS, Chunking(), "all-MiniLM-L6-v2")
+    False
+    >>> _ = IndexBuilder(folder, progress=False)([BUNDLED_CORPUS])
+    >>> is_built_from(folder, BUNDLED_CORPUS, Chunking(), "all-MiniLM-L6-v2")
+    True
+    >>> is_built_from(folder, BUNDLED_CORPUS, Chunking(max_tokens=120), "all-MiniLM-L6-v2")
+    False
+    """
+    try:
+        version = current_version(Path(root))
+        if version is None:
+            return False
+        manifest = Manifest.read(version / "manifest.json")
+    except (IndexStoreError, OSError):
+        return False
+    if (manifest.format_version, manifest.model, manifest.chunking) != (FORMAT_VERSION, model, chunking):
+        return False
+    files = sorted(path for path in Path(folder).resolve().rglob("*") if path.is_file())
+    if set(manifest.files) != {str(path) for path in files}:
+        return False
+    try:
+        return all(file_digest(path) == manifest.files[str(path)] for path in files)
+    except OSError:
+        return False
+
+
 def current_version(root: Path) -> Path | None:
     """The live version, or None where no index was ever built here.
 
@@ -472,6 +511,8 @@ class IndexStore:
         return connection
 
     def _load_dense(self, path: Path) -> DenseIndex:
+        from index.dense import DenseIndex
+
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -591,6 +632,8 @@ class IndexStore:
         return None if row is None else self.sentences.of_row(row)
 
     def _load_lexical(self, folder: Path) -> LexicalIndex:
+        from index.lexical import LexicalIndex
+
         if not folder.is_dir():
             raise self._corrupt(folder, "is missing")
         try:

@@ -1,10 +1,23 @@
-"""Ingest stage: files → cleaned ``Document``s → ``Passage``s."""
-from ingest.chunker import Chunker
-from ingest.loader import DocumentLoader, detect_format
-from ingest.types import Document, Passage, Span
+"""Ingest stage: files → cleaned ``Document``s → ``Passage``s.
 
-__all__ = ["Chunker", "Document", "DocumentLoader", "Passage", "Span", "detect_format", "BUNDLED_CORPUS"]
-
+Names load on first use (``from ingest import DocumentLoader``), so a module that needs only
+``ingest.chunker`` or ``ingest.types`` does not import every format's parser with it.
+"""
+from importlib import import_module
 from pathlib import Path as _Path
 
 BUNDLED_CORPUS = _Path(__file__).parent / "corpus"
+
+_EXPORTS = {
+    "Chunker": "ingest.chunker", "DocumentLoader": "ingest.loader", "detect_format": "ingest.loader",
+    "Document": "ingest.types", "Passage": "ingest.types", "Span": "ingest.types",
+}
+__all__ = sorted([*_EXPORTS, "BUNDLED_CORPUS"])
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'ingest' has no attribute {name!r}")
+    value = getattr(import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value

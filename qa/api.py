@@ -9,11 +9,10 @@ from typing import Sequence, Union
 import numpy as np
 
 from index.backends import backend_for_index
-from index.builder import BuildInProgress, IndexBuilder
-from index.embedder import Embedder
+from index.embedder import DEFAULT_MODEL, Embedder
 from index.scope import Scope, ScopeError
 from index.settings import Settings, current_settings
-from index.store import IndexMismatch, IndexStore, IndexStoreError, current_version
+from index.store import IndexMismatch, IndexStore, IndexStoreError, current_version, is_built_from
 from index.stores import open_store
 from ingest import BUNDLED_CORPUS
 from ingest.chunker import Chunking
@@ -21,7 +20,7 @@ from qa.answer import NO_ANSWER, AnswerExtractor
 from qa.followup import Turn, rewrite
 from qa.language import language_hint
 from qa.retriever import DEFAULT_MODE, QuestionError, Retriever, check_k, check_mode, check_question
-from qa.types import Answer, Hit
+from qa.types import Answer, Hit, IndexStats
 
 # What ``where`` takes: clauses as text (one, or a list), or a parsed ``Scope``.
 Where = Union[Scope, str, Sequence[str], None]
@@ -50,18 +49,6 @@ def default_index_dir(settings: Settings | None = None) -> Path:
 # How many questions a server should answer at once on a 2-core machine: QA is thread-safe, and more
 # only split the same cores further (python -m eval.bench --concurrency measures it).
 CONCURRENT_QUESTIONS = 4
-
-
-@dataclass(frozen=True)
-class IndexStats:
-    documents: int
-    passages: int
-    model: str
-    dimension: int
-    dense_index: str
-    path: str
-    backend: str = ""          # what made the passage vectors ("a + b" where several backends did)
-    query_backend: str = ""    # what encodes questions now
 
 
 class QA:
@@ -111,6 +98,14 @@ class QA:
         which nothing changed reads five file digests and writes nothing)."""
         settings = replace(_with_backend(settings, backend), model=None, chunking=Chunking())
         index_dir = default_index_dir(settings)
+        if is_built_from(index_dir, BUNDLED_CORPUS, Chunking(), DEFAULT_MODEL):
+            # The usual start: the five files unchanged, so neither the builder nor the parsers load.
+            try:
+                return cls.open(index_dir, mode=mode, settings=settings)
+            except IndexStoreError:
+                pass   # damaged past its manifest: the builder below remakes it
+        from index.builder import BuildInProgress, IndexBuilder
+
         try:
             IndexBuilder(index_dir, settings, progress=progress)([BUNDLED_CORPUS], prune=True, replace_copies=True)
         except BuildInProgress:

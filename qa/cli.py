@@ -13,6 +13,7 @@ import re
 import sys
 import textwrap
 from dataclasses import dataclass
+from pathlib import Path
 from importlib.metadata import EntryPoint, entry_points
 from typing import Callable
 
@@ -155,9 +156,11 @@ def _log_warnings_to_stderr() -> None:
 def _parser() -> argparse.ArgumentParser:
     from index.backends import AUTO, CHOICES
     from index.embedder import DEFAULT_MODEL
-    from index.settings import ALLOW_DOWNLOAD_ENV
-    from qa.api import default_index_dir
+    from index.settings import ALLOW_DOWNLOAD_ENV, Settings
     from qa.retriever import DEFAULT_MODE, MODES
+
+    def default_index_dir():   # as qa.api's, without importing the whole QA stage to print a default
+        return Settings.from_environment().default_index
 
     backend_help = ("embedding backend (default: %(default)s: OpenVINO when installed, else torch; bf16 where the CPU "
                     "has AMX or AVX-512 BF16, else fp32)")
@@ -406,10 +409,43 @@ def _check(args) -> int:
 
 
 def _stats(args) -> int:
-    stats = _open(args).stats()
+    stats = _folder_stats(args) or _open(args).stats()
     for field, value in vars(stats).items():
         print(terminal_safe(f"{field:14} {value}"))
     return 0
+
+
+
+def _folder_stats(args):
+    """``qa stats`` of a folder index read from its manifest and SQLite alone: no model, no FAISS,
+    no bm25s, no builder (the bundled corpus's index where its files are unchanged). None where
+    that cannot answer (a vector database, a default index to build or refresh first): ``QA`` does."""
+    from index.backends import backend_for_index
+    from index.embedder import DEFAULT_MODEL
+    from index.settings import Settings
+    from index.store import IndexStore, current_version, is_built_from
+    from index.stores import is_engine
+    from ingest import BUNDLED_CORPUS
+    from ingest.chunker import Chunking
+    from qa.types import IndexStats
+
+    settings = Settings.from_args(args)
+    if args.index is None and not is_built_from(settings.default_index, BUNDLED_CORPUS, Chunking(), DEFAULT_MODEL):
+        return None
+    root = args.index or settings.default_index
+    if is_engine(root):
+        return None
+    version = current_version(root)
+    if version is None:
+        return None   # QA.open says what to do
+    store = IndexStore(Path(root), version, searchable=False)
+    try:
+        manifest = store.manifest
+        return IndexStats(store.count_documents(), store.count_passages(), manifest.model, manifest.dimension,
+                          manifest.dense_index, store.location, manifest.embedding.made_by,
+                          backend_for_index(manifest.embedding.backend, settings.backend))
+    finally:
+        store.close()
 
 
 if __name__ == "__main__":

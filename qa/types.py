@@ -120,3 +120,17 @@ class Answer:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What ``qa stats`` shows of an index (``QA.stats``)."""
+
+    documents: int
+    passages: int
+    model: str
+    dimension: int
+    dense_index: str
+    path: str
+    backend: str = ""          # what made the passage vectors ("a + b" where several backends did)
+    query_backend: str = ""    # what encodes questions now

@@ -1,8 +1,13 @@
 """One command tree: the later stages' commands (``qa ui``, ``qa eval``) are the same programs as
 ``python ui.py`` and ``python -m eval``, with the same options, loaded only when asked for."""
+import os
+import shutil
 import subprocess
 import sys
 
+import pytest
+
+from index.backends.openvino_encoder import COMPILED_CACHE
 from support import REPO
 
 
@@ -40,6 +45,51 @@ def test_qa_stats_loads_no_model(seed_index):
                             timeout=300)
     assert result.stdout.strip().splitlines()[-1] == "0 []", result.stdout + result.stderr
     assert "passages       24" in result.stdout
+
+
+# Libraries no ``qa stats`` needs: the model's (torch, transformers, OpenVINO), the search indexes'
+# (FAISS, bm25s), the answer step's (spaCy), the server's, the UI's and the scale-out engines'.
+NOT_FOR_STATS = ("torch", "transformers", "sentence_transformers", "openvino", "faiss", "bm25s", "spacy",
+                 "gradio", "fastapi", "uvicorn", "qdrant_client", "ray", "mcp")
+# ``qa ask`` loads the model and searches, but with OpenVINO serving it needs neither torch nor transformers.
+NOT_FOR_ASK = ("torch", "transformers", "sentence_transformers", "gradio", "fastapi", "uvicorn", "qdrant_client",
+               "ray", "mcp")
+_IMPORTS_PROBE = ("import sys\nfrom qa.cli import main\ncode = main(sys.argv[2:])\n"
+                  "print(code, sorted(m for m in sys.argv[1].split(',') if m in sys.modules))")
+
+
+@pytest.fixture
+def default_index_home(tmp_path, seed_index, embedder):
+    """An ``$XDG_CACHE_HOME`` whose default index is built and current, with this machine's OpenVINO
+    export of the model copied in (the compiled model's cache is made there)."""
+    shutil.copytree(seed_index, tmp_path / "docqa" / "default-index")
+    assert embedder.backend.startswith("openvino"), "the default backend here is OpenVINO's"
+    export = embedder.encoder.export_dir
+    shutil.copytree(export, tmp_path / "docqa" / "models" / export.name)
+    return tmp_path
+
+
+def _imports(home, names, *command: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "XDG_CACHE_HOME": str(home)}
+    environment.pop("DOCQA_INDEX", None)
+    return subprocess.run([sys.executable, "-c", _IMPORTS_PROBE, ",".join(names), *command], cwd=REPO,
+                          capture_output=True, text=True, timeout=300, env=environment)
+
+
+def test_qa_stats_imports_no_model_search_server_or_engine_library(default_index_home, seed_index):
+    for command in (["stats"], ["stats", "--index", str(seed_index)]):
+        result = _imports(default_index_home, NOT_FOR_STATS, *command)
+        assert result.stdout.strip().splitlines()[-1] == "0 []", result.stdout + result.stderr
+        assert "passages       24" in result.stdout and "query_backend  openvino-" in result.stdout
+    assert not (default_index_home / "docqa" / "models" / COMPILED_CACHE).exists(), "no model was compiled"
+
+
+def test_qa_ask_imports_neither_torch_nor_the_server_ui_or_engines(default_index_home):
+    for _ in range(2):   # the first start compiles the model into the cache, the second loads it from there
+        result = _imports(default_index_home, NOT_FOR_ASK, "ask", "When was SenseTime founded?")
+        assert result.stdout.strip().splitlines()[-1] == "0 []", result.stdout + result.stderr
+        assert "Answer: October 2014" in result.stdout
+    assert any((default_index_home / "docqa" / "models" / COMPILED_CACHE).iterdir())
 
 
 def _ask(*args: str) -> subprocess.CompletedProcess:
