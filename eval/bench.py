@@ -5,6 +5,7 @@
     python -m eval.bench --backends               # every embedding backend: speed, cosine, SciFact nDCG@10
     python -m eval.bench --build                  # end-to-end qa index on the bench corpora, no-op rebuild,
                                                   # ask/retrieve latency, and where a build's time goes
+    python -m eval.bench --cli --rounds 5         # qa stats / qa ask started afresh (--baseline CHECKOUT: before/after)
     python -m eval.bench --store qdrant           # Qdrant (local mode) against the folder store at 100k and
                                                   # 1M passages, and Ray ingest against in-process ingest
 
@@ -231,7 +232,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--local-mode-queries", type=int, default=20, help="with --store: queries asked of qdrant+local:")
     parser.add_argument("--ray-documents", type=int, default=150, help="with --store: posts for the Ray runs (0: none)")
     parser.add_argument("--ray-rounds", type=int, default=3, help="with --store: interleaved rounds of the Ray runs")
+    parser.add_argument("--cli", action="store_true",
+                        help="only: qa stats and qa ask started afresh, wall and CPU seconds (eval/cli_bench.py)")
+    parser.add_argument("--baseline", type=Path, default=None, metavar="CHECKOUT",
+                        help="with --cli: another docqa checkout, run interleaved with this one")
     args = parser.parse_args(argv)
+    if args.cli:
+        from eval import cli_bench
+
+        result = cli_bench.run(args.baseline, args.rounds)
+        print(cli_bench.report(result))
+        _write_json(args.json.with_name("bench-cli.json"), result)
+        return 0
     if args.concurrency:
         result = concurrency_report()
         print(f"50 simultaneous questions over the bundled corpus, median of {len(next(iter(result.values()))['runs'])} interleaved rounds")
