@@ -48,3 +48,19 @@ def test_scifact_loads_as_published():
     dataset = load_beir(bench_path("scifact"))
     assert len(dataset.corpus) == 5183 and len(dataset.queries) == 300
     assert sum(len(v) for v in dataset.qrels.values()) == 339
+
+
+def test_the_passage_size_and_overlap_shape_the_index_and_the_report(tmp_path, embedder):
+    from ingest.chunker import Chunking
+
+    folder = _tiny_beir(tmp_path / "tiny")
+    long_text = " ".join(f"Sentence {n} says aspirin was tested in trial {n}." for n in range(12))
+    rows = (folder / "corpus.jsonl").read_text().splitlines()
+    rows[0] = json.dumps({"_id": "d1", "title": "Aspirin", "text": long_text})
+    (folder / "corpus.jsonl").write_text("\n".join(rows) + "\n")
+    whole = run_beir(folder, index_dir=tmp_path / "whole", progress=False, modes=("bm25",), embedder=embedder)
+    small = run_beir(folder, index_dir=tmp_path / "small", progress=False, modes=("bm25",), embedder=embedder,
+                     chunking=Chunking(max_tokens=24, overlap_sentences=0))
+    assert whole.settings["passages"] == 3 and whole.settings["chunking"]["max_tokens"] == 512
+    assert small.settings["passages"] > 3
+    assert small.settings["chunking"] == {"max_tokens": 24, "overlap_sentences": 0, "splitter": "sentences-v1"}

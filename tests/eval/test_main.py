@@ -23,3 +23,13 @@ def test_unknown_commands_and_modes_are_refused_by_the_parser(capsys):
             main(argv)
         assert refused.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_a_passage_size_out_of_range_is_a_one_line_error_before_any_build(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["questions", "--split", "dev", "--max-tokens", "4", "--quiet", "--out", str(out)]) == 2
+    assert main(["beir", str(tmp_path), "--overlap", "99", "--quiet", "--out", str(out)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "error: max_tokens must be from 8 to 512 (qa index --max-tokens), not 4"
+    assert lines[1].startswith("error: overlap must be from 0 to 8 sentences")
+    assert not out.exists()
