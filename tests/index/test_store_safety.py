@@ -9,6 +9,7 @@ import faiss
 import numpy as np
 import pytest
 
+import index.dense
 import index.store
 from index import IndexBuilder, IndexStore
 from index.store import DiskFull, IndexCorrupt, NotAnIndex, current_version
@@ -173,7 +174,7 @@ def test_full_disk_leaves_the_live_version_and_says_so(seed_index_copy, tmp_path
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(index.store.DenseIndex, "save", no_space)
+    monkeypatch.setattr(index.dense.DenseIndex, "save", no_space)
     note = _note(tmp_path / "d", "n.txt", "Disk note\n\nThe disk was full.")
     with pytest.raises(DiskFull, match="the live index is unchanged"):
         IndexBuilder(seed_index_copy, progress=False, embedder=embedder)([note])
