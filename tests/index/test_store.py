@@ -149,3 +149,27 @@ def test_bm25_scores_only_the_allowed_rows(scoped_store):
     assert scoped and {row for row, _ in scoped} <= set(allowed.tolist())
     assert [row for row, _ in scoped] == [row for row, _ in everything if row in set(allowed.tolist())]
     assert [s for _, s in scoped] == pytest.approx([s for row, s in everything if row in set(allowed.tolist())])
+
+
+def test_is_built_from_says_whether_a_build_of_the_folder_would_change_nothing(seed_corpus_copy, tmp_path, embedder):
+    from index.builder import IndexBuilder
+    from index.store import is_built_from
+    from ingest.chunker import Chunking
+
+    index_dir = tmp_path / "index"
+    IndexBuilder(index_dir, progress=False, embedder=embedder)([seed_corpus_copy])
+    assert is_built_from(index_dir, seed_corpus_copy, Chunking(), "all-MiniLM-L6-v2")
+    assert not is_built_from(index_dir, seed_corpus_copy, Chunking(), "another-model")
+    assert not is_built_from(tmp_path / "nothing-here", seed_corpus_copy, Chunking(), "all-MiniLM-L6-v2")
+    extra = seed_corpus_copy / "extra.txt"
+    extra.write_text("A file the index does not hold.\n")
+    assert not is_built_from(index_dir, seed_corpus_copy, Chunking(), "all-MiniLM-L6-v2"), "a file more"
+    extra.unlink()
+    first = sorted(seed_corpus_copy.glob("*.txt"))[0]
+    first.write_text(first.read_text() + "\nOne more line.\n")
+    assert not is_built_from(index_dir, seed_corpus_copy, Chunking(), "all-MiniLM-L6-v2"), "a changed file"
+    IndexBuilder(index_dir, progress=False, embedder=embedder)([seed_corpus_copy])
+    assert is_built_from(index_dir, seed_corpus_copy, Chunking(), "all-MiniLM-L6-v2")
+    manifest = current_version(index_dir) / "manifest.json"
+    manifest.write_text("{not json")
+    assert not is_built_from(index_dir, seed_corpus_copy, Chunking(), "all-MiniLM-L6-v2"), "a damaged manifest"
