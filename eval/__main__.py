@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             from eval.beir import PUBLISHED_NDCG10, run_beir
             from index.embedder import DEFAULT_MODEL
 
-            report = run_beir(args.path, args.split, args.model or DEFAULT_MODEL, Settings.from_args(args).chunking, args.modes,
+            chunking = Settings.from_args(args).chunking
+            report = run_beir(args.path, args.split, args.model or DEFAULT_MODEL, chunking, args.modes,
                               progress=not args.quiet, dense_weight=args.dense_weight, bm25_weight=args.bm25_weight,
                               backend=args.backend, index_dir=args.index)
             published = PUBLISHED_NDCG10.get(args.path.name)

@@ -415,7 +415,6 @@ def _stats(args) -> int:
     return 0
 
 
-
 def _folder_stats(args):
     """``qa stats`` of a folder index read from its manifest and SQLite alone: no model, no FAISS,
     no bm25s, no builder (the bundled corpus's index where its files are unchanged). None where
@@ -423,7 +422,7 @@ def _folder_stats(args):
     from index.backends import backend_for_index
     from index.embedder import DEFAULT_MODEL
     from index.settings import Settings
-    from index.store import IndexStore, current_version, is_built_from
+    from index.store import IndexCorrupt, IndexStore, current_version, is_built_from
     from index.stores import is_engine
     from ingest import BUNDLED_CORPUS
     from ingest.chunker import Chunking
@@ -438,7 +437,10 @@ def _folder_stats(args):
     version = current_version(root)
     if version is None:
         return None   # QA.open says what to do
-    store = IndexStore(Path(root), version, searchable=False)
+    try:
+        store = IndexStore(Path(root), version, searchable=False)
+    except IndexCorrupt:
+        return None   # swapped by a build meanwhile, or damaged: QA.open retries, or says what is wrong
     try:
         manifest = store.manifest
         return IndexStats(store.count_documents(), store.count_passages(), manifest.model, manifest.dimension,
