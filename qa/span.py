@@ -3,8 +3,9 @@ for, or else the shortest clause that carries what the question lacks.
 
 ``ShortAnswerFinder`` is the regex rules, cheap enough to score every sentence retrieved;
 ``SpacyShortAnswerFinder`` mends their answer in the one chosen sentence with spaCy's parse
-(units, question focus, ordinal phrases, noun phrases). On the question set's evidence
-sentences it scores 0.827 exact on dev (rules alone 0.816) and 0.614 on test (0.586).
+(units, question focus, ordinal phrases, noun phrases, what the sentence attaches to the noun a
+"which X" question names). On the question set's dev evidence sentences it scores 0.857 exact
+(rules alone 0.816; docs/benchmarks.md, "Answers, this session").
 
 >>> find = ShortAnswerFinder()
 >>> find("When was SenseTime founded?", "SenseTime was founded in October 2014 by Tang Xiao'ou.")
@@ -413,7 +414,7 @@ class SpacyShortAnswerFinder:
             if spans:
                 return self._focused(spans, sentence, asked)
         if kind == "clause" and _FOCUS_QUESTION.match(question):
-            named = _named_by_focus(parse(sentence[offset:]), question, asked | _stems(title))
+            named = _named_by_focus(parse(sentence[offset:]), question, asked)
             if named is not None:
                 return _shift(named, offset)
         rules = self.rules(question, sentence, title, kind)

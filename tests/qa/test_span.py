@@ -99,6 +99,14 @@ def test_spacy_answers_with_what_the_sentence_attaches_to_the_questions_noun(que
     assert span.text == expected and sentence[span.start:span.end] == expected
 
 
+def test_what_is_attached_to_the_focus_may_be_named_in_the_title_too():
+    # 18F posts whose front-matter title states the answer; the title's words rule out names, not this.
+    find_parsed = SpacyShortAnswerFinder()
+    assert find_parsed(*ATTACHED_TO_THE_FOCUS[4][:2], "U.S. Web Design Standards releases version 1.0").text == "1.0"
+    assert find_parsed("What is the one true adversary of security and design?", "Complexity is the one true adversary.",
+                       "Complexity is the adversary").text == "Complexity"
+
+
 def test_focus_leaves_kind_of_questions_and_other_nouns_appositions_alone():
     find_parsed = SpacyShortAnswerFinder()
     # "part of the U.S. Department of Commerce" is in apposition to "workshop", not a name the question asks.
