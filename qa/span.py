@@ -4,7 +4,7 @@ for, or else the shortest clause that carries what the question lacks.
 ``ShortAnswerFinder`` is the regex rules, cheap enough to score every sentence retrieved;
 ``SpacyShortAnswerFinder`` mends their answer in the one chosen sentence with spaCy's parse
 (units, question focus, ordinal phrases, noun phrases, what the sentence attaches to the noun a
-"which X" question names). On the question set's dev evidence sentences it scores 0.857 exact
+"which X" question names). On the question set's dev evidence sentences it scores 0.878 exact
 (rules alone 0.816; docs/benchmarks.md, "Answers, this session").
 
 >>> find = ShortAnswerFinder()
