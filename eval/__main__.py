@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     tune.add_argument("--bench", type=Path, default=BENCH, help="the bench data folder (default: %(default)s)")
     tune.add_argument("--answers-only", action="store_true",
                       help="keep the fusion weights; choose only the answer weights and the decline threshold")
+    tune.add_argument("--folds", type=int, default=0,
+                      help="also cross-validate the answer weights inside dev: choose them on all folds but one, "
+                           "score the one (folds by gold document; e.g. 5)")
     beir = commands.add_parser("beir", parents=[common], help="a BEIR-format dataset folder, e.g. ../shared/bench/scifact")
     beir.add_argument("path", type=Path)
     beir.add_argument("--split", default="test")
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             from eval.tuning import print_tuning, tune
 
             print_tuning(tune(args.bench, backend=args.backend, progress=not args.quiet,
-                              fusion_weights=not args.answers_only), args.out / "tuning.json")
+                              fusion_weights=not args.answers_only, folds=args.folds), args.out / "tuning.json")
             return 0
         if args.command == "questions":
             from eval.questions import run_question_eval

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import defaultdict
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -71,6 +72,27 @@ class ThresholdTrial:
 
 
 @dataclass(frozen=True)
+class HeldOutFold:
+    """One fold of the cross-validation inside dev: the answer weights the grid chose on the other
+    folds, and how many of this fold's questions they answer."""
+
+    fold: int
+    questions: int
+    correct: int
+    chosen: AnswerTrial
+
+
+@dataclass(frozen=True)
+class CrossValidation:
+    """``python -m eval tune --folds K``: the answer-weight choice scored on questions it did not see.
+    ``accuracy`` is the held-out answer accuracy over all folds (each question scored once, by
+    weights chosen without it); the in-sample figure is ``Tuning.best_answer``'s."""
+
+    folds: tuple[HeldOutFold, ...]
+    accuracy: float
+
+
+@dataclass(frozen=True)
 class Tuning:
     fusion: tuple[FusionTrial, ...]
     answer: tuple[AnswerTrial, ...]
@@ -79,6 +101,7 @@ class Tuning:
     thresholds: tuple[ThresholdTrial, ...]
     best_threshold: ThresholdTrial
     settings: dict
+    cross_validation: CrossValidation | None = None
 
 
 def _best(trials, score, current):
@@ -88,9 +111,37 @@ def _best(trials, score, current):
     return next((trial for trial in tied if current(trial)), tied[0])
 
 
-def tune(bench: Path = BENCH, backend: str = AUTO, progress: bool = True, fusion_weights: bool = True) -> Tuning:
+def dev_folds(questions, folds: int) -> list[int]:
+    """The fold of each of ``questions``: all questions of one gold document share a fold (so no
+    document feeds both sides), and documents are dealt round robin in order of their first
+    question's kind and paraphrase flag, so each fold holds a like mix of kinds.
+
+    >>> from eval.questions import load_questions
+    >>> dev = [q for q in load_questions("dev") if q.answerable]
+    >>> folds = dev_folds(dev, 5)
+    >>> sorted(set(folds)), all(len({f for f, q in zip(folds, dev) if q.source == s}) == 1 for s in {q.source for q in dev})
+    ([0, 1, 2, 3, 4], True)
+    """
+    if folds < 2:
+        raise ValueError(f"--folds must be at least 2, not {folds}")
+    by_document = defaultdict(list)
+    for position, question in enumerate(questions):
+        by_document[question.source].append(position)
+    documents = sorted(by_document.values(), key=lambda members: (questions[members[0]].kind, questions[members[0]].paraphrase,
+                                                                   -len(members), questions[members[0]].qid))
+    fold_of = [0] * len(questions)
+    for number, members in enumerate(documents):
+        for position in members:
+            fold_of[position] = number % folds
+    return fold_of
+
+
+def tune(bench: Path = BENCH, backend: str = AUTO, progress: bool = True, fusion_weights: bool = True,
+         folds: int = 0) -> Tuning:
     """With ``fusion_weights`` False the fusion keeps its current weights (no SciFact pass), and only
-    the answer weights and the decline threshold are chosen."""
+    the answer weights and the decline threshold are chosen. With ``folds`` (2 or more) the answer
+    weights are also chosen ``folds`` times, each on all folds of dev but one and scored on that one
+    (``CrossValidation``)."""
     qa = open_questions_index(bench=bench, backend=backend, progress=progress)
     dev = [q for q in load_questions("dev") if q.answerable]
     qrels = question_qrels(dev, qa.store)
@@ -127,16 +178,21 @@ def tune(bench: Path = BENCH, backend: str = AUTO, progress: bool = True, fusion
     vectors = qa.embedder([q.question for q in asked])
     candidates = [qa.extract_answer.candidates(q.question, qa.retriever(q.question, 5, question_vector=vector), vector)
                   for q, vector in zip(asked, tqdm(vectors, desc="answer candidates", disable=not progress))]
-    answer = []
+    answer, correct_by_trial = [], []
     for overlap, penalty, kind, focus, label in itertools.product(OVERLAP_WEIGHTS, RANK_PENALTIES, KIND_WEIGHTS,
                                                                   FOCUS_WEIGHTS, LABEL_WEIGHTS):
         weights = AnswerWeights(overlap=overlap, rank_penalty=penalty, kind=kind, focus=focus, label=label)
-        correct = sum(bool(found) and any(answer_in(max(found, key=weights.score).text, a) for a in q.answers)
-                      for q, found in zip(dev, candidates))
-        answer.append(AnswerTrial(overlap, penalty, kind, correct / len(dev), focus, label))
+        correct = [bool(found) and any(answer_in(max(found, key=weights.score).text, a) for a in q.answers)
+                   for q, found in zip(dev, candidates)]
+        answer.append(AnswerTrial(overlap, penalty, kind, sum(correct) / len(dev), focus, label))
+        correct_by_trial.append(correct)
     current = (OVERLAP_WEIGHT, RANK_PENALTY, KIND_WEIGHT, FOCUS_WEIGHT, LABEL_WEIGHT)
-    best_answer = _best(answer, lambda t: t.questions_dev_accuracy,
-                        lambda t: (t.overlap, t.rank_penalty, t.kind, t.focus, t.label) == current)
+
+    def is_current(trial: AnswerTrial) -> bool:
+        return (trial.overlap, trial.rank_penalty, trial.kind, trial.focus, trial.label) == current
+
+    best_answer = _best(answer, lambda t: t.questions_dev_accuracy, is_current)
+    cross_validation = _cross_validate(dev, answer, correct_by_trial, folds, is_current) if folds else None
     weights = AnswerWeights(best_answer.overlap, best_answer.rank_penalty, best_answer.kind,
                             focus=best_answer.focus, label=best_answer.label)
     thresholds = _threshold_trials(weights, dev, unanswerable, candidates)
@@ -149,7 +205,23 @@ def tune(bench: Path = BENCH, backend: str = AUTO, progress: bool = True, fusion
                 "current": {"dense_weight": DENSE_WEIGHT, "sentence_weight": SENTENCE_WEIGHT, "overlap": OVERLAP_WEIGHT,
                             "rank_penalty": RANK_PENALTY,
                             "kind": KIND_WEIGHT, "focus": FOCUS_WEIGHT, "label": LABEL_WEIGHT, "min_score": MIN_SCORE}}
-    return Tuning(tuple(fusion), tuple(answer), best_fusion, best_answer, thresholds, best_threshold, settings)
+    return Tuning(tuple(fusion), tuple(answer), best_fusion, best_answer, thresholds, best_threshold, settings,
+                  cross_validation)
+
+
+def _cross_validate(dev, trials, correct_by_trial, folds: int, is_current) -> CrossValidation:
+    """For each fold, the trial with the most right answers on the other folds (the current weights
+    among equals), scored on the fold."""
+    fold_of = dev_folds(dev, folds)
+    held_out = []
+    for fold in range(folds):
+        training = [i for i, f in enumerate(fold_of) if f != fold]
+        scored = [i for i, f in enumerate(fold_of) if f == fold]
+        on_training = {id(trial): sum(correct[i] for i in training) for trial, correct in zip(trials, correct_by_trial)}
+        chosen = _best(trials, lambda t: on_training[id(t)], is_current)
+        correct = correct_by_trial[trials.index(chosen)]
+        held_out.append(HeldOutFold(fold, len(scored), sum(correct[i] for i in scored), chosen))
+    return CrossValidation(tuple(held_out), sum(f.correct for f in held_out) / len(dev))
 
 
 def _threshold_trials(weights: AnswerWeights, answerable, unanswerable, candidates) -> tuple[ThresholdTrial, ...]:
@@ -191,6 +263,14 @@ def print_tuning(tuning: Tuning, path: Path) -> None:
     print(f"chosen: overlap {best.overlap}, rank penalty {best.rank_penalty}, kind {best.kind}, focus {best.focus}, "
           f"label {best.label} "
           f"({best.questions_dev_accuracy:.3f})")
+    if tuning.cross_validation is not None:
+        cv = tuning.cross_validation
+        print(f"\ncross-validated inside dev ({len(cv.folds)} folds by gold document): weights chosen on the other folds")
+        print("fold  questions  right  chosen (overlap, rank penalty, kind, focus, label)")
+        for fold in cv.folds:
+            c = fold.chosen
+            print(f"{fold.fold:4d}  {fold.questions:9d}  {fold.correct:5d}  {c.overlap}, {c.rank_penalty}, {c.kind}, {c.focus}, {c.label}")
+        print(f"held-out answer accuracy {cv.accuracy:.3f} (in-sample {best.questions_dev_accuracy:.3f})")
     print(f"\nnothing-found threshold: the most dev unanswerable questions declined for at most "
           f"{MAX_ANSWERS_LOST:.0%} of dev answer accuracy, and the lowest such")
     print("min score  answerable correct  unanswerable declined")

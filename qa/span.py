@@ -3,8 +3,9 @@ for, or else the shortest clause that carries what the question lacks.
 
 ``ShortAnswerFinder`` is the regex rules, cheap enough to score every sentence retrieved;
 ``SpacyShortAnswerFinder`` mends their answer in the one chosen sentence with spaCy's parse
-(units, question focus, ordinal phrases, noun phrases). On the question set's evidence
-sentences it scores 0.827 exact on dev (rules alone 0.816) and 0.614 on test (0.586).
+(units, question focus, ordinal phrases, noun phrases, what the sentence attaches to the noun a
+"which X" question names). On the question set's dev evidence sentences it scores 0.878 exact
+(rules alone 0.816; docs/benchmarks.md, "Answers, this session").
 
 >>> find = ShortAnswerFinder()
 >>> find("When was SenseTime founded?", "SenseTime was founded in October 2014 by Tang Xiao'ou.")
@@ -412,6 +413,10 @@ class SpacyShortAnswerFinder:
             spans = self._spans(doc, phrases, asked, asked, "clause", offset)
             if spans:
                 return self._focused(spans, sentence, asked)
+        if kind == "clause" and _FOCUS_QUESTION.match(question):
+            named = _named_by_focus(parse(sentence[offset:]), question, asked)
+            if named is not None:
+                return _shift(named, offset)
         rules = self.rules(question, sentence, title, kind)
         if kind == "number" and rules is not None:
             numbers = [span for span in self.rules.candidates(kind, question, sentence[offset:])
@@ -495,3 +500,78 @@ def _focus(token, text: str, asked) -> int:
     """How many of the question's content words the candidate's own clause holds (less its own)."""
     clause = {_stem(t.text) for t in _focus_tokens(token) if t.pos_ in _CONTENT_POS} - _stems(text)
     return len(clause & asked)
+
+
+# "Which ion ...?", "What was the conference called?", "What is the code name of ...?": the question
+# names a noun (its focus), and the answer is what the sentence attaches to that noun.
+_FOCUS_QUESTION = re.compile(r"^\W*(?:(?:in|on|at|for|from|to|by|with|of|into)\s)?(?:which|what)\s(?:(?:is|was|are|were)\sthe\s|"
+                             r"(?!(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|kind|type|sort)\b))", re.IGNORECASE)
+_FOCUS_WORDS = re.compile(r"^\W*(?:(?:in|on|at|for|from|to|by|with|of|into)\s)?(?:which|what)\s+(?:(?:is|was|are|were)\s+)?"
+                          r"(?:the\s+)?((?:[\w'’.-]+\s+){0,4}[\w'’.-]+)", re.IGNORECASE)
+_COPULA = frozenset({"be", "is", "are", "was", "were", "'s", "’s"})
+
+
+def _named_by_focus(doc, question: str, known: frozenset[str]) -> ShortSpan | None:
+    """What the sentence attaches to a noun of the question (issue #20, question focus), from the
+    dependency parse: an appositive ("its first conference ..., UX Exponential"), the other side of
+    a copula ("whose code name is Viper", "Complexity is the one true adversary"), or the name or
+    modifier in front of it ("the ammonium ion", "the 1.0 release", "the proposed Corwin Amendment",
+    where a capitalised noun stays part of the name). The question's focus words (those after
+    "which" or "what", up to five) are tried first, then its other nouns; what the question or the
+    title already names is no answer. None where the sentence attaches nothing new to them.
+
+    Offsets index ``doc``'s text."""
+    focus_words = _FOCUS_WORDS.match(question)
+    focus = {_stem(w) for w in _WORD.findall(focus_words.group(1))} - {_stem(w) for w in _FUNCTION} if focus_words else set()
+    asked = _stems(question)
+
+    def new(tokens) -> ShortSpan | None:
+        tokens = [t for t in tokens if not t.is_punct or tokens[0].i < t.i < tokens[-1].i]
+        while tokens and (tokens[0].lower_ in _FUNCTION or tokens[0].dep_ in ("det", "case", "punct")):
+            tokens = tokens[1:]
+        while tokens and (tokens[-1].lower_ in _FUNCTION or tokens[-1].is_punct):
+            tokens = tokens[:-1]
+        if not tokens:
+            return None
+        start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+        text = doc.text[start:end]
+        if _named_already(text, known, "clause"):
+            return None
+        return ShortSpan(start, end, text, "clause", 0)
+
+    def name_of(head) -> ShortSpan | None:
+        """``head`` with the words in front of it that belong to it ("the drug mifepristone" ->
+        "mifepristone", "Z87.1, which gives ..." -> "Z87.1")."""
+        first = min([t.i for c in head.lefts if c.dep_ in ("compound", "amod", "nummod", "flat") for t in c.subtree],
+                    default=head.i)
+        return new(list(doc[first:head.i + 1]))
+
+    def attached(token, in_focus: bool) -> ShortSpan | None:
+        for child in token.children:
+            # Beyond the focus words only a name in apposition counts: "..., part of the Department" does not.
+            if child.dep_ == "appos" and (in_focus or child.pos_ == "PROPN"):
+                found = name_of(child)
+                if found:
+                    return found
+        if not in_focus:
+            return None
+        modifiers = [c for c in token.lefts if c.dep_ in ("compound", "nummod") and _stem(c.text) not in asked]
+        if modifiers:
+            first = min(t.i for t in modifiers[0].subtree)
+            last = token.i if token.pos_ == "PROPN" else max(t.i for t in modifiers[-1].subtree)
+            found = new(list(doc[first:last + 1]))
+            if found:
+                return found
+        verb = token.head
+        if token.dep_ in ("nsubj", "attr") and verb.lower_ in _COPULA:
+            other = next((c for c in verb.children if c.dep_ == ("attr" if token.dep_ == "nsubj" else "nsubj")), None)
+            if other is not None:
+                return name_of(other)
+        return None
+
+    nouns = [t for t in doc if t.pos_ in ("NOUN", "PROPN") and _stem(t.text) in asked]
+    for token in sorted(nouns, key=lambda t: _stem(t.text) not in focus):
+        found = attached(token, _stem(token.text) in focus)
+        if found:
+            return found
+    return None

@@ -6,8 +6,9 @@ import json
 import pytest
 
 from eval.seeds import load_seed_questions
+from eval.questions import load_questions
 from eval.tuning import (KIND_WEIGHTS, OVERLAP_WEIGHTS, RANK_PENALTIES, AnswerTrial, FusionTrial, ThresholdTrial,
-                         Tuning, _best, _threshold_trials, print_tuning)
+                         Tuning, _best, _cross_validate, _threshold_trials, dev_folds, print_tuning)
 from index import IndexStore
 from qa import QA
 from qa.answer import AnswerWeights
@@ -49,3 +50,30 @@ def test_the_tuning_is_printed_with_the_choices_marked_and_saved_as_json(tmp_pat
     assert out.count("<- chosen") == 2 and "chosen: overlap 0.0, rank penalty 0.0, kind 0.0, focus" in out and "(0.500)" in out
     saved = json.loads((tmp_path / "reports" / "tuning.json").read_text())
     assert saved["best_threshold"]["min_score"] == pytest.approx(0.7) and len(saved["answer"]) == len(answer)
+
+
+def test_dev_folds_keep_each_gold_document_on_one_side_and_mix_the_kinds():
+    dev = [q for q in load_questions("dev") if q.answerable]
+    folds = dev_folds(dev, 5)
+    assert len(folds) == len(dev) and set(folds) == set(range(5))
+    assert all(len({f for f, q in zip(folds, dev) if q.source == source}) == 1 for source in {q.source for q in dev})
+    sizes = [folds.count(f) for f in range(5)]
+    assert max(sizes) - min(sizes) <= 6, sizes
+    numbers = [sum(q.kind == "number" for f, q in zip(folds, dev) if f == fold) for fold in range(5)]
+    assert min(numbers) >= 4, numbers
+    with pytest.raises(ValueError, match="at least 2"):
+        dev_folds(dev, 1)
+
+
+def test_cross_validation_scores_each_fold_with_weights_chosen_without_it():
+    dev = [q for q in load_questions("dev") if q.answerable]
+    folds = dev_folds(dev, 5)
+    # Trial 0 is right on fold 0 only, trial 1 everywhere but fold 0: the folds that train trial 1
+    # outnumber fold 0, so every fold but fold 0 chooses trial 1, and fold 0 (choosing trial 1 too)
+    # is scored wrong.
+    trials = [AnswerTrial(0.0, 0.0, 0.0, 0.0), AnswerTrial(0.5, 0.0, 0.0, 0.0)]
+    correct = [[f == 0 for f in folds], [f != 0 for f in folds]]
+    cv = _cross_validate(dev, trials, correct, 5, lambda t: False)
+    assert [fold.chosen for fold in cv.folds] == [trials[1]] * 5
+    assert cv.folds[0].correct == 0 and cv.accuracy == pytest.approx(folds.count(0) and sum(f != 0 for f in folds) / len(dev))
+    assert sum(fold.questions for fold in cv.folds) == len(dev)
