@@ -1,0 +1,177 @@
+"""Whether to decline a question: the signals that the chosen sentence does not answer it, and the rule.
+
+The answer extractor (``qa.answer.AnswerExtractor``) picks the best sentence of the top passages
+and hands it here with the question; ``abstention_signals`` measures it, and ``declines`` decides.
+Plausible unanswerable questions ("How many hotel rooms does Aruba have?") score like answerable
+ones on every retrieval signal, so the rule checks what the answer claims to be instead:
+
+- ``names_missing``: a name or number of the question (a capitalised word other than the first, or
+  a word with a digit: "Beverly Hills", "2024", "Tad") that neither the chosen passage, its section
+  nor its document's title holds. An answer about "Lincoln" is no answer about "Tad Lincoln".
+- ``count_tied``: for "how many X", whether spaCy's parse ties the answer's number to X (or to a
+  noun X is not asked beside): "eight regions" counts regions, not hotel rooms.
+- ``type_confirmed``: for a "who" question, whether spaCy's entities call the short answer a
+  person (or an organisation); "Saturn V" is a rocket.
+
+>>> from qa.span import ShortSpan
+>>> signals = abstention_signals("How many hotel rooms does Aruba have?",
+...     "For census purposes, Aruba is divided into eight regions, which have no administrative functions:",
+...     ShortSpan(42, 54, "eight regions", "number"), "Aruba", "", 0.9, True)
+>>> signals.count_tied, declines(signals, min_support=0.643)
+(False, True)
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa.span import TYPED_KINDS, ShortSpan, answer_kind, parse
+
+_WORD = re.compile(r"\w+")
+# A name or number in the question: a capitalised word, or one with a digit.
+_NAME = re.compile(r"\b(?:[A-Z][\w'’.-]*|\w*\d\w*)")
+_NOT_NAMES = frozenset("""
+i a an the what which who whom whose when where why how is are was were do does did has have had can could will would
+in on at of for from to by with into and or as
+""".split())
+_HOW_MANY = re.compile(r"\bhow many\s+((?:[\w'’-]+\s+){0,3})", re.IGNORECASE)
+_STOP_PHRASE = frozenset("""
+is are was were do does did has have had can could will would should may might be been of in on at for from to by
+with into across per that which who the a an
+""".split())
+
+
+@dataclass(frozen=True)
+class AbstentionSignals:
+    """What the chosen sentence says about answering the question; ``None`` where a signal does not
+    apply (no "how many" asked, no "who" asked)."""
+
+    support: float                # the sentence's answer score (``qa.answer.AnswerWeights.score``)
+    kind_found: bool              # a date, number, person or place question's kind was found in it
+    typed: bool                   # the question asks for a date, number, person or place
+    names_missing: tuple[str, ...]   # the question's names and numbers its passage and document lack
+    count_tied: bool | None       # "how many X": the answer's number counts X
+    type_confirmed: bool | None   # "who": spaCy calls the short answer a person or organisation
+
+
+def _prefixes(text: str, length: int = 4) -> set[str]:
+    return {word[:length] for word in _WORD.findall(text.lower())}
+
+
+def question_names(question: str) -> list[str]:
+    """The question's names and numbers, less its opening word.
+
+    >>> question_names("When did the Academy of Motion Picture Arts and Sciences move to Beverly Hills?")
+    ['Academy', 'Motion', 'Picture', 'Arts', 'Sciences', 'Beverly', 'Hills']
+    """
+    names = []
+    for match in _NAME.finditer(question):
+        if not question[:match.start()].strip():
+            continue   # the opening word is capitalised as any sentence's is
+        for word in _WORD.findall(match.group()):
+            if word.lower() not in _NOT_NAMES and word.lower() != "s":
+                names.append(word)
+    return names
+
+
+def asked_nouns(question: str) -> list[str]:
+    """The words of "how many X" up to its verb: "hotel rooms" for "How many hotel rooms does ...".
+
+    >>> asked_nouns("How many hotel rooms does Aruba have?"), asked_nouns("When was it built?")
+    (['hotel', 'rooms'], [])
+    """
+    match = _HOW_MANY.search(question)
+    if not match:
+        return []
+    words = []
+    for word in match.group(1).split():
+        if word.lower() in _STOP_PHRASE:
+            break
+        words.append(word.lower())
+    return words
+
+
+def _count_tied(question: str, sentence: str, short: ShortSpan | None, held: set[str]) -> bool | None:
+    asked = asked_nouns(question)
+    if not asked or short is None or short.kind != "number":
+        return None
+    asked_stems = {word[:4] for word in asked}
+    if asked_stems & {word[:4] for word in held}:
+        return None   # the passage speaks of X: a number near it may count X in other words
+    doc = parse(sentence)
+    tokens = doc.char_span(short.start, short.end, alignment_mode="expand")
+    if tokens is None or not len(tokens):
+        return None
+    counted = [t for t in tokens if t.pos_ in ("NOUN", "PROPN")] or _counted_noun(tokens)
+    if not counted:
+        return None   # a bare number ("Active: 87,000.", "over 30 of us"): the parse cannot tell
+    return any(t.lower_[:4] in asked_stems for t in counted)
+
+
+def _counted_noun(tokens) -> list:
+    """The noun a number outside it counts or measures: its head ("eight regions", where the finder
+    kept only "eight"), or the noun of "the age of 17"."""
+    number = next((t for t in reversed(tokens) if t.like_num or t.pos_ == "NUM"), tokens[-1])
+    head = number.head
+    if head.pos_ in ("NOUN", "PROPN") and head.i != number.i and number.dep_ in ("nummod", "quantmod", "compound"):
+        return [head]
+    if number.dep_ == "pobj" and head.dep_ == "prep" and head.head.pos_ == "NOUN" and head.head.i < number.i:
+        return [head.head]
+    return []
+
+
+def _type_confirmed(question: str, sentence: str, short: ShortSpan | None) -> bool | None:
+    if short is None or answer_kind(question) != "person":
+        return None
+    doc = parse(sentence)
+    span = set(range(short.start, short.end))
+    return any(entity.label_ in ("PERSON", "ORG", "NORP") and span & set(range(entity.start_char, entity.end_char))
+               for entity in doc.ents)
+
+
+def abstention_signals(question: str, sentence: str, short: ShortSpan | None, title: str, passage: str,
+                       support: float, kind_found: bool) -> AbstentionSignals:
+    """The signals for answering ``question`` with ``sentence`` (of ``passage``, in the document
+    ``title``; ``short``: the short answer in it, offsets into ``sentence``)."""
+    held = _prefixes(f"{title} {passage} {sentence}", 5)
+    missing = tuple(name for name in question_names(question) if name.lower()[:5] not in held)
+    return AbstentionSignals(support, kind_found, answer_kind(question) in TYPED_KINDS,
+                             missing, _count_tied(question, sentence, short, held), _type_confirmed(question, sentence, short))
+
+
+@dataclass(frozen=True)
+class AbstentionRule:
+    """When to decline, chosen on the question set's dev split (``python -m eval abstain`` prints the
+    choice in-sample and cross-validated; docs/benchmarks.md, "Declining, this session").
+
+    Attributes:
+        min_names_missing: decline when this many of the question's names are missing, or any
+            number ("2024", "8K"). One missing name alone is often a paraphrase ("the Garden State"
+            for New Jersey, "leave Earth" for space): on dev it declined 4 unanswerable questions
+            for 2 right answers, two missing names 1 for none. None: no check of names.
+        check_count: decline a "how many X" answer that counts another noun, X being nowhere in its
+            passage (dev: 2 unanswerable for 1 right answer, "Over three million copies" for "units").
+        check_type: decline a "who" answer that spaCy does not call a person or organisation (dev:
+            1 unanswerable, no right answer).
+    """
+
+    min_names_missing: int | None = 2
+    check_count: bool = True
+    check_type: bool = True
+
+
+def declines(signals: AbstentionSignals, min_support: float, rule: AbstentionRule = AbstentionRule()) -> bool:
+    """Whether to say "Not found in these documents." rather than answer: the answer kind asked for
+    is missing, a check of ``rule`` fails, or the support is below ``min_support`` (the answer
+    score's threshold, ``qa.answer.MIN_SCORE``, which ``python -m eval tune`` sets)."""
+    if signals.typed and not signals.kind_found:
+        return True
+    names = signals.names_missing
+    if rule.min_names_missing is not None and names and (
+            len(names) >= rule.min_names_missing or any(ch.isdigit() for name in names for ch in name)):
+        return True
+    if rule.check_count and signals.count_tied is False:
+        return True
+    if rule.check_type and signals.type_confirmed is False:
+        return True
+    return signals.support < min_support
