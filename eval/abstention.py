@@ -148,7 +148,7 @@ def print_abstention(report: AbstentionReport, path: Path) -> None:
     print(line(f"before: support >= {MIN_SCORE}, answer kind", report.before))
     print(line("shipped: AbstentionRule() at that support", report.shipped))
     labels = ("  names: a number missing", "  names: two missing, or a number", "  names: one missing", "  how many X counts another noun",
-              "  who: spaCy sees no person")
+              "  who: spaCy calls it something else")
     for label, s in zip(labels, report.each_check):
         print(line(f"{label} (alone)", s))
     chosen = report.chosen_in_sample
