@@ -92,20 +92,21 @@ def asked_nouns(question: str) -> list[str]:
 
 
 def _count_tied(question: str, sentence: str, short: ShortSpan | None, held: set[str]) -> bool | None:
-    asked = asked_nouns(question)
+    """For "how many X": True where the short answer's number counts X, False where it counts
+    another noun and X is nowhere in the passage, None where the parse cannot tell (a bare number:
+    "Active: 87,000.", "over 30 of us") or X is in the passage (it may count X in other words)."""
+    asked = {word[:4] for word in asked_nouns(question)}
     if not asked or short is None or short.kind != "number":
         return None
-    asked_stems = {word[:4] for word in asked}
-    if asked_stems & {word[:4] for word in held}:
-        return None   # the passage speaks of X: a number near it may count X in other words
-    doc = parse(sentence)
-    tokens = doc.char_span(short.start, short.end, alignment_mode="expand")
+    tokens = parse(sentence).char_span(short.start, short.end, alignment_mode="expand")
     if tokens is None or not len(tokens):
         return None
     counted = [t for t in tokens if t.pos_ in ("NOUN", "PROPN")] or _counted_noun(tokens)
     if not counted:
-        return None   # a bare number ("Active: 87,000.", "over 30 of us"): the parse cannot tell
-    return any(t.lower_[:4] in asked_stems for t in counted)
+        return None
+    if any(t.lower_[:4] in asked for t in counted):
+        return True
+    return None if asked & {word[:4] for word in held} else False
 
 
 def _counted_noun(tokens) -> list:
