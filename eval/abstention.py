@@ -29,7 +29,7 @@ MAX_ANSWERS_LOST = 0.02        # as ``eval tune``'s threshold: at most 2% of the
 NAMES_MISSING = (None, 1, 2, 3, 10**6)   # None: no check; 10**6: a missing number only
 FOLDS = 5
 SHUFFLES = 10
-NO_CHECKS = AbstentionRule(min_names_missing=None, check_count=False, check_type=False)
+NO_CHECKS = AbstentionRule(min_names_missing=None, check_count=False, check_type=False, check_money=False)
 
 
 @dataclass(frozen=True)
@@ -96,8 +96,8 @@ def choose(asked: list[AskedQuestion], min_support: float | None = None) -> Rule
     ``min_support``, the rule alone at that threshold."""
     thresholds = [min_support] if min_support is not None else \
         sorted({round(q.signals.support, 3) for q in asked} | {float("-inf")})
-    rules = [AbstentionRule(names, count, kind) for names, count, kind
-             in itertools.product(NAMES_MISSING, (True, False), (True, False))]
+    rules = [AbstentionRule(names, count, kind, money) for names, count, kind, money
+             in itertools.product(NAMES_MISSING, (True, False), (True, False), (True, False))]
     trials = [score(asked, rule, threshold) for rule in rules for threshold in thresholds]
     affordable = [t for t in trials if t.accuracy_cost <= MAX_ANSWERS_LOST]
     return max(affordable, key=lambda t: (t.unanswerable_declined, -t.right_lost, -t.min_support))
@@ -130,11 +130,9 @@ def cross_validate(asked: list[AskedQuestion], folds: int = FOLDS, shuffles: int
 
 
 def abstention_report(asked: list[AskedQuestion]) -> AbstentionReport:
-    each = (score(asked, AbstentionRule(10**6, False, False), MIN_SCORE),
-            score(asked, AbstentionRule(2, False, False), MIN_SCORE),
-            score(asked, AbstentionRule(1, False, False), MIN_SCORE),
-            score(asked, AbstentionRule(None, True, False), MIN_SCORE),
-            score(asked, AbstentionRule(None, False, True), MIN_SCORE))
+    each = tuple(score(asked, AbstentionRule(names, count, kind, money), MIN_SCORE) for names, count, kind, money in
+                 ((10**6, False, False, False), (2, False, False, False), (1, False, False, False),
+                  (None, True, False, False), (None, False, True, False), (None, False, False, True)))
     return AbstentionReport(len(asked), score(asked, NO_CHECKS, MIN_SCORE), score(asked, AbstentionRule(), MIN_SCORE),
                             choose(asked), cross_validate(asked), cross_validate(asked, min_support=MIN_SCORE), each)
 
@@ -148,7 +146,7 @@ def print_abstention(report: AbstentionReport, path: Path) -> None:
     print(line(f"before: support >= {MIN_SCORE}, answer kind", report.before))
     print(line("shipped: AbstentionRule() at that support", report.shipped))
     labels = ("  names: a number missing", "  names: two missing, or a number", "  names: one missing", "  how many X counts another noun",
-              "  who: spaCy calls it something else")
+              "  who: spaCy calls it something else", "  a cost or price that is no money")
     for label, s in zip(labels, report.each_check):
         print(line(f"{label} (alone)", s))
     chosen = report.chosen_in_sample

@@ -10,6 +10,8 @@ ones on every retrieval signal, so the rule checks what the answer claims to be 
   nor its document's title holds. An answer about "Lincoln" is no answer about "Tad Lincoln".
 - ``count_tied``: for "how many X", whether spaCy's parse ties the answer's number to X (or to a
   noun X is not asked beside): "eight regions" counts regions, not hotel rooms.
+- ``money_found``: for a question about a cost, price, budget, wage or worth, whether the short
+  answer is an amount of money (a currency beside it, or spaCy's MONEY): "14" is no cost.
 - ``type_contradicted``: for a "who" question, whether spaCy's entities call the short answer
   a thing that names no one ("Saturn V": a PRODUCT; a DATE).
 
@@ -52,6 +54,7 @@ class AbstentionSignals:
     names_missing: tuple[str, ...]   # the question's names and numbers its passage and document lack
     count_tied: bool | None       # "how many X": the answer's number counts X
     type_contradicted: bool | None   # "who": spaCy's entities call the short answer something else
+    money_found: bool | None = None  # a cost, price or budget asked: the short answer is money
 
 
 def _prefixes(text: str, length: int = 4) -> set[str]:
@@ -138,6 +141,26 @@ def _type_contradicted(question: str, sentence: str, short: ShortSpan | None) ->
     return bool(labels) and labels <= _NOT_WHO_LABELS
 
 
+_MONEY_ASKED = re.compile(r"\b(?:how much\b.*\b(?:cost|costs|price|spend|spent|pay|paid|worth|raise|raised|budget|"
+                          r"earn|earned|charge|charged|fee|fees|salary)|(?:cost|price|budget|salary|wage|fee|revenue|"
+                          r"income|profit|worth)s? (?:of|for|in|at)\b)", re.IGNORECASE)
+_CURRENCY = re.compile(r"[$€£¥₹]|\b(?:US|USD|EUR|GBP|dollars?|euros?|pounds?|yen|yuan|renminbi|francs?|kroon|"
+                       r"rupees?|pesos?|florins?|cents?)\b", re.IGNORECASE)
+
+
+def _money_found(question: str, sentence: str, short: ShortSpan | None) -> bool | None:
+    """For a question about an amount of money, whether the short answer is one: a currency in it
+    or just beside it ("US$410 million", "65 euros"), or spaCy's MONEY entity over it."""
+    if not _MONEY_ASKED.search(question):
+        return None
+    if short is None:
+        return False
+    if _CURRENCY.search(sentence[max(0, short.start - 4):short.end + 9]):
+        return True
+    return any(entity.label_ == "MONEY" and entity.start_char < short.end and short.start < entity.end_char
+               for entity in parse(sentence).ents)
+
+
 def abstention_signals(question: str, sentence: str, short: ShortSpan | None, title: str, passage: str,
                        support: float, kind_found: bool) -> AbstentionSignals:
     """The signals for answering ``question`` with ``sentence`` (of ``passage``, in the document
@@ -145,7 +168,8 @@ def abstention_signals(question: str, sentence: str, short: ShortSpan | None, ti
     held = _prefixes(f"{title} {passage} {sentence}", 5)
     missing = tuple(name for name in question_names(question) if name.lower()[:5] not in held)
     return AbstentionSignals(support, kind_found, answer_kind(question) in TYPED_KINDS,
-                             missing, _count_tied(question, sentence, short, held), _type_contradicted(question, sentence, short))
+                             missing, _count_tied(question, sentence, short, held), _type_contradicted(question, sentence, short),
+                             _money_found(question, sentence, short))
 
 
 @dataclass(frozen=True)
@@ -162,11 +186,13 @@ class AbstentionRule:
             passage (dev: 2 unanswerable for 1 right answer, "Over three million copies" for "units").
         check_type: decline a "who" answer that spaCy's entities call something else (dev: 2
             unanswerable, no right answer; the seed set's "police" has no entity and stays).
+        check_money: decline a cost, price or budget answered with no amount of money.
     """
 
     min_names_missing: int | None = 2
     check_count: bool = True
     check_type: bool = True
+    check_money: bool = True
 
 
 def declines(signals: AbstentionSignals, min_support: float, rule: AbstentionRule = AbstentionRule()) -> bool:
@@ -182,5 +208,7 @@ def declines(signals: AbstentionSignals, min_support: float, rule: AbstentionRul
     if rule.check_count and signals.count_tied is False:
         return True
     if rule.check_type and signals.type_contradicted:
+        return True
+    if rule.check_money and signals.money_found is False:
         return True
     return signals.support < min_support

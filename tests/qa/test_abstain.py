@@ -78,3 +78,10 @@ def test_a_common_noun_answer_to_who_is_not_contradicted(chosen):
     # does not count against a "who" answer.
     answer = chosen("Who buys the company's tracking tools to watch the population?")
     assert answer.answered and "police" in answer.sentence and answer.signals.type_contradicted is False
+
+
+def test_a_year_is_no_budget_and_an_amount_with_its_currency_is(chosen):
+    budget = signals_of("What was the production budget of the film Actrius?", "The film was produced in 1996.", "Actrius")
+    assert budget.money_found is False and declines(budget, MIN_SCORE)
+    raised = chosen("How much did SenseTime raise in its Series B round?")
+    assert raised.answered and "410 million" in raised.short and raised.signals.money_found is True
