@@ -163,8 +163,9 @@ def answer_html(answer: Answer, element_id: str = "answer-box") -> str:
     if not answer.hits:
         return message_html("Nothing in the index matches this question.", "info")
     if not answer.answered:
+        hint = f'<div class="hint">{_escape(answer.hint)}</div>' if answer.hint else ""
         return (f'<div class="answer-box none"{box_id}><div class="label">No direct answer</div>'
-                '<div class="sentence">Not found in these documents; closest passages:</div></div>')
+                f'<div class="sentence">Not found in these documents; closest passages:</div>{hint}</div>')
     cited = answer.answer_citation
     home = next((h for h in answer.hits if cited and h.passage.doc_id == cited.doc_id
                  and h.passage.start <= cited.start and cited.end <= h.passage.end), answer.hits[0])

@@ -1,4 +1,4 @@
-"""``python -m eval questions``, ``seeds``, ``beir PATH`` and ``tune``: tables, a JSON report and a PNG plot."""
+"""``python -m eval questions``, ``seeds``, ``beir PATH``, ``tune`` and ``abstain``: tables, a JSON report and a PNG plot."""
 from __future__ import annotations
 
 import argparse
@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     tune.add_argument("--folds", type=int, default=0,
                       help="also cross-validate the answer weights inside dev: choose them on all folds but one, "
                            "score the one (folds by gold document; e.g. 5)")
+    abstain = commands.add_parser("abstain", parents=[common],
+                                  help="the decline rule on the question set's dev split, in-sample and cross-validated")
+    abstain.add_argument("--bench", type=Path, default=BENCH, help="the bench data folder (default: %(default)s)")
     beir = commands.add_parser("beir", parents=[common], help="a BEIR-format dataset folder, e.g. ../shared/bench/scifact")
     beir.add_argument("path", type=Path)
     beir.add_argument("--split", default="test")
@@ -70,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
 
             print_tuning(tune(args.bench, backend=args.backend, progress=not args.quiet,
                               fusion_weights=not args.answers_only, folds=args.folds), args.out / "tuning.json")
+            return 0
+        if args.command == "abstain":
+            from eval.abstention import abstention_report, collect, print_abstention
+
+            print_abstention(abstention_report(collect(args.bench, backend=args.backend, progress=not args.quiet)),
+                             args.out / "abstention.json")
             return 0
         if args.command == "questions":
             from eval.questions import run_question_eval

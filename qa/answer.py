@@ -10,6 +10,7 @@ import numpy as np
 from index.embedder import Embedder
 from ingest.sentences import split_sentences
 from ingest.urls import safe_url
+from qa.abstain import AbstentionRule, AbstentionSignals, abstention_signals, declines
 from qa.citations import without_lines
 from qa.span import (INFOBOX_LABEL as _INFOBOX_LABEL, TYPED_KINDS, ShortAnswerFinder, ShortSpan, SpacyShortAnswerFinder,
                      answer_kind, answers_the_kind)
@@ -110,6 +111,7 @@ class ChosenAnswer:
     short_citation: Citation | None
     score: float
     answered: bool
+    signals: AbstentionSignals | None = None   # what ``answered`` was decided on (``qa.abstain``)
 
 
 class AnswerExtractor:
@@ -133,10 +135,11 @@ class AnswerExtractor:
     """
 
     def __init__(self, embedder: Embedder, sentence_vectors: Callable[[str], np.ndarray | None] = lambda pid: None,
-                 weights: AnswerWeights = AnswerWeights()):
+                 weights: AnswerWeights = AnswerWeights(), abstention: AbstentionRule = AbstentionRule()):
         self.embedder = embedder
         self.sentence_vectors = sentence_vectors
         self.weights = weights
+        self.abstention = abstention
         # The regex rules are cheap enough for every sentence scored; spaCy parses the finalist only.
         self.find_short = ShortAnswerFinder()
         self.find_final_short = SpacyShortAnswerFinder()
@@ -158,8 +161,10 @@ class AnswerExtractor:
         short_citation = None
         if short is not None:
             short_citation = cite(citation, start + short.start, start + short.end, short.text)
-        return ChosenAnswer(best.text, citation, short.text if short else None, short_citation,
-                            score, answered=self.weights.supports(question, best))
+        signals = abstention_signals(question, best.text, short, hit.citation.title,
+                                     f"{hit.citation.section} {hit.passage.text}", self.weights.support(best), best.kind_found)
+        return ChosenAnswer(best.text, citation, short.text if short else None, short_citation, score,
+                            answered=not declines(signals, self.weights.min_score, self.abstention), signals=signals)
 
     def candidates(self, question: str, hits: Sequence[Hit],
                    question_vector: np.ndarray | None = None) -> list[SentenceCandidate]:

@@ -88,6 +88,12 @@ def test_a_question_nothing_answers_says_so_above_the_closest_passages(app):
     assert cards_html.count('class="card"') == 5 and "<mark>" not in cards_html
 
 
+def test_a_question_in_another_language_is_declined_with_a_hint_above_the_passages(app):
+    answer_html, cards_html = app.ask("Wo hat die Firma ihren Hauptsitz?", 5, "hybrid")
+    assert "Not found in these documents" in answer_html and 'class="hint">The question looks like German' in answer_html
+    assert cards_html.count('class="card"') == 5
+
+
 def test_empty_question_gives_a_message_not_a_traceback(app):
     answer_html, cards_html = app.ask("   ", 5, "hybrid")
     assert 'class="message error"' in answer_html and "question is empty" in answer_html and cards_html == ""

@@ -117,3 +117,14 @@ def test_a_bad_where_clause_is_one_line_and_exit_code_2(scoped_index):
         assert refused.returncode == 2 and refused.stdout == ""
         assert refused.stderr.startswith("error: where clause") and words in refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
+
+
+def test_a_declined_question_lists_the_closest_passages_and_a_language_hint(seed_index):
+    from qa.api import QA
+    from qa.cli import format_answer
+
+    with QA.open(seed_index) as qa:
+        declined = format_answer(qa.ask("When did SenseTime open its office in Buenos Aires?"))
+        german = format_answer(qa.ask("Wo hat die Firma ihren Hauptsitz?"))
+    assert declined.startswith("Not found in these documents; closest passages:") and "[5] " in declined
+    assert german.splitlines()[1].startswith("The question looks like German") and "[1] " in german

@@ -67,6 +67,15 @@ def test_a_follow_up_with_its_history_is_searched_with_the_last_subject(library)
     assert history["type"] == "array" and history["maxItems"] == 50
 
 
+def test_a_declined_question_keeps_its_closest_passages_and_a_language_hint(library):
+    client = local_client(create_app(library))
+    declined = client.post("/ask", json={"question": "When did SenseTime open its office in Buenos Aires?"}).json()
+    assert declined["answered"] is False and declined["answer"] == "Not found in these documents."
+    assert len(declined["hits"]) == 5 and declined["hint"] == ""
+    german = client.post("/ask", json={"question": "Wo hat die Firma ihren Hauptsitz?"}).json()
+    assert german["answered"] is False and german["hint"].startswith("The question looks like German")
+
+
 def test_documents_are_listed_uploaded_asked_about_and_deleted(library, tmp_path):
     client = local_client(create_app(library))
     listed = client.get("/documents").json()
