@@ -25,7 +25,7 @@ def test_qa_ui_takes_every_option_of_ui_py():
 
 
 def test_qa_eval_is_python_m_eval():
-    assert "{questions,seeds,tune,beir}" in _help("eval")
+    assert "{questions,seeds,tune,abstain,beir}" in _help("eval")
 
 
 def test_qa_help_lists_the_later_stage_commands_without_importing_them():
