@@ -4,7 +4,7 @@ Names load on first use (``from index import IndexStore``), so importing one mod
 (``index.backends``, ``index.settings``) does not import FAISS, bm25s and the builder with it:
 ``qa stats`` needs none of them.
 """
-from importlib import import_module
+from ingest.lazy import lazy_exports
 
 _EXPORTS = {
     "BuildReport": "index.builder", "IndexBuilder": "index.builder",
@@ -14,10 +14,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'index' has no attribute {name!r}")
-    value = getattr(import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports('index', _EXPORTS, globals())

@@ -3,8 +3,9 @@
 Names load on first use (``from ingest import DocumentLoader``), so a module that needs only
 ``ingest.chunker`` or ``ingest.types`` does not import every format's parser with it.
 """
-from importlib import import_module
 from pathlib import Path as _Path
+
+from ingest.lazy import lazy_exports
 
 BUNDLED_CORPUS = _Path(__file__).parent / "corpus"
 
@@ -14,10 +15,4 @@ _EXPORTS = {
 }
 __all__ = sorted([*_EXPORTS, "BUNDLED_CORPUS"])
 
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'ingest' has no attribute {name!r}")
-    value = getattr(import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports('ingest', _EXPORTS, globals())

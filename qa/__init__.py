@@ -7,7 +7,7 @@
 Names load on first use, so ``qa``'s command line starts (and can be interrupted) before the
 model and index libraries are imported.
 """
-from importlib import import_module
+from ingest.lazy import lazy_exports
 
 _EXPORTS = {
     "QA": "qa.api", "IndexStats": "qa.api", "ask": "qa.api", "default_qa": "qa.api", "default_index_dir": "qa.api",
@@ -16,10 +16,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'qa' has no attribute {name!r}")
-    value = getattr(import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports('qa', _EXPORTS, globals())
