@@ -21,11 +21,11 @@ from tqdm.auto import tqdm
 from eval import BENCH
 from eval.matching import answer_in
 from eval.questions import load_questions, open_questions_index
+from eval.tuning import MAX_ANSWERS_LOST   # the same allowance as ``eval tune``'s threshold: 2% of the answerable
 from index.backends import AUTO
 from qa.abstain import AbstentionRule, AbstentionSignals, declines
 from qa.answer import MIN_SCORE
 
-MAX_ANSWERS_LOST = 0.02        # as ``eval tune``'s threshold: at most 2% of the answerable questions
 NAMES_MISSING = (None, 1, 2, 3, 10**6)   # None: no check; 10**6: a missing number only
 FOLDS = 5
 SHUFFLES = 10

@@ -162,7 +162,7 @@ class AnswerExtractor:
         if short is not None:
             short_citation = cite(citation, start + short.start, start + short.end, short.text)
         signals = abstention_signals(question, best.text, short, hit.citation.title,
-                                     f"{hit.citation.section} {hit.passage.text}", self.weights.support(best), best.kind_found)
+                                     f"{hit.citation.section} {hit.passage.text}", score, best.kind_found)
         return ChosenAnswer(best.text, citation, short.text if short else None, short_citation, score,
                             answered=not declines(signals, self.weights.min_score, self.abstention), signals=signals)
 

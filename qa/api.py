@@ -165,10 +165,7 @@ class QA:
                       searched_for=searched)
 
     def stats(self) -> IndexStats:
-        manifest = self.store.manifest
-        return IndexStats(self.store.count_documents(), self.store.count_passages(), manifest.model,
-                          manifest.dimension, manifest.dense_index, self.store.location,
-                          manifest.embedding.made_by, self.embedder.backend)
+        return IndexStats.of(self.store, self.embedder.backend)
 
     def close(self) -> None:
         self.store.close()

@@ -156,11 +156,10 @@ def _log_warnings_to_stderr() -> None:
 def _parser() -> argparse.ArgumentParser:
     from index.backends import AUTO, CHOICES
     from index.embedder import DEFAULT_MODEL
-    from index.settings import ALLOW_DOWNLOAD_ENV, Settings
+    from index.settings import ALLOW_DOWNLOAD_ENV, current_settings
     from qa.retriever import DEFAULT_MODE, MODES
 
-    def default_index_dir():   # as qa.api's, without importing the whole QA stage to print a default
-        return Settings.from_environment().default_index
+    default_index = current_settings().default_index   # as qa.api.default_index_dir, without importing the QA stage
 
     backend_help = ("embedding backend (default: %(default)s: OpenVINO when installed, else torch; bf16 where the CPU "
                     "has AMX or AVX-512 BF16, else fp32)")
@@ -170,7 +169,7 @@ def _parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", help="build or update an index from files and folders")
     index.add_argument("paths", nargs="*", metavar="PATH", help="files or folders: PDF, web pages, Word, Markdown (with or without front matter), wikitext, plain text, MediaWiki XML dumps")
-    index.add_argument("--index", default=str(default_index_dir()),
+    index.add_argument("--index", default=str(default_index),
                        help="index folder, or qdrant://HOST:6333/COLLECTION or qdrant+local:PATH (default: %(default)s)")
     index.add_argument("--model", default=None, help=f"sentence-transformers model (default: the index's, else {DEFAULT_MODEL})")
     index.add_argument("--max-tokens", type=int, default=200, help="passage size in model tokens (default: %(default)s)")
@@ -211,7 +210,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="read every file of an index and compare it with the checksums "
                                               "recorded when it was built")
-    check.add_argument("--index", default=str(default_index_dir()), help="index folder (default: %(default)s)")
+    check.add_argument("--index", default=str(default_index), help="index folder (default: %(default)s)")
     check.set_defaults(run=_check)
 
     serve = commands.add_parser("serve", help="serve the REST API (FastAPI; docs at /docs)")
@@ -442,10 +441,7 @@ def _folder_stats(args):
     except IndexCorrupt:
         return None   # swapped by a build meanwhile, or damaged: QA.open retries, or says what is wrong
     try:
-        manifest = store.manifest
-        return IndexStats(store.count_documents(), store.count_passages(), manifest.model, manifest.dimension,
-                          manifest.dense_index, store.location, manifest.embedding.made_by,
-                          backend_for_index(manifest.embedding.backend, settings.backend))
+        return IndexStats.of(store, backend_for_index(store.manifest.embedding.backend, settings.backend))
     finally:
         store.close()
 

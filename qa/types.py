@@ -134,3 +134,10 @@ class IndexStats:
     path: str
     backend: str = ""          # what made the passage vectors ("a + b" where several backends did)
     query_backend: str = ""    # what encodes questions now
+
+    @classmethod
+    def of(cls, store, query_backend: str) -> "IndexStats":
+        """The stats of an open ``store`` (an ``index.contracts.IndexReader``), questions encoded by ``query_backend``."""
+        manifest = store.manifest
+        return cls(store.count_documents(), store.count_passages(), manifest.model, manifest.dimension,
+                   manifest.dense_index, store.location, manifest.embedding.made_by, query_backend)
